@@ -1,0 +1,2 @@
+export { loadConfig, parseConfig, ConfigError, type ConfigEnvironment } from './load.ts';
+export type { RelayConfig, ApiRootConfig, CollectionConfig, MemberConfig, GrantConfig } from './schema.ts';

@@ -1,0 +1,160 @@
+/**
+ * The configuration schema (zod). Every key an operator can set is here, with its default;
+ * unknown keys are errors so that a typo never silently falls back to a default.
+ */
+import { z } from 'zod';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SLUG = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
+const LISTEN = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+export const listenAddress = z
+  .string()
+  .regex(LISTEN, 'expected "host:port", for example "127.0.0.1:8443"')
+  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
+
+const collectionSchema = z.strictObject({
+  id: z.string().regex(UUID, 'expected a UUID (TAXII collection ids are identifiers)'),
+  alias: z.string().regex(SLUG, 'expected a URL-safe name').optional(),
+  title: z.string().min(1),
+  description: z.string().optional(),
+  media_types: z.array(z.string().min(1)).min(1).default(['application/stix+json;version=2.1']),
+});
+
+const apiRootSchema = z.strictObject({
+  path: z.string().regex(SLUG, 'expected one URL path segment, for example "isac"'),
+  title: z.string().min(1),
+  description: z.string().optional(),
+  default: z.boolean().default(false),
+  collections: z.array(collectionSchema).default([]),
+});
+
+const grantSchema = z.strictObject({
+  api_root: z.string().min(1),
+  collection: z.string().min(1).describe('collection id or alias'),
+  read: z.boolean().default(true),
+  write: z.boolean().default(false),
+});
+
+const SCRYPT_HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
+
+const memberSchema = z.strictObject({
+  id: z.string().regex(SLUG, 'expected a short name without spaces'),
+  name: z.string().min(1),
+  credentials: z
+    .strictObject({
+      basic_secret_hash: z
+        .string()
+        .regex(SCRYPT_HASH, 'expected a hash made by `relay members hash-secret` ("scrypt$N$r$p$salt$hash")')
+        .optional(),
+      jwt_subject: z.string().min(1).optional(),
+    })
+    .refine((c) => c.basic_secret_hash !== undefined || c.jwt_subject !== undefined, {
+      message: 'a member needs at least one credential: basic_secret_hash or jwt_subject',
+    }),
+  grants: z.array(grantSchema).default([]),
+});
+
+export const configSchema = z
+  .strictObject({
+    node: z.strictObject({
+      id: z.string().regex(SLUG, 'expected a short name without spaces'),
+      title: z.string().min(1),
+      description: z.string().optional(),
+      contact: z.string().optional(),
+    }),
+    listen: listenAddress.default('127.0.0.1:8443'),
+    data_dir: z.string().min(1).default('./data'),
+    tls: z
+      .strictObject({
+        cert: z.string().min(1).optional(),
+        key: z.string().min(1).optional(),
+        dev_certs_dir: z.string().min(1).default('./certs'),
+      })
+      .refine((t) => (t.cert === undefined) === (t.key === undefined), {
+        message: 'set both tls.cert and tls.key, or neither (then a development certificate is minted)',
+      })
+      .default({ dev_certs_dir: './certs' }),
+    logging: z
+      .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .default({ level: 'info' }),
+    taxii: z
+      .strictObject({
+        default_page_size: z.number().int().positive().default(100),
+        max_page_size: z.number().int().positive().max(10_000).default(1000),
+        max_content_length: z.number().int().positive().max(2 ** 31).default(10 * 1024 * 1024),
+        status_retention_hours: z.number().positive().default(24),
+      })
+      .refine((t) => t.default_page_size <= t.max_page_size, {
+        message: 'taxii.default_page_size must not exceed taxii.max_page_size',
+      })
+      .default({
+        default_page_size: 100,
+        max_page_size: 1000,
+        max_content_length: 10 * 1024 * 1024,
+        status_retention_hours: 24,
+      }),
+    auth: z
+      .strictObject({
+        jwt_issuer: z.string().min(1).default('relay'),
+        jwt_audience: z.string().min(1).default('relay-taxii'),
+        token_ttl: z.string().regex(/^\d+[smhd]$/, 'expected a duration such as "30m", "12h" or "7d"').default('12h'),
+      })
+      .default({ jwt_issuer: 'relay', jwt_audience: 'relay-taxii', token_ttl: '12h' }),
+    api_roots: z.array(apiRootSchema).min(1, 'configure at least one API root'),
+    members: z.array(memberSchema).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const roots = new Map<string, Set<string>>();
+    config.api_roots.forEach((root, i) => {
+      if (roots.has(root.path)) {
+        ctx.addIssue({ code: 'custom', path: ['api_roots', i, 'path'], message: `duplicate API root path "${root.path}"` });
+      }
+      const names = new Set<string>();
+      root.collections.forEach((c, j) => {
+        for (const name of [c.id, c.alias].filter((n): n is string => n !== undefined)) {
+          if (names.has(name)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['api_roots', i, 'collections', j],
+              message: `collection id or alias "${name}" is used twice in API root "${root.path}"`,
+            });
+          }
+          names.add(name);
+        }
+      });
+      roots.set(root.path, names);
+    });
+    if (config.api_roots.filter((r) => r.default).length > 1) {
+      ctx.addIssue({ code: 'custom', path: ['api_roots'], message: 'at most one API root may be the default' });
+    }
+    const memberIds = new Set<string>();
+    config.members.forEach((m, i) => {
+      if (memberIds.has(m.id)) {
+        ctx.addIssue({ code: 'custom', path: ['members', i, 'id'], message: `duplicate member id "${m.id}"` });
+      }
+      memberIds.add(m.id);
+      m.grants.forEach((g, j) => {
+        const names = roots.get(g.api_root);
+        if (!names) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['members', i, 'grants', j, 'api_root'],
+            message: `unknown API root "${g.api_root}"; expected one of: ${[...roots.keys()].join(', ')}`,
+          });
+        } else if (!names.has(g.collection)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['members', i, 'grants', j, 'collection'],
+            message: `unknown collection "${g.collection}" in API root "${g.api_root}"`,
+          });
+        }
+      });
+    });
+  });
+
+export type RelayConfig = z.infer<typeof configSchema>;
+export type ApiRootConfig = RelayConfig['api_roots'][number];
+export type CollectionConfig = ApiRootConfig['collections'][number];
+export type MemberConfig = RelayConfig['members'][number];
+export type GrantConfig = MemberConfig['grants'][number];

@@ -1,0 +1,114 @@
+/**
+ * The single entry point for object versions, whatever brought them (file import, TAXII POST,
+ * and later upstream polling, share-back and gossip). Validates each object, serializes it
+ * once, and stores valid ones in batched transactions; an invalid object is rejected with a
+ * reason and never costs a valid sibling its place.
+ */
+import { validateObject } from '../stix/validate.ts';
+import type { Micros } from '../stix/time.ts';
+import type { PreparedVersion, Provenance, Store, VersionOutcome } from '../store/index.ts';
+
+export type ObjectOutcome =
+  | { readonly kind: 'stored' | 'duplicate'; readonly id: string; readonly version: string; readonly dateAdded: Micros }
+  | { readonly kind: 'rejected'; readonly id?: string; readonly version?: string; readonly reason: string };
+
+export interface IngestReport {
+  readonly stored: number;
+  readonly duplicate: number;
+  readonly rejected: number;
+  /** one outcome per input object, in input order */
+  readonly outcomes: readonly ObjectOutcome[];
+}
+
+export interface IngestOptions {
+  /** versions per LMDB transaction */
+  readonly batchSize?: number;
+  /** called after each committed batch (progress reporting) */
+  readonly onBatch?: (committed: { objects: number; stored: number }) => void;
+}
+
+export interface StoredVersion {
+  readonly collection: string;
+  readonly id: string;
+  readonly version: string;
+  readonly dateAdded: Micros;
+  readonly provenance: Provenance;
+}
+
+export type VersionListener = (version: StoredVersion) => void;
+
+export const DEFAULT_BATCH_SIZE = 1000;
+
+export class Ingestor {
+  private readonly listeners = new Set<VersionListener>();
+
+  constructor(private readonly store: Store) {}
+
+  /** Subscribe to "version stored" events (federation, metrics). Returns an unsubscribe. */
+  onVersionStored(listener: VersionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  ingest(
+    collection: string,
+    objects: readonly unknown[],
+    provenance: Provenance,
+    options: IngestOptions = {},
+  ): IngestReport {
+    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    const outcomes: ObjectOutcome[] = new Array(objects.length);
+    let stored = 0;
+    let duplicate = 0;
+    let rejected = 0;
+
+    for (let start = 0; start < objects.length; start += batchSize) {
+      const end = Math.min(start + batchSize, objects.length);
+      const batch: PreparedVersion[] = [];
+      const positions: number[] = [];
+      for (let i = start; i < end; i++) {
+        const result = validateObject(objects[i]);
+        if (!result.ok) {
+          outcomes[i] = { kind: 'rejected', reason: result.reason, ...(result.id ? { id: result.id } : {}), ...versionHint(objects[i]) };
+          rejected++;
+          continue;
+        }
+        const v = result.value;
+        batch.push({
+          id: v.id,
+          type: v.type,
+          version: v.version,
+          versionKey: v.versionKey,
+          specVersion: v.specVersion,
+          json: JSON.stringify(v.object),
+        });
+        positions.push(i);
+      }
+      const results: VersionOutcome[] = batch.length > 0 ? this.store.commitBatch(collection, batch, provenance) : [];
+      let batchStored = 0;
+      results.forEach((r, k) => {
+        const v = batch[k] as PreparedVersion;
+        outcomes[positions[k] as number] = { kind: r.kind, id: v.id, version: v.version, dateAdded: r.dateAdded };
+        if (r.kind === 'stored') {
+          batchStored++;
+          for (const listener of this.listeners) {
+            listener({ collection, id: v.id, version: v.version, dateAdded: r.dateAdded, provenance });
+          }
+        }
+      });
+      stored += batchStored;
+      duplicate += results.length - batchStored;
+      options.onBatch?.({ objects: end, stored: batchStored });
+    }
+    return { stored, duplicate, rejected, outcomes };
+  }
+}
+
+function versionHint(input: unknown): { version?: string } {
+  if (input && typeof input === 'object') {
+    const o = input as Record<string, unknown>;
+    const v = typeof o.modified === 'string' ? o.modified : typeof o.created === 'string' ? o.created : undefined;
+    if (v !== undefined) return { version: v };
+  }
+  return {};
+}

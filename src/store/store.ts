@@ -1,0 +1,342 @@
+/**
+ * The node's LMDB store. Nothing outside this module opens LMDB.
+ *
+ * Databases (all in one environment, so one transaction spans them):
+ *   objects      [id, versionKey]                  -> object JSON text (stored once per version)
+ *   entries      [collection, dateAdded]           -> EntryValue   (the per-collection index)
+ *   versions     [collection, id, versionKey]      -> dateAdded    (per-object version lookup)
+ *   provenance   [id, versionKey, source, detail]  -> first seen (micros)
+ *   meta         string key                        -> clock, counters, node secret
+ *   status       status id                         -> TAXII status resource
+ *
+ * `dateAdded` is unique across the node and strictly increasing in commit order, so it is both
+ * the `date_added` TAXII reports and the exact position a `next` token resumes from.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { nowMicros, type Micros } from '../stix/time.ts';
+import { StoreError } from './errors.ts';
+import type {
+  CheckReport,
+  CollectionStats,
+  IndexEntry,
+  PreparedVersion,
+  Provenance,
+  ScanRequest,
+  ScanResult,
+  VersionOutcome,
+} from './types.ts';
+
+type Key = (string | number)[];
+
+interface EntryValue {
+  id: string;
+  type: string;
+  version: string;
+  versionKey: string;
+  specVersion: string;
+}
+
+const CLOCK_KEY = 'clock';
+const SECRET_KEY = 'node-secret';
+const countKey = (collection: string) => `count:${collection}`;
+/** sorts after every string in LMDB's ordered-binary key encoding */
+const HIGH = '\uffff';
+
+export class Store {
+  private readonly root: RootDatabase;
+  private readonly objects: Database<string, Key>;
+  private readonly entries: Database<EntryValue, Key>;
+  private readonly versions: Database<Micros, Key>;
+  private readonly provenance: Database<Micros, Key>;
+  private readonly meta: Database<unknown, string>;
+  private readonly statuses: Database<unknown, string>;
+  private lastAssigned: Micros;
+
+  private constructor(readonly path: string) {
+    try {
+      this.root = open({ path, maxDbs: 16, compression: false });
+    } catch (cause) {
+      throw new StoreError(`cannot open the LMDB store at ${path}`, { cause });
+    }
+    this.objects = this.root.openDB<string, Key>('objects', { encoding: 'string' });
+    this.entries = this.root.openDB<EntryValue, Key>('entries', {});
+    this.versions = this.root.openDB<Micros, Key>('versions', {});
+    this.provenance = this.root.openDB<Micros, Key>('provenance', {});
+    this.meta = this.root.openDB<unknown, string>('meta', {});
+    this.statuses = this.root.openDB<unknown, string>('status', {});
+    this.lastAssigned = this.readClock();
+  }
+
+  static open(path: string): Store {
+    return new Store(path);
+  }
+
+  async close(): Promise<void> {
+    await this.root.close();
+  }
+
+  /** The last date_added assigned, from the clock record and, defensively, the index itself. */
+  private readClock(): Micros {
+    let last = (this.meta.get(CLOCK_KEY) as Micros | undefined) ?? 0;
+    for (const collection of this.collectionIds()) {
+      const tail = this.lastAdded(collection);
+      if (tail !== null && tail > last) last = tail;
+    }
+    return last;
+  }
+
+  /** Next date_added: never backwards, even if the wall clock stepped back. */
+  private nextDateAdded(): Micros {
+    const now = nowMicros();
+    this.lastAssigned = now > this.lastAssigned ? now : this.lastAssigned + 1;
+    return this.lastAssigned;
+  }
+
+  /** A random per-node secret (for HMAC-bound paging tokens), created on first use. */
+  nodeSecret(): Buffer {
+    const existing = this.meta.get(SECRET_KEY) as Uint8Array | undefined;
+    if (existing) return Buffer.from(existing);
+    const secret = randomBytes(32);
+    this.meta.putSync(SECRET_KEY, secret);
+    return secret;
+  }
+
+  /**
+   * Stores a batch of versions into one collection in a single transaction. Versions already
+   * in the collection are duplicates (no new date_added). `alsoInTransaction` lets a caller
+   * write its own records (a cursor, a status) atomically with the batch.
+   */
+  commitBatch(
+    collection: string,
+    batch: readonly PreparedVersion[],
+    provenance: Provenance,
+    alsoInTransaction?: (outcomes: readonly VersionOutcome[]) => void,
+  ): VersionOutcome[] {
+    try {
+      return this.root.transactionSync(() => {
+        const outcomes: VersionOutcome[] = [];
+        let added = 0;
+        for (const v of batch) {
+          const existing = this.versions.get([collection, v.id, v.versionKey]);
+          if (existing !== undefined) {
+            outcomes.push({ kind: 'duplicate', dateAdded: existing });
+            continue;
+          }
+          const dateAdded = this.nextDateAdded();
+          if (!this.objects.doesExist([v.id, v.versionKey])) {
+            this.objects.putSync([v.id, v.versionKey], v.json);
+          }
+          this.entries.putSync([collection, dateAdded], {
+            id: v.id,
+            type: v.type,
+            version: v.version,
+            versionKey: v.versionKey,
+            specVersion: v.specVersion,
+          });
+          this.versions.putSync([collection, v.id, v.versionKey], dateAdded);
+          const provenanceKey = [v.id, v.versionKey, provenance.source, provenance.detail];
+          if (!this.provenance.doesExist(provenanceKey)) this.provenance.putSync(provenanceKey, dateAdded);
+          outcomes.push({ kind: 'stored', dateAdded });
+          added++;
+        }
+        if (added > 0) {
+          this.meta.putSync(countKey(collection), this.count(collection) + added);
+          this.meta.putSync(CLOCK_KEY, this.lastAssigned);
+        }
+        alsoInTransaction?.(outcomes);
+        return outcomes;
+      });
+    } catch (cause) {
+      throw new StoreError(`cannot store a batch of ${batch.length} versions in ${collection}`, { cause });
+    }
+  }
+
+  /** Range scan of one collection's index in date_added order, filtering without bodies. */
+  scan(request: ScanRequest): ScanResult {
+    const { collection, after, limit, accept, maxScanned } = request;
+    const found: IndexEntry[] = [];
+    let scanned = 0;
+    let resumeAfter = after;
+    let more = false;
+    const range = this.entries.getRange({ start: [collection, after], end: [collection, Infinity] });
+    for (const { key, value } of range) {
+      const dateAdded = key[1] as Micros;
+      if (dateAdded <= after) continue;
+      const entry = toEntry(collection, dateAdded, value);
+      if (scanned >= maxScanned) {
+        more = true; // budget spent: the client continues from resumeAfter
+        break;
+      }
+      scanned++;
+      if (!accept(entry)) {
+        resumeAfter = dateAdded;
+        continue;
+      }
+      if (found.length === limit) {
+        more = true;
+        break;
+      }
+      found.push(entry);
+      resumeAfter = dateAdded;
+    }
+    return { entries: found, more, resumeAfter };
+  }
+
+  /** Every version of one object in one collection, oldest version first. */
+  versionsOf(collection: string, id: string): IndexEntry[] {
+    const out: IndexEntry[] = [];
+    for (const { value: dateAdded } of this.versions.getRange({
+      start: [collection, id],
+      end: [collection, id, HIGH],
+    })) {
+      const value = this.entries.get([collection, dateAdded]);
+      if (value) out.push(toEntry(collection, dateAdded, value));
+    }
+    return out;
+  }
+
+  /** Oldest and newest version keys of an object in a collection (for match[version]). */
+  versionBounds(collection: string, id: string): { first: string; last: string } | null {
+    const range = { start: [collection, id] as Key, end: [collection, id, HIGH] as Key, limit: 1 };
+    let first: string | undefined;
+    let last: string | undefined;
+    for (const key of this.versions.getKeys(range)) first = key[2] as string;
+    for (const key of this.versions.getKeys({ ...range, start: range.end, end: range.start, reverse: true })) {
+      last = key[2] as string;
+    }
+    return first !== undefined && last !== undefined ? { first, last } : null;
+  }
+
+  /** The stored JSON text of one object version. */
+  body(id: string, versionKey: string): string | undefined {
+    return this.objects.get([id, versionKey]);
+  }
+
+  /** Removes versions of an object from one collection; bodies stay for other collections. */
+  deleteVersions(collection: string, entries: readonly IndexEntry[]): number {
+    if (entries.length === 0) return 0;
+    return this.root.transactionSync(() => {
+      let removed = 0;
+      for (const e of entries) {
+        if (this.versions.get([collection, e.id, e.versionKey]) !== e.dateAdded) continue;
+        this.versions.removeSync([collection, e.id, e.versionKey]);
+        this.entries.removeSync([collection, e.dateAdded]);
+        removed++;
+      }
+      this.meta.putSync(countKey(collection), this.count(collection) - removed);
+      return removed;
+    });
+  }
+
+  count(collection: string): number {
+    return (this.meta.get(countKey(collection)) as number | undefined) ?? 0;
+  }
+
+  firstAdded(collection: string): Micros | null {
+    for (const key of this.entries.getKeys({ start: [collection, 0], end: [collection, Infinity], limit: 1 })) {
+      return key[1] as Micros;
+    }
+    return null;
+  }
+
+  lastAdded(collection: string): Micros | null {
+    for (const key of this.entries.getKeys({
+      start: [collection, Infinity],
+      end: [collection, 0],
+      reverse: true,
+      limit: 1,
+    })) {
+      return key[1] as Micros;
+    }
+    return null;
+  }
+
+  /** Collections that hold at least one entry or ever had a counter. */
+  collectionIds(): string[] {
+    const ids: string[] = [];
+    for (const key of this.meta.getKeys({ start: 'count:', end: 'count;' })) {
+      ids.push(key.slice('count:'.length));
+    }
+    return ids;
+  }
+
+  provenanceOf(id: string, versionKey: string): Array<{ source: string; detail: string; at: Micros }> {
+    const out: Array<{ source: string; detail: string; at: Micros }> = [];
+    for (const { key, value } of this.provenance.getRange({ start: [id, versionKey], end: [id, versionKey, HIGH] })) {
+      out.push({ source: key[2] as string, detail: key[3] as string, at: value });
+    }
+    return out;
+  }
+
+  putStatus(id: string, status: unknown): void {
+    this.statuses.putSync(id, status);
+  }
+
+  getStatus(id: string): unknown {
+    return this.statuses.get(id);
+  }
+
+  stats(): { collections: CollectionStats[]; objectVersions: number } {
+    return {
+      collections: this.collectionIds().map((collection) => ({
+        collection,
+        versions: this.count(collection),
+        firstAdded: this.firstAdded(collection),
+        lastAdded: this.lastAdded(collection),
+      })),
+      objectVersions: this.objects.getCount(),
+    };
+  }
+
+  /** Verifies that indexes, bodies, counters and the clock agree. Read-only. */
+  check(): CheckReport {
+    const problems: string[] = [];
+    const report = (p: string) => {
+      if (problems.length < 100) problems.push(p);
+    };
+    const perCollection = new Map<string, number>();
+    let maxAdded = 0;
+    for (const { key, value } of this.entries.getRange({})) {
+      const [collection, dateAdded] = key as [string, number];
+      perCollection.set(collection, (perCollection.get(collection) ?? 0) + 1);
+      if (dateAdded > maxAdded) maxAdded = dateAdded;
+      const back = this.versions.get([collection, value.id, value.versionKey]);
+      if (back !== dateAdded) {
+        report(`index entry ${collection}@${dateAdded} (${value.id} ${value.version}) has version record ${String(back)}`);
+      }
+      if (!this.objects.doesExist([value.id, value.versionKey])) {
+        report(`index entry ${collection}@${dateAdded} points at missing body ${value.id} ${value.version}`);
+      }
+    }
+    for (const { key, value: dateAdded } of this.versions.getRange({})) {
+      const [collection, id, versionKey] = key as [string, string, string];
+      const entry = this.entries.get([collection, dateAdded]);
+      if (!entry || entry.id !== id || entry.versionKey !== versionKey) {
+        report(`version record ${collection} ${id} ${versionKey} has no matching index entry`);
+      }
+    }
+    const counted = new Set([...perCollection.keys(), ...this.collectionIds()]);
+    for (const collection of counted) {
+      const actual = perCollection.get(collection) ?? 0;
+      const recorded = this.count(collection);
+      if (actual !== recorded) report(`collection ${collection}: counter says ${recorded}, index holds ${actual}`);
+    }
+    const clock = (this.meta.get(CLOCK_KEY) as number | undefined) ?? 0;
+    if (maxAdded > clock) report(`clock ${clock} is behind the newest date_added ${maxAdded}`);
+    const { collections, objectVersions } = this.stats();
+    return { ok: problems.length === 0, problems, collections, objectVersions };
+  }
+}
+
+function toEntry(collection: string, dateAdded: Micros, v: EntryValue): IndexEntry {
+  return {
+    collection,
+    dateAdded,
+    id: v.id,
+    type: v.type,
+    version: v.version,
+    versionKey: v.versionKey,
+    specVersion: v.specVersion,
+  };
+}

@@ -1,0 +1,70 @@
+import type { Micros } from '../stix/time.ts';
+
+/** One object version as it sits in one collection's index. */
+export interface IndexEntry {
+  readonly collection: string;
+  /** node-assigned, strictly increasing across the whole node; also the entry's position */
+  readonly dateAdded: Micros;
+  readonly id: string;
+  readonly type: string;
+  /** TAXII version string as written in the object (modified, else created, else sentinel) */
+  readonly version: string;
+  /** sortable instant key of the version (see stix/time.ts) */
+  readonly versionKey: string;
+  readonly specVersion: string;
+}
+
+/** An object version ready to store: validated, serialized once. */
+export interface PreparedVersion {
+  readonly id: string;
+  readonly type: string;
+  readonly version: string;
+  readonly versionKey: string;
+  readonly specVersion: string;
+  /** the object's JSON text; served as is */
+  readonly json: string;
+}
+
+export type VersionOutcome =
+  | { readonly kind: 'stored'; readonly dateAdded: Micros }
+  | { readonly kind: 'duplicate'; readonly dateAdded: Micros };
+
+/** Where a batch came from: recorded with every version it stores. */
+export interface Provenance {
+  readonly source: 'import' | 'taxii' | 'upstream' | 'shareback' | 'peer';
+  /** file path, member id, upstream collection URL, peer node id … */
+  readonly detail: string;
+}
+
+export interface ScanRequest {
+  readonly collection: string;
+  /** exclusive lower bound on date_added (from added_after and/or a next token) */
+  readonly after: Micros;
+  readonly limit: number;
+  /** entries not accepted are skipped; bodies are never loaded for them */
+  readonly accept: (entry: IndexEntry) => boolean;
+  /** upper bound on index entries examined for one page; keeps sparse queries bounded */
+  readonly maxScanned: number;
+}
+
+export interface ScanResult {
+  readonly entries: readonly IndexEntry[];
+  /** true when more matching entries may follow `resumeAfter` */
+  readonly more: boolean;
+  /** position to continue from (the last entry examined) */
+  readonly resumeAfter: Micros;
+}
+
+export interface CollectionStats {
+  readonly collection: string;
+  readonly versions: number;
+  readonly firstAdded: Micros | null;
+  readonly lastAdded: Micros | null;
+}
+
+export interface CheckReport {
+  readonly ok: boolean;
+  readonly problems: readonly string[];
+  readonly collections: readonly CollectionStats[];
+  readonly objectVersions: number;
+}
