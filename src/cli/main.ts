@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * The `relay` command line. Each subcommand is a small function over the same parts node.ts
+ * uses; output for people goes to stdout, progress and errors to stderr.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type RelayConfig } from '../config/index.ts';
+import { runCheck, runStats } from './inspect.ts';
+import { runImport } from './import.ts';
+import { runMembersList, runHashSecret } from './members.ts';
+import { runStart } from './start.ts';
+import { runTokenIssue } from './token.ts';
+import { CliError } from './errors.ts';
+
+const USAGE = `usage: relay <command> [options]
+
+commands:
+  start   --config PATH                        run the node
+  import  --config PATH --collection ID FILE…  load STIX bundles, envelopes or JSON arrays
+          [--batch-size N] [--json]
+  members list --config PATH                   members, credentials kinds and grants
+  members hash-secret                          read a secret on stdin, print its scrypt hash
+  token issue MEMBER --config PATH [--ttl 12h] mint a bearer token (JWT) for a member
+  stats   --config PATH [--json]               collections, versions, date_added range
+  check   --config PATH [--json]               verify indexes, objects and counts agree
+
+environment: RELAY_LISTEN (host:port) and RELAY_DATA_DIR override the config file.`;
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const { values, positionals } = parseArgs({
+    args: [...rest],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      collection: { type: 'string' },
+      'batch-size': { type: 'string' },
+      ttl: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const config = (): RelayConfig => {
+    if (!values.config) throw new CliError(`relay ${command}: --config PATH is required`);
+    return loadConfig(values.config);
+  };
+  switch (command) {
+    case 'start':
+      return runStart(config());
+    case 'import':
+      return runImport(config(), {
+        collection: values.collection,
+        files: positionals,
+        batchSize: values['batch-size'] === undefined ? undefined : Number(values['batch-size']),
+        json: values.json ?? false,
+      });
+    case 'members':
+      if (positionals[0] === 'list') return runMembersList(config());
+      if (positionals[0] === 'hash-secret') return runHashSecret();
+      throw new CliError('usage: relay members list --config PATH | relay members hash-secret');
+    case 'token':
+      if (positionals[0] === 'issue' && positionals[1]) return runTokenIssue(config(), positionals[1], values.ttl);
+      throw new CliError('usage: relay token issue MEMBER --config PATH [--ttl 12h]');
+    case 'stats':
+      return runStats(config(), values.json ?? false);
+    case 'check':
+      return runCheck(config(), values.json ?? false);
+    default:
+      throw new CliError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined && code !== -1) process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof CliError) {
+      console.error(error.message);
+    } else if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${error.message}\n\n${USAGE}`);
+    } else {
+      console.error(`relay: ${(error as Error).message ?? String(error)}`);
+    }
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,31 @@
+/** `relay start`: runs the node until SIGINT/SIGTERM. */
+import type { RelayConfig } from '../config/index.ts';
+import { createLogger, startNode } from '../node.ts';
+
+export async function runStart(config: RelayConfig): Promise<number> {
+  const log = createLogger(config);
+  const node = await startNode(config, log);
+  const lines = [
+    `relay node "${config.node.id}" is serving TAXII 2.1`,
+    `  discovery: ${node.discoveryUrl}`,
+  ];
+  if (node.devCaPath) lines.push(`  TLS: development certificate; trust ${node.devCaPath} (e.g. curl --cacert ${node.devCaPath})`);
+  const example = config.members[0];
+  if (example) {
+    lines.push(
+      `  member "${example.id}": HTTP Basic with the secret documented in the config file,`,
+      `    or a bearer token from: npm run relay -- token issue ${example.id} --config <this config>`,
+    );
+  }
+  process.stderr.write(`${lines.join('\n')}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await node.close();
+  return 0;
+}

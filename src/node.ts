@@ -1,0 +1,111 @@
+/**
+ * Composition root: builds a relay node from its configuration. The only module that knows all
+ * the parts; everything else takes its collaborators as arguments.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { pino, type Logger } from 'pino';
+import { Authenticator, loadOrCreateTokenKeys } from './auth/index.ts';
+import type { RelayConfig } from './config/index.ts';
+import { Ingestor } from './ingest/index.ts';
+import { ensureDevCertificates, readTls, type TlsMaterial } from './pki/index.ts';
+import { Store } from './store/index.ts';
+import { createTaxiiApp } from './taxii/server/app.ts';
+
+export interface RelayNode {
+  readonly config: RelayConfig;
+  readonly store: Store;
+  readonly ingestor: Ingestor;
+  readonly log: Logger;
+  /** https://host:port (the bound port, also when the config asked for port 0) */
+  readonly baseUrl: string;
+  readonly discoveryUrl: string;
+  /** PEM of the CA that signed the server certificate, when the node minted it */
+  readonly devCaPath: string | undefined;
+  close(): Promise<void>;
+}
+
+export function createLogger(config: RelayConfig): Logger {
+  return pino({
+    level: config.logging.level,
+    base: { node: config.node.id },
+    // Never let credentials reach the log, whatever a caller passes in.
+    redact: ['req.headers.authorization', 'headers.authorization', 'authorization', 'password', 'secret', 'token'],
+  });
+}
+
+/** Opens the store under the data directory (creating it), for the CLI and the node alike. */
+export function openStore(config: RelayConfig): Store {
+  mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
+  return Store.open(join(config.data_dir, 'store'));
+}
+
+export async function startNode(config: RelayConfig, log: Logger = createLogger(config)): Promise<RelayNode> {
+  const store = openStore(config);
+  try {
+    const ingestor = new Ingestor(store);
+    const keys = await loadOrCreateTokenKeys(config.data_dir);
+    const authenticator = Authenticator.fromConfig(config, keys);
+    const app = createTaxiiApp({ config, store, ingestor, authenticator, log });
+
+    const [host, port] = splitListen(config.listen);
+    let tls: TlsMaterial;
+    let devCaPath: string | undefined;
+    if (config.tls.cert && config.tls.key) {
+      tls = readTls(config.tls.cert, config.tls.key);
+    } else {
+      const files = await ensureDevCertificates(config.tls.dev_certs_dir, [host]);
+      tls = readTls(files.certPath, files.keyPath);
+      devCaPath = files.caPath;
+    }
+
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = serve({
+        fetch: app.fetch,
+        hostname: host,
+        port,
+        createServer,
+        serverOptions: { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' },
+      }) as Server;
+      s.once('listening', () => resolve(s));
+      s.once('error', reject);
+    });
+    server.headersTimeout = 20_000;
+    server.requestTimeout = 120_000;
+    server.keepAliveTimeout = 5_000;
+
+    const address = server.address() as AddressInfo;
+    const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const baseUrl = `https://${urlHost}:${address.port}`;
+    log.info({ url: `${baseUrl}/taxii2/` }, 'relay node serving TAXII 2.1');
+
+    return {
+      config,
+      store,
+      ingestor,
+      log,
+      baseUrl,
+      discoveryUrl: `${baseUrl}/taxii2/`,
+      devCaPath,
+      async close() {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+function splitListen(listen: string): [string, number] {
+  const colon = listen.lastIndexOf(':');
+  const host = listen.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return [host, Number(listen.slice(colon + 1))];
+}

@@ -1,0 +1,2 @@
+export { createCa, issueLeaf, type KeyAndCert, type LeafOptions } from './forge.ts';
+export { ensureDevCertificates, readTls, type TlsFiles, type TlsMaterial } from './dev.ts';
