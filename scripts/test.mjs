@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// The project's test command: every test, real parts, one summary line at the end.
+// - Makes sure the external binaries tests need are present (installs nats-server with apt
+//   when running as root, or stops naming the Debian package) — never skips a test silently.
+// - Runs vitest with its JSON reporter and prints "N passed, M failed" as the last line.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const REPORT = '.vitest-report.json';
+const root = new URL('..', import.meta.url).pathname;
+process.chdir(root);
+
+function testsMention(word) {
+  const walk = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).some((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') && readFileSync(join(dir, e.name), 'utf8').includes(word),
+    );
+  return existsSync('test') && walk('test');
+}
+
+function ensureNatsServer() {
+  const has = spawnSync('sh', ['-c', 'command -v nats-server || test -x /usr/sbin/nats-server'], { stdio: 'ignore' });
+  if (has.status === 0) return;
+  if (process.getuid?.() === 0) {
+    console.error('nats-server is missing; installing the Debian package "nats-server"…');
+    const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    const install = spawnSync('apt-get', ['install', '-y', '-qq', 'nats-server'], { stdio: 'inherit' });
+    if (update.status === 0 && install.status === 0) return;
+  }
+  console.error('The tests need nats-server: install the Debian package "nats-server" (apt-get install nats-server).');
+  process.exit(2);
+}
+
+if (!existsSync('node_modules/vitest')) {
+  console.error('Dependencies are missing: run "npm ci" first.');
+  process.exit(2);
+}
+if (testsMention('nats-server')) ensureNatsServer();
+
+rmSync(REPORT, { force: true });
+const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${REPORT}`, ...process.argv.slice(2)];
+const run = spawnSync('npx', args, { stdio: 'inherit' });
+
+let passed = 0;
+let failed = 0;
+if (existsSync(REPORT)) {
+  const report = JSON.parse(readFileSync(REPORT, 'utf8'));
+  passed = report.numPassedTests ?? 0;
+  // Suites that fail to load count as failures too, so a broken file is never silent.
+  failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+  const pendingOrTodo = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  if (pendingOrTodo > 0) {
+    console.error(`${pendingOrTodo} skipped or todo tests: skipped tests count as failures here.`);
+    failed += pendingOrTodo;
+  }
+} else {
+  failed = 1;
+  console.error('vitest wrote no JSON report');
+}
+if (process.env.RELAY_TYPECHECK_FAILED === '1') failed += 1;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || run.status !== 0 ? 1 : 0);
