@@ -1,0 +1,90 @@
+/**
+ * The policy decision: a pure function of a member profile and an object's attributes, with
+ * an explanation rule by rule. The TAXII server asks it; it never filters by hand.
+ */
+import { tlpRank, type TlpLevel } from '../stix/markings.ts';
+import type { MemberProfile, ObjectAttributes, PolicySettings } from './types.ts';
+
+export type RuleName = 'type' | 'tlp' | 'sector' | 'confidence' | 'opinion';
+
+export interface RuleOutcome {
+  readonly rule: RuleName;
+  readonly pass: boolean;
+  readonly because: string;
+}
+
+export interface Decision {
+  readonly allow: boolean;
+  readonly rules: readonly RuleOutcome[];
+}
+
+/** Effective TLP of an object; undefined means "unknown marking: never share". */
+export function effectiveTlp(attributes: ObjectAttributes, settings: PolicySettings): TlpLevel | undefined {
+  const t = attributes.tlp;
+  if (t.kind === 'unknown') return undefined;
+  return t.kind === 'unmarked' ? settings.defaultTlp : t.level;
+}
+
+export function tlpAllows(level: TlpLevel | undefined, ceiling: MemberProfile['tlpCeiling']): boolean {
+  if (level === undefined || level === 'amber+strict' || level === 'red') return false;
+  return tlpRank(level) <= tlpRank(ceiling);
+}
+
+function typeRule(p: MemberProfile, a: ObjectAttributes): RuleOutcome {
+  if (p.denyTypes?.includes(a.type)) return { rule: 'type', pass: false, because: `type ${a.type} is denied` };
+  if (p.allowTypes && !p.allowTypes.includes(a.type)) {
+    return { rule: 'type', pass: false, because: `type ${a.type} is not among the allowed types` };
+  }
+  return { rule: 'type', pass: true, because: `type ${a.type} is allowed` };
+}
+
+function tlpRule(p: MemberProfile, a: ObjectAttributes, s: PolicySettings): RuleOutcome {
+  const t = a.tlp;
+  if (t.kind === 'unknown') {
+    return { rule: 'tlp', pass: false, because: `unknown marking ${t.markings.join(', ')} (fail closed)` };
+  }
+  const level = effectiveTlp(a, s) as TlpLevel;
+  const label = t.kind === 'unmarked' ? `unmarked (default TLP:${level.toUpperCase()})` : `TLP:${level.toUpperCase()}`;
+  if (level === 'amber+strict' || level === 'red') {
+    return { rule: 'tlp', pass: false, because: `${label} is never redistributed to other organizations` };
+  }
+  const pass = tlpAllows(level, p.tlpCeiling);
+  return {
+    rule: 'tlp',
+    pass,
+    because: `${label} ${pass ? 'is within' : 'is above'} the member's ceiling TLP:${p.tlpCeiling.toUpperCase()}`,
+  };
+}
+
+function sectorRule(p: MemberProfile, a: ObjectAttributes): RuleOutcome {
+  if (p.sectors.length === 0) return { rule: 'sector', pass: true, because: 'the member takes every sector' };
+  if (a.sectors.length === 0) {
+    return {
+      rule: 'sector',
+      pass: p.unscoped,
+      because: p.unscoped ? 'unscoped object and the member takes unscoped objects' : 'unscoped object and the member takes only its sectors',
+    };
+  }
+  const common = a.sectors.filter((s) => p.sectors.includes(s));
+  return common.length > 0
+    ? { rule: 'sector', pass: true, because: `sector ${common.join(', ')} is of interest` }
+    : { rule: 'sector', pass: false, because: `sectors ${a.sectors.join(', ')} are outside ${p.sectors.join(', ')}` };
+}
+
+function floorRule(rule: 'confidence' | 'opinion', floor: number | undefined, value: number | undefined): RuleOutcome {
+  if (floor === undefined) return { rule, pass: true, because: `no ${rule} floor` };
+  if (value === undefined) return { rule, pass: true, because: `no ${rule} on the object (floors apply to objects that carry one)` };
+  const pass = value >= floor;
+  return { rule, pass, because: `${rule} ${value} ${pass ? '>=' : '<'} floor ${floor}` };
+}
+
+export function decide(profile: MemberProfile, attributes: ObjectAttributes, settings: PolicySettings): Decision {
+  const rules = [
+    typeRule(profile, attributes),
+    tlpRule(profile, attributes, settings),
+    sectorRule(profile, attributes),
+    floorRule('confidence', profile.minConfidence, attributes.confidence),
+    floorRule('opinion', profile.minOpinion, attributes.opinion),
+  ];
+  return { allow: rules.every((r) => r.pass), rules };
+}

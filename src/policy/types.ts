@@ -1,0 +1,42 @@
+/** The inputs of a policy decision: what a member wants, and what is known of an object. */
+import type { ObjectTlp, TlpLevel } from '../stix/markings.ts';
+
+/** The highest TLP a member may receive: AMBER+STRICT and RED are never redistributed. */
+export type TlpCeiling = Extract<TlpLevel, 'clear' | 'green' | 'amber'>;
+
+export type AttributionConsent = 'none' | 'usg' | 'everyone';
+
+export interface MemberProfile {
+  readonly memberId: string;
+  /** industry-sector-ov values of interest; empty means every sector */
+  readonly sectors: readonly string[];
+  /** whether objects with no sector at all are wanted (only matters when sectors is set) */
+  readonly unscoped: boolean;
+  readonly tlpCeiling: TlpCeiling;
+  /** floors apply to objects that carry the property; objects without it pass */
+  readonly minConfidence?: number | undefined;
+  readonly minOpinion?: number | undefined;
+  /** when set, only these types */
+  readonly allowTypes?: readonly string[] | undefined;
+  readonly denyTypes?: readonly string[] | undefined;
+  readonly consent: AttributionConsent;
+}
+
+/** Node-wide policy settings. */
+export interface PolicySettings {
+  /** TLP given to objects without any TLP marking */
+  readonly defaultTlp: TlpLevel;
+}
+
+/** What the policy needs to know of one object version, derived at ingest. */
+export interface ObjectAttributes {
+  readonly type: string;
+  readonly tlp: ObjectTlp;
+  readonly sectors: readonly string[];
+  readonly confidence?: number | undefined;
+  /** mean of opinion values (1 strongly-disagree … 5 strongly-agree) about the object */
+  readonly opinion?: number | undefined;
+  readonly revoked: boolean;
+  /** whether the object has granular markings (then redaction may apply) */
+  readonly granular: boolean;
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { decide, type MemberProfile, type ObjectAttributes } from '../../src/policy/index.ts';
+import { resolveObjectTlp, TLP_MARKINGS } from '../../src/stix/markings.ts';
+
+const TLP1 = {
+  white: 'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9',
+  green: 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da',
+  amber: 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82',
+  red: 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed',
+};
+const TLP2 = {
+  clear: 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487',
+  green: 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb',
+  amber: 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421',
+  strict: 'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003',
+  red: 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1',
+};
+const NEAR_MISS = 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ec';
+
+const member = (over: Partial<MemberProfile> = {}): MemberProfile => ({
+  memberId: 'm',
+  sectors: [],
+  unscoped: true,
+  tlpCeiling: 'green',
+  consent: 'none',
+  ...over,
+});
+const attrs = (markings: string[] | undefined, over: Partial<ObjectAttributes> = {}): ObjectAttributes => ({
+  type: 'indicator',
+  tlp: resolveObjectTlp(markings),
+  sectors: [],
+  revoked: false,
+  granular: false,
+  ...over,
+});
+const settings = { defaultTlp: 'amber' as const };
+
+describe('TLP decisions', () => {
+  it('knows all nine TLP 1.0 and 2.0 marking definitions', () => {
+    expect(TLP_MARKINGS.size).toBe(9);
+  });
+
+  it('CLEAR/WHITE and GREEN reach a GREEN member in both TLP editions', () => {
+    for (const m of [TLP1.white, TLP1.green, TLP2.clear, TLP2.green]) {
+      expect(decide(member(), attrs([m]), settings).allow).toBe(true);
+    }
+  });
+
+  it('member without AMBER never receives AMBER object', () => {
+    expect(decide(member(), attrs([TLP1.amber]), settings).allow).toBe(false);
+    expect(decide(member(), attrs([TLP2.amber]), settings).allow).toBe(false);
+    expect(decide(member({ tlpCeiling: 'amber' }), attrs([TLP2.amber]), settings).allow).toBe(true);
+  });
+
+  it('AMBER+STRICT and RED are never redistributed, whatever the ceiling', () => {
+    for (const m of [TLP1.red, TLP2.red, TLP2.strict]) {
+      expect(decide(member({ tlpCeiling: 'amber' }), attrs([m]), settings).allow).toBe(false);
+    }
+  });
+
+  it('an object with several TLP markings is judged at the most restrictive', () => {
+    expect(decide(member(), attrs([TLP2.green, TLP1.amber]), settings).allow).toBe(false);
+  });
+
+  it('an unknown marking fails closed, even beside a GREEN marking', () => {
+    const d = decide(member({ tlpCeiling: 'amber' }), attrs([TLP2.green, NEAR_MISS]), settings);
+    expect(d.allow).toBe(false);
+    expect(d.rules.find((r) => r.rule === 'tlp')?.because).toMatch(/unknown marking .*5ec.*fail closed/);
+  });
+
+  it('unmarked objects get the configured default, AMBER unless set', () => {
+    expect(decide(member(), attrs(undefined), settings).allow).toBe(false);
+    expect(decide(member({ tlpCeiling: 'amber' }), attrs(undefined), settings).allow).toBe(true);
+    expect(decide(member(), attrs(undefined), { defaultTlp: 'green' }).allow).toBe(true);
+  });
+});
+
+describe('sector, type and quality rules', () => {
+  it('a sector member gets objects of its sector and not of others', () => {
+    const energy = member({ sectors: ['energy'], unscoped: false });
+    expect(decide(energy, attrs([TLP1.green], { sectors: ['energy', 'water'] }), settings).allow).toBe(true);
+    const d = decide(energy, attrs([TLP1.green], { sectors: ['healthcare'] }), settings);
+    expect(d.allow).toBe(false);
+    expect(d.rules.find((r) => r.rule === 'sector')?.pass).toBe(false);
+  });
+
+  it('unscoped objects go only to members that want them', () => {
+    expect(decide(member({ sectors: ['energy'], unscoped: false }), attrs([TLP1.green]), settings).allow).toBe(false);
+    expect(decide(member({ sectors: ['energy'], unscoped: true }), attrs([TLP1.green]), settings).allow).toBe(true);
+  });
+
+  it('confidence and opinion floors apply to objects carrying them', () => {
+    const picky = member({ minConfidence: 50, minOpinion: 3 });
+    expect(decide(picky, attrs([TLP1.green], { confidence: 49 }), settings).allow).toBe(false);
+    expect(decide(picky, attrs([TLP1.green], { confidence: 50 }), settings).allow).toBe(true);
+    expect(decide(picky, attrs([TLP1.green], { opinion: 2.5 }), settings).allow).toBe(false);
+    expect(decide(picky, attrs([TLP1.green]), settings).allow).toBe(true);
+  });
+
+  it('allowed and denied types', () => {
+    expect(decide(member({ allowTypes: ['malware'] }), attrs([TLP1.green]), settings).allow).toBe(false);
+    expect(decide(member({ denyTypes: ['indicator'] }), attrs([TLP1.green]), settings).allow).toBe(false);
+    expect(decide(member({ allowTypes: ['indicator'] }), attrs([TLP1.green]), settings).allow).toBe(true);
+  });
+
+  it('explains every rule, so an operator can see why', () => {
+    const d = decide(member(), attrs([TLP1.green]), settings);
+    expect(d.rules.map((r) => r.rule)).toEqual(['type', 'tlp', 'sector', 'confidence', 'opinion']);
+    expect(d.rules.every((r) => r.because.length > 0)).toBe(true);
+  });
+});
