@@ -1,0 +1,111 @@
+/**
+ * The TAXII 2.1 HTTP application (hono), built by node.ts from its collaborators.
+ *
+ * Request pipeline: response headers (TAXII Content-Type + security headers, on everything) ->
+ * authentication (401) -> Accept negotiation (406) -> route: API root / collection lookup
+ * (404 when unknown or not granted) -> access rule (403) -> media type / size (415 / 413) ->
+ * query parsing (400) -> handler. Every error, thrown anywhere, becomes a TAXII error object in
+ * one place (errors.ts). Paths are accepted with and without the trailing slash.
+ */
+import { Hono, type MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import type { Authenticator } from '../../auth/index.ts';
+import type { RelayConfig } from '../../config/index.ts';
+import type { Ingestor } from '../../ingest/index.ts';
+import type { Store } from '../../store/index.ts';
+import { Directory } from './access.ts';
+import { authenticate } from './auth.ts';
+import type { ServerContext } from './context.ts';
+import { handleError, handleNotFound, TaxiiError } from './errors.ts';
+import { responseHeaders } from './headers.ts';
+import { isAcceptable } from './media.ts';
+import { registerCollectionRoutes } from './routes/collections.ts';
+import { registerDiscoveryRoutes } from './routes/discovery.ts';
+import { registerObjectRoutes } from './routes/objects.ts';
+import { defaultScanBudget } from './select.ts';
+
+export interface TaxiiTuning {
+  /** index entries examined at most per page (default: max(10000, 20 × limit)) */
+  readonly scanBudget?: (limit: number) => number;
+  /** objects accepted at most in one Add Objects envelope (default 100000) */
+  readonly maxEnvelopeObjects?: number;
+}
+
+export interface TaxiiDependencies {
+  readonly config: RelayConfig;
+  readonly store: Store;
+  readonly ingestor: Ingestor;
+  readonly authenticator: Authenticator;
+  readonly log: Logger;
+  /** optional limits, for tests and benchmarks */
+  readonly tuning?: TaxiiTuning;
+}
+
+export const DEFAULT_MAX_ENVELOPE_OBJECTS = 100_000;
+
+export function createTaxiiApp(deps: TaxiiDependencies): Hono {
+  const { config, store, ingestor, log } = deps;
+  const ctx: ServerContext = {
+    config,
+    store,
+    ingestor,
+    log,
+    page: { defaultPageSize: config.taxii.default_page_size, maxPageSize: config.taxii.max_page_size },
+    secret: store.nodeSecret(),
+    scanBudget: deps.tuning?.scanBudget ?? defaultScanBudget,
+    maxEnvelopeObjects: deps.tuning?.maxEnvelopeObjects ?? DEFAULT_MAX_ENVELOPE_OBJECTS,
+  };
+  const directory = new Directory(config);
+
+  const app = new Hono({ strict: false });
+  app.onError(handleError(log));
+  app.notFound(handleNotFound);
+
+  app.use('*', responseHeaders());
+  app.use('*', authenticate(deps.authenticator, log));
+  app.use('*', negotiate());
+
+  registerDiscoveryRoutes(app, ctx, directory);
+  registerCollectionRoutes(app, directory);
+  registerObjectRoutes(app, ctx, directory);
+  registerMethodNotAllowed(app);
+  return app;
+}
+
+/** 406 unless the Accept header admits TAXII 2.1 (or STIX 2.1 on the manifest endpoint). */
+function negotiate(): MiddlewareHandler {
+  return async (c, next) => {
+    const stix = /\/manifest\/?$/.test(c.req.path);
+    if (!isAcceptable(c.req.header('accept'), { stix })) {
+      throw new TaxiiError(406, 'Not acceptable', {
+        description: 'This server answers with application/taxii+json;version=2.1; include it in Accept.',
+        errorCode: 'not-acceptable',
+      });
+    }
+    return next();
+  };
+}
+
+/** Known URLs with a method they do not support: 405 with Allow. */
+function registerMethodNotAllowed(app: Hono): void {
+  const routes: Array<[string, string]> = [
+    ['/taxii2', 'GET'],
+    ['/:root', 'GET'],
+    ['/:root/status/:statusId', 'GET'],
+    ['/:root/collections', 'GET'],
+    ['/:root/collections/:collection', 'GET'],
+    ['/:root/collections/:collection/manifest', 'GET'],
+    ['/:root/collections/:collection/objects', 'GET, POST'],
+    ['/:root/collections/:collection/objects/:objectId', 'GET, DELETE'],
+    ['/:root/collections/:collection/objects/:objectId/versions', 'GET'],
+  ];
+  for (const [path, allow] of routes) {
+    app.all(path, () => {
+      throw new TaxiiError(405, 'Method not allowed', {
+        description: `This URL supports ${allow}.`,
+        errorCode: 'method-not-allowed',
+        headers: { Allow: allow },
+      });
+    });
+  }
+}

@@ -1,0 +1,28 @@
+/** What every route module receives, and the per-request variables set by middleware. */
+import type { Logger } from 'pino';
+import type { Member } from '../../auth/index.ts';
+import type { RelayConfig } from '../../config/index.ts';
+import type { Ingestor } from '../../ingest/index.ts';
+import type { Store } from '../../store/index.ts';
+import type { PageSettings } from './filters.ts';
+
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** the authenticated member (set by the authentication middleware) */
+    member: Member;
+  }
+}
+
+export interface ServerContext {
+  readonly config: RelayConfig;
+  readonly store: Store;
+  readonly ingestor: Ingestor;
+  readonly log: Logger;
+  readonly page: PageSettings;
+  /** HMAC key for `next` tokens */
+  readonly secret: Uint8Array;
+  /** index entries examined at most for one page of a range scan */
+  readonly scanBudget: (limit: number) => number;
+  /** objects accepted at most in one Add Objects envelope */
+  readonly maxEnvelopeObjects: number;
+}

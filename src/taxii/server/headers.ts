@@ -1,0 +1,24 @@
+/**
+ * Headers on every response, errors included: the TAXII Content-Type and security headers.
+ * (The API serves JSON to programs: no caching, no sniffing, no framing, no referrers.)
+ */
+import type { MiddlewareHandler } from 'hono';
+import { TAXII_CONTENT_TYPE } from './media.ts';
+
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+  'Referrer-Policy': 'no-referrer',
+  'Strict-Transport-Security': 'max-age=31536000',
+};
+
+export function responseHeaders(): MiddlewareHandler {
+  return async (c, next) => {
+    await next();
+    const headers = c.res.headers;
+    headers.set('Content-Type', TAXII_CONTENT_TYPE);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers.set(name, value);
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * Objects [T §5.4–5.8]: get objects, add objects, get / delete one object, versions, and the
+ * manifest. Reads select index entries (select.ts) and concatenate stored JSON text.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Member } from '../../../auth/index.ts';
+import type { CollectionConfig } from '../../../config/index.ts';
+import { nowMicros } from '../../../stix/time.ts';
+import type { IndexEntry, ScanResult } from '../../../store/index.ts';
+import { requireDelete, requireRead, requireWrite, type Directory } from '../access.ts';
+import type { ServerContext } from '../context.ts';
+import { dateAddedHeaders, envelopeText } from '../envelope.ts';
+import { badRequest, notFound, TaxiiError } from '../errors.ts';
+import { canonicalQuery, parseQuery, type Endpoint, type TaxiiQuery } from '../filters.ts';
+import { manifestText } from '../manifest.ts';
+import { isTaxiiContentType } from '../media.ts';
+import { decodeNext, encodeNext, type TokenBinding } from '../paging.ts';
+import { taxii } from '../respond.ts';
+import { entryFilter, selectPage } from '../select.ts';
+import { statusFromReport } from '../status.ts';
+import { versionsText } from '../versions.ts';
+
+const COLLECTION = '/:root/collections/:collection';
+const OBJECT = `${COLLECTION}/objects/:objectId`;
+
+interface Target {
+  readonly member: Member;
+  readonly apiRoot: string;
+  readonly collection: CollectionConfig;
+}
+
+export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: Directory): void {
+  const { store } = ctx;
+
+  /** Resolves root + collection (404s) and applies the endpoint's access rule (403s). */
+  const target = (c: Context, rule: (access: { read: boolean; write: boolean }) => void): Target => {
+    const member = c.get('member');
+    const index = directory.root(member, c.req.param('root') as string);
+    const { collection, access } = directory.collection(member, index, c.req.param('collection') as string);
+    rule(access);
+    return { member, apiRoot: index.root.path, collection };
+  };
+
+  const queryOf = (c: Context, endpoint: Endpoint) => parseQuery(new URL(c.req.url).searchParams, endpoint, ctx.page);
+
+  /** One page for a query: resolves `next` against its binding, selects, mints the next token. */
+  const page = (t: Target, endpoint: Endpoint, q: TaxiiQuery, objectId?: string) => {
+    const binding: TokenBinding = {
+      member: t.member.id,
+      endpoint,
+      apiRoot: t.apiRoot,
+      collection: t.collection.id,
+      ...(objectId !== undefined ? { objectId } : {}),
+      query: canonicalQuery(q),
+    };
+    const resumeAfter = q.next !== null ? decodeNext(ctx.secret, binding, q.next) : 0;
+    const result: ScanResult = selectPage(store, {
+      collection: t.collection.id,
+      after: Math.max(q.addedAfter ?? 0, resumeAfter, 0),
+      limit: q.limit,
+      query: objectId !== undefined ? { ...q, ids: new Set([objectId]), types: null } : q,
+      scanBudget: ctx.scanBudget(q.limit),
+    });
+    const next = result.more ? encodeNext(ctx.secret, binding, result.resumeAfter) : undefined;
+    return { entries: result.entries, more: result.more, next };
+  };
+
+  const bodyOf = (e: IndexEntry) => store.body(e.id, e.versionKey);
+
+  const requireObject = (t: Target, objectId: string): IndexEntry[] => {
+    const versions = store.versionsOf(t.collection.id, objectId);
+    if (versions.length === 0) throw notFound('There is no object with this id in this collection.');
+    return versions;
+  };
+
+  // ---- Get Objects [§5.4]
+  app.get(`${COLLECTION}/objects`, (c) => {
+    const t = target(c, requireRead);
+    const { entries, more, next } = page(t, 'objects', queryOf(c, 'objects'));
+    return taxii(c, envelopeText(entries, more, next, bodyOf), 200, dateAddedHeaders(entries));
+  });
+
+  // ---- Add Objects [§5.5]
+  const limitBody = bodyLimit({
+    maxSize: ctx.config.taxii.max_content_length,
+    onError: () => {
+      throw new TaxiiError(413, 'Request body too large', {
+        description: `The body exceeds max_content_length (${ctx.config.taxii.max_content_length} octets).`,
+        errorCode: 'too-large',
+      });
+    },
+  });
+
+  app.post(
+    `${COLLECTION}/objects`,
+    async (c, next) => {
+      // access first (404/403), then the media type (415), then the size (413)
+      target(c, requireWrite);
+      if (!isTaxiiContentType(c.req.header('content-type'))) {
+        throw new TaxiiError(415, 'Unsupported media type', {
+          description: 'Send the envelope as application/taxii+json;version=2.1.',
+          errorCode: 'unsupported-media-type',
+        });
+      }
+      return next();
+    },
+    limitBody,
+    async (c) => {
+      const requestedAt = nowMicros();
+      const t = target(c, requireWrite);
+      const text = await c.req.text();
+      let document: unknown;
+      try {
+        document = JSON.parse(text);
+      } catch {
+        throw badRequest('The body is not valid JSON.', 'malformed-json');
+      }
+      const objects = envelopeObjects(document, ctx.maxEnvelopeObjects);
+      const report = ctx.ingestor.ingest(t.collection.id, objects, { source: 'taxii', detail: t.member.id });
+      const status = statusFromReport(randomUUID(), requestedAt, report);
+      store.putStatus(status.id, { ...status, api_root: t.apiRoot, member: t.member.id, received_at: requestedAt });
+      ctx.log.info(
+        { member: t.member.id, collection: t.collection.id, status: status.id, stored: report.stored, duplicate: report.duplicate, rejected: report.rejected },
+        'TAXII add objects',
+      );
+      return taxii(c, status, 202);
+    },
+  );
+
+  // ---- Get Object Manifests [§5.3]
+  app.get(`${COLLECTION}/manifest`, (c) => {
+    const t = target(c, requireRead);
+    const { entries, more, next } = page(t, 'manifest', queryOf(c, 'manifest'));
+    return taxii(c, manifestText(entries, more, next), 200, dateAddedHeaders(entries));
+  });
+
+  // ---- Get an Object [§5.6]
+  app.get(OBJECT, (c) => {
+    const t = target(c, requireRead);
+    const objectId = c.req.param('objectId');
+    const q = queryOf(c, 'object');
+    requireObject(t, objectId);
+    const { entries, more, next } = page(t, 'object', q, objectId);
+    return taxii(c, envelopeText(entries, more, next, bodyOf), 200, dateAddedHeaders(entries));
+  });
+
+  // ---- Delete an Object [§5.7]
+  app.delete(OBJECT, (c) => {
+    const t = target(c, requireDelete);
+    const objectId = c.req.param('objectId');
+    const q = queryOf(c, 'delete');
+    const versions = requireObject(t, objectId);
+    const first = versions[0] as IndexEntry;
+    const last = versions[versions.length - 1] as IndexEntry;
+    const bounds = { first: first.versionKey, last: last.versionKey };
+    const selected = versions.filter(entryFilter({ ...q, ids: null, types: null }, () => bounds));
+    if (selected.length === 0) throw notFound('No version of this object matches the request.');
+    const removed = store.deleteVersions(t.collection.id, selected);
+    ctx.log.info({ member: t.member.id, collection: t.collection.id, id: objectId, removed }, 'TAXII delete object');
+    return c.body(null, 200);
+  });
+
+  // ---- Get Object Versions [§5.8]
+  app.get(`${OBJECT}/versions`, (c) => {
+    const t = target(c, requireRead);
+    const objectId = c.req.param('objectId');
+    const q = queryOf(c, 'versions');
+    requireObject(t, objectId);
+    const { entries, more, next } = page(t, 'versions', q, objectId);
+    return taxii(c, versionsText(entries, more, next), 200, dateAddedHeaders(entries));
+  });
+}
+
+/**
+ * The objects of an Add Objects body. Valid JSON that is not an envelope (not an object,
+ * `objects` missing, not a list, or empty — TAXII lists are never empty) is 422: the request
+ * was understood but its content cannot be processed [T §5.5 lists 422 for this].
+ */
+export function envelopeObjects(document: unknown, maxObjects: number): unknown[] {
+  if (document === null || typeof document !== 'object' || Array.isArray(document)) {
+    throw unprocessable('The body must be a TAXII envelope: a JSON object with an "objects" list.');
+  }
+  const objects = (document as Record<string, unknown>).objects;
+  if (!Array.isArray(objects)) {
+    throw unprocessable('The envelope needs an "objects" list of STIX objects.');
+  }
+  if (objects.length === 0) throw unprocessable('The envelope\'s "objects" list is empty.');
+  if (objects.length > maxObjects) {
+    throw unprocessable(`An envelope may carry at most ${maxObjects} objects; split it into several requests.`);
+  }
+  return objects;
+}
+
+const unprocessable = (description: string) =>
+  new TaxiiError(422, 'Unprocessable envelope', { description, errorCode: 'invalid-envelope' });
