@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type RelayConfig } from '../config/index.ts';
+import { runCerts } from './certs.ts';
 import { runCheck, runStats } from './inspect.ts';
 import { runImport } from './import.ts';
 import { runMembersList, runHashSecret } from './members.ts';
@@ -23,6 +24,11 @@ commands:
   token issue MEMBER --config PATH [--ttl 12h] mint a bearer token (JWT) for a member
   stats   --config PATH [--json]               collections, versions, date_added range
   check   --config PATH [--json]               verify indexes, objects and counts agree
+  certs init --config PATH                     create the node's certificate authority
+  certs issue server|member|node NAME --config PATH [--days N] [--san a,b]
+          [--passphrase-env VAR]               issue a certificate (PKCS#12 for members with a passphrase)
+  certs revoke SERIAL --config PATH            revoke an issued certificate
+  certs list --config PATH [--json]            issued certificates and their state
 
 environment: RELAY_LISTEN (host:port) and RELAY_DATA_DIR override the config file.`;
 
@@ -42,6 +48,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       'batch-size': { type: 'string' },
       ttl: { type: 'string' },
       json: { type: 'boolean', default: false },
+      days: { type: 'string' },
+      san: { type: 'string' },
+      'passphrase-env': { type: 'string' },
     },
   });
   const config = (): RelayConfig => {
@@ -69,6 +78,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       return runStats(config(), values.json ?? false);
     case 'check':
       return runCheck(config(), values.json ?? false);
+    case 'certs':
+      return runCerts(config(), positionals, {
+        days: values.days,
+        san: values.san,
+        passphraseEnv: values['passphrase-env'],
+        json: values.json ?? false,
+      });
     default:
       throw new CliError(`unknown command "${command}"\n\n${USAGE}`);
   }

@@ -61,6 +61,9 @@ export function parseConfig(raw: unknown, path = '<config>', env: ConfigEnvironm
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   config.data_dir = abs(config.data_dir);
   config.tls.dev_certs_dir = abs(config.tls.dev_certs_dir);
+  config.pki.dir = abs(config.pki.dir ?? resolve(config.data_dir, 'pki'));
+  if (config.pki.ca_cert) config.pki.ca_cert = abs(config.pki.ca_cert);
+  if (config.pki.ca_key) config.pki.ca_key = abs(config.pki.ca_key);
   if (config.tls.cert) config.tls.cert = abs(config.tls.cert);
   if (config.tls.key) config.tls.key = abs(config.tls.key);
   return config;

@@ -3,6 +3,7 @@
  * unknown keys are errors so that a typo never silently falls back to a default.
  */
 import { z } from 'zod';
+import { checkUpstreams, upstreamsSchema } from './upstreams.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
@@ -101,10 +102,22 @@ export const configSchema = z
         token_ttl: z.string().regex(/^\d+[smhd]$/, 'expected a duration such as "30m", "12h" or "7d"').default('12h'),
       })
       .default({ jwt_issuer: 'relay', jwt_audience: 'relay-taxii', token_ttl: '12h' }),
+    pki: z
+      .strictObject({
+        dir: z.string().min(1).optional().describe('default: <data_dir>/pki'),
+        ca_cert: z.string().min(1).optional(),
+        ca_key: z.string().min(1).optional(),
+      })
+      .refine((p) => (p.ca_cert === undefined) === (p.ca_key === undefined), {
+        message: 'set both pki.ca_cert and pki.ca_key (an existing CA), or neither',
+      })
+      .default({}),
     api_roots: z.array(apiRootSchema).min(1, 'configure at least one API root'),
     members: z.array(memberSchema).default([]),
+    upstreams: upstreamsSchema,
   })
   .superRefine((config, ctx) => {
+    checkUpstreams(config.upstreams, config.api_roots, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
     const roots = new Map<string, Set<string>>();
     config.api_roots.forEach((root, i) => {
       if (roots.has(root.path)) {

@@ -14,7 +14,8 @@ export interface KeyAndCert {
 
 export interface LeafOptions {
   readonly commonName: string;
-  readonly kind: 'server' | 'client';
+  /** extended key usage: server, client, or both (federation node certificates) */
+  readonly kind: 'server' | 'client' | 'both';
   /** DNS names and IP addresses for a server certificate */
   readonly altNames?: readonly string[];
   readonly days: number;
@@ -72,7 +73,7 @@ export async function issueLeaf(ca: KeyAndCert, options: LeafOptions): Promise<K
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: options.kind === 'server', clientAuth: options.kind === 'client' },
+    { name: 'extKeyUsage', serverAuth: options.kind !== 'client', clientAuth: options.kind !== 'server' },
     ...(altNames.length > 0 ? [{ name: 'subjectAltName', altNames }] : []),
     { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },

@@ -1,2 +1,11 @@
 export { createCa, issueLeaf, type KeyAndCert, type LeafOptions } from './forge.ts';
 export { ensureDevCertificates, readTls, type TlsFiles, type TlsMaterial } from './dev.ts';
+export {
+  CertificateAuthority,
+  PkiError,
+  fingerprintOf,
+  normalizeSerial,
+  type AuthorityFiles,
+  type CertificateKind,
+  type IssuedRecord,
+} from './authority.ts';
