@@ -89,6 +89,8 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
       throw new TaxiiError(413, 'Request body too large', {
         description: `The body exceeds max_content_length (${ctx.config.taxii.max_content_length} octets).`,
         errorCode: 'too-large',
+        // the rest of the body is not read: do not let the client reuse this connection
+        headers: { Connection: 'close' },
       });
     },
   });
