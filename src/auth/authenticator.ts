@@ -4,7 +4,7 @@
  */
 import type { MemberConfig, RelayConfig } from '../config/index.ts';
 import { verifySecret } from './secrets.ts';
-import { verifyToken, type TokenKeys, type TokenSettings } from './tokens.ts';
+import { durationSeconds, verifyToken, type TokenKeys, type TokenSettings } from './tokens.ts';
 
 export interface Member {
   readonly id: string;
@@ -34,10 +34,7 @@ export class Authenticator {
   }
 
   static fromConfig(config: RelayConfig, keys: TokenKeys): Authenticator {
-    return new Authenticator(config.members, keys, {
-      issuer: config.auth.jwt_issuer,
-      audience: config.auth.jwt_audience,
-    });
+    return new Authenticator(config.members, keys, tokenSettings(config));
   }
 
   async authenticate(authorization: string | undefined): Promise<Authentication> {
@@ -71,10 +68,17 @@ export class Authenticator {
       if (!member) return { ok: false, reason: `token subject "${subject.slice(0, 64)}" is not a member` };
       return { ok: true, member: toMember(member), scheme: 'bearer' };
     } catch (error) {
-      const cause = (error as Error).cause as Error | undefined;
-      return { ok: false, reason: `bearer token refused: ${cause?.message ?? (error as Error).message}` };
+      return { ok: false, reason: `bearer token refused: ${(error as Error).message}` };
     }
   }
+}
+
+export function tokenSettings(config: RelayConfig): TokenSettings {
+  return {
+    issuer: config.auth.jwt_issuer,
+    audience: config.auth.jwt_audience,
+    maxTtlSeconds: durationSeconds(config.auth.max_token_ttl),
+  };
 }
 
 // scrypt hash of a random value nobody knows; used only to equalize timing.

@@ -1,4 +1,12 @@
-export { Authenticator, CHALLENGE, type Authentication, type Member } from './authenticator.ts';
+export { Authenticator, CHALLENGE, tokenSettings, type Authentication, type Member } from './authenticator.ts';
 export { hashSecret, verifySecret } from './secrets.ts';
-export { loadOrCreateTokenKeys, issueToken, verifyToken, TokenError, type TokenKeys, type TokenSettings } from './tokens.ts';
+export {
+  loadOrCreateTokenKeys,
+  issueToken,
+  verifyToken,
+  durationSeconds,
+  TokenError,
+  TokenKeys,
+  type TokenSettings,
+} from './tokens.ts';
 export { accessTo, hasAnyGrantIn, NO_ACCESS, type Access } from './grants.ts';

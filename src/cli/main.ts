@@ -10,7 +10,7 @@ import { runCheck, runStats } from './inspect.ts';
 import { runImport } from './import.ts';
 import { runMembersList, runHashSecret } from './members.ts';
 import { runStart } from './start.ts';
-import { runTokenIssue } from './token.ts';
+import { runToken } from './token.ts';
 import { CliError } from './errors.ts';
 
 const USAGE = `usage: relay <command> [options]
@@ -22,6 +22,9 @@ commands:
   members list --config PATH                   members, credentials kinds and grants
   members hash-secret                          read a secret on stdin, print its scrypt hash
   token issue MEMBER --config PATH [--ttl 12h] mint a bearer token (JWT) for a member
+  token rotate --config PATH                   new signing key; older tokens stay valid until expiry
+  token revoke TOKEN-OR-JTI --config PATH      refuse one token from now on
+  token jwks --config PATH                     the public keys (JWKS) verifiers need
   stats   --config PATH [--json]               collections, versions, date_added range
   check   --config PATH [--json]               verify indexes, objects and counts agree
   certs init --config PATH                     create the node's certificate authority
@@ -72,8 +75,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (positionals[0] === 'hash-secret') return runHashSecret();
       throw new CliError('usage: relay members list --config PATH | relay members hash-secret');
     case 'token':
-      if (positionals[0] === 'issue' && positionals[1]) return runTokenIssue(config(), positionals[1], values.ttl);
-      throw new CliError('usage: relay token issue MEMBER --config PATH [--ttl 12h]');
+      return runToken(config(), positionals, values.ttl);
     case 'stats':
       return runStats(config(), values.json ?? false);
     case 'check':

@@ -42,8 +42,9 @@ describe('certificate authority', () => {
     expect(mode(issued.p12Path as string)).toBe(0o600);
     const der = readFileSync(issued.p12Path as string).toString('binary');
     const p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der), 'correct horse battery');
-    const bags = p12.getBags({ bagType: forge.pki.oids.certBag })[forge.pki.oids.certBag] ?? [];
-    expect(bags.map((b) => b.cert?.subject.getField('CN')?.value)).toContain('acme');
+    const certBag = forge.pki.oids.certBag as string;
+    const bags = p12.getBags({ bagType: certBag })[certBag] ?? [];
+    expect(bags.map((b: forge.pkcs12.Bag) => b.cert?.subject.getField('CN')?.value)).toContain('acme');
     expect(() => forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(der), 'wrong passphrase')).toThrow();
     expect(new X509Certificate(issued.certPem).keyUsage).toContain('1.3.6.1.5.5.7.3.2'); // clientAuth
   });
