@@ -100,8 +100,9 @@ export const configSchema = z
         jwt_issuer: z.string().min(1).default('relay'),
         jwt_audience: z.string().min(1).default('relay-taxii'),
         token_ttl: z.string().regex(/^\d+[smhd]$/, 'expected a duration such as "30m", "12h" or "7d"').default('12h'),
+        max_token_ttl: z.string().regex(/^\d+[smhd]$/, 'expected a duration such as "7d" or "30d"').default('30d'),
       })
-      .default({ jwt_issuer: 'relay', jwt_audience: 'relay-taxii', token_ttl: '12h' }),
+      .default({ jwt_issuer: 'relay', jwt_audience: 'relay-taxii', token_ttl: '12h', max_token_ttl: '30d' }),
     pki: z
       .strictObject({
         dir: z.string().min(1).optional().describe('default: <data_dir>/pki'),
