@@ -64,7 +64,8 @@ export function parseQuery(params: URLSearchParams, endpoint: Endpoint, settings
   const addedAfterText = single('added_after');
   let addedAfter: Micros | null = null;
   if (addedAfterText !== undefined) {
-    addedAfter = parseTaxiiTimestamp(addedAfterText.trim());
+    // an unencoded '+' in a numeric offset arrives as a space: take it as meant
+    addedAfter = parseTaxiiTimestamp(addedAfterText.trim().replace(/ (\d{2}:\d{2})$/, '+$1'));
     if (addedAfter === null) {
       throw badRequest(`'added_after' must be an RFC 3339 timestamp, got '${clip(addedAfterText)}'`, 'invalid-filter');
     }
