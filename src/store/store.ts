@@ -208,6 +208,20 @@ export class Store {
     return first !== undefined && last !== undefined ? { first, last } : null;
   }
 
+  /**
+   * Whether the collection holds a version of `id` newer than `versionKey` (an instant key of
+   * a version it holds): the per-entry test behind match[version]=last. One count, no iterator.
+   */
+  hasNewerVersion(collection: string, id: string, versionKey: string): boolean {
+    return this.versions.getKeysCount({ start: [collection, id, versionKey], end: [collection, id, HIGH] }) > 1;
+  }
+
+  /** Whether the collection holds a version of `id` older than `versionKey` (match[version]=first). */
+  hasOlderVersion(collection: string, id: string, versionKey: string): boolean {
+    return this.versions.getKeysCount({ start: [collection, id], end: [collection, id, versionKey] }) > 0;
+  }
+
+
   /** The stored JSON text of one object version. */
   body(id: string, versionKey: string): string | undefined {
     return this.objects.get([id, versionKey]);

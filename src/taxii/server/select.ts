@@ -6,6 +6,9 @@
  *     bounded per request on any collection size;
  *   - an id lookup (Store.versionsOf) when the query names a few ids (match[id], one-object
  *     endpoints), which never touches the rest of the collection.
+ * `first` / `last` are the object's oldest / newest version in the collection (by instant),
+ * whatever added_after says: `added_after=T` with the default `last` gives the newest version
+ * of each object if that version was added after T.
  */
 import type { Micros } from '../../stix/time.ts';
 import type { IndexEntry, ScanResult, Store } from '../../store/index.ts';
@@ -21,6 +24,12 @@ export interface Selection {
   readonly scanBudget: number;
 }
 
+/** How to tell whether an entry is its object's oldest / newest version. */
+export interface VersionOrder {
+  readonly isFirst: (entry: IndexEntry) => boolean;
+  readonly isLast: (entry: IndexEntry) => boolean;
+}
+
 /** At or below this many ids, look them up instead of scanning the collection. */
 export const ID_LOOKUP_MAX = 100;
 
@@ -28,63 +37,62 @@ export function defaultScanBudget(limit: number): number {
   return Math.max(10_000, 20 * limit);
 }
 
-type Bounds = { first: string; last: string } | null;
-
-/** Whether an entry's version is selected, given the object's oldest/newest version keys. */
-export function versionSelected(match: VersionMatch, versionKey: string, bounds: () => Bounds): boolean {
+export function versionSelected(match: VersionMatch, entry: IndexEntry, order: VersionOrder): boolean {
   if (match.all) return true;
-  if (match.keys.has(versionKey)) return true;
-  if (!match.first && !match.last) return false;
-  const b = bounds();
-  if (!b) return false;
-  return (match.first && b.first === versionKey) || (match.last && b.last === versionKey);
+  if (match.keys.has(entry.versionKey)) return true;
+  return (match.last && order.isLast(entry)) || (match.first && order.isFirst(entry));
 }
 
-/** The filter for one entry; `boundsOf` gives an object's first/last version keys. */
-export function entryFilter(
-  query: Selection['query'],
-  boundsOf: (id: string) => Bounds,
-): (entry: IndexEntry) => boolean {
+/** The filter for one entry. Cheap tests first; the version test may read the store. */
+export function entryFilter(query: Selection['query'], order: VersionOrder): (entry: IndexEntry) => boolean {
   const { ids, types, specVersions, versions } = query;
   return (entry) =>
     (ids === null || ids.has(entry.id)) &&
     (types === null || types.has(entry.type)) &&
     (specVersions === null || specVersions.has(entry.specVersion)) &&
-    versionSelected(versions, entry.versionKey, () => boundsOf(entry.id));
+    versionSelected(versions, entry, order);
+}
+
+/** Version order from the store's per-object version index (one count per test). */
+export function storeVersionOrder(store: Store, collection: string): VersionOrder {
+  return {
+    isFirst: (e) => !store.hasOlderVersion(collection, e.id, e.versionKey),
+    isLast: (e) => !store.hasNewerVersion(collection, e.id, e.versionKey),
+  };
+}
+
+/** Version order from complete version lists (oldest first), keyed by object id. */
+export function listVersionOrder(versionsById: ReadonlyMap<string, readonly IndexEntry[]>): VersionOrder {
+  const end = (e: IndexEntry, pick: (list: readonly IndexEntry[]) => IndexEntry | undefined) => {
+    const list = versionsById.get(e.id);
+    return list !== undefined && pick(list)?.versionKey === e.versionKey;
+  };
+  return {
+    isFirst: (e) => end(e, (l) => l[0]),
+    isLast: (e) => end(e, (l) => l[l.length - 1]),
+  };
 }
 
 export function selectPage(store: Store, s: Selection): ScanResult {
   if (s.query.ids !== null && s.query.ids.size <= ID_LOOKUP_MAX) return selectByIds(store, s, s.query.ids);
-  const cache = new Map<string, Bounds>();
-  const boundsOf = (id: string): Bounds => {
-    let b = cache.get(id);
-    if (b === undefined) {
-      b = store.versionBounds(s.collection, id);
-      if (cache.size < 10_000) cache.set(id, b);
-    }
-    return b;
-  };
   return store.scan({
     collection: s.collection,
     after: s.after,
     limit: s.limit,
-    accept: entryFilter(s.query, boundsOf),
+    accept: entryFilter(s.query, storeVersionOrder(store, s.collection)),
     maxScanned: s.scanBudget,
   });
 }
 
 function selectByIds(store: Store, s: Selection, ids: ReadonlySet<string>): ScanResult {
-  const candidates: IndexEntry[] = [];
-  const bounds = new Map<string, Bounds>();
-  for (const id of ids) {
-    const versions = store.versionsOf(s.collection, id); // oldest version first
-    const first = versions[0];
-    const last = versions[versions.length - 1];
-    bounds.set(id, first && last ? { first: first.versionKey, last: last.versionKey } : null);
-    for (const e of versions) if (e.dateAdded > s.after) candidates.push(e);
+  const byId = new Map<string, IndexEntry[]>();
+  for (const id of ids) byId.set(id, store.versionsOf(s.collection, id)); // oldest version first
+  const accept = entryFilter(s.query, listVersionOrder(byId));
+  const matching: IndexEntry[] = [];
+  for (const versions of byId.values()) {
+    for (const e of versions) if (e.dateAdded > s.after && accept(e)) matching.push(e);
   }
-  const accept = entryFilter(s.query, (id) => bounds.get(id) ?? null);
-  const matching = candidates.filter(accept).sort((a, b) => a.dateAdded - b.dateAdded);
+  matching.sort((a, b) => a.dateAdded - b.dateAdded);
   const entries = matching.slice(0, s.limit);
   const tail = entries[entries.length - 1];
   return { entries, more: matching.length > s.limit, resumeAfter: tail ? tail.dateAdded : s.after };

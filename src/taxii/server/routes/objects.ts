@@ -18,7 +18,7 @@ import { manifestText } from '../manifest.ts';
 import { isTaxiiContentType } from '../media.ts';
 import { decodeNext, encodeNext, type TokenBinding } from '../paging.ts';
 import { taxii } from '../respond.ts';
-import { entryFilter, selectPage } from '../select.ts';
+import { entryFilter, listVersionOrder, selectPage } from '../select.ts';
 import { statusFromReport } from '../status.ts';
 import { versionsText } from '../versions.ts';
 
@@ -154,10 +154,8 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
     const objectId = c.req.param('objectId');
     const q = queryOf(c, 'delete');
     const versions = requireObject(t, objectId);
-    const first = versions[0] as IndexEntry;
-    const last = versions[versions.length - 1] as IndexEntry;
-    const bounds = { first: first.versionKey, last: last.versionKey };
-    const selected = versions.filter(entryFilter({ ...q, ids: null, types: null }, () => bounds));
+    const order = listVersionOrder(new Map([[objectId, versions]]));
+    const selected = versions.filter(entryFilter({ ...q, ids: null, types: null }, order));
     if (selected.length === 0) throw notFound('No version of this object matches the request.');
     const removed = store.deleteVersions(t.collection.id, selected);
     ctx.log.info({ member: t.member.id, collection: t.collection.id, id: objectId, removed }, 'TAXII delete object');
