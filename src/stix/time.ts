@@ -28,7 +28,7 @@ function parse(text: string): Parsed | null {
   const minute = Number(mi);
   const second = Number(s);
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return null;
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const daysInMonth = new Date(utc(year, month, 0, 0, 0, 0)).getUTCDate();
   if (day > daysInMonth) return null;
   let offsetMinutes = 0;
   const zulu = zone === 'Z' || zone === 'z';
@@ -40,8 +40,16 @@ function parse(text: string): Parsed | null {
     offsetMinutes = sign * (oh * 60 + om);
   }
   // A leap second (":60") is folded onto the next second, as Date does.
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
+  const ms = utc(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
   return { seconds: Math.floor(ms / 1000), fraction: frac, zulu };
+}
+
+/** Date.UTC without its two-digit-year rule (Date.UTC(99, …) is 1999, not year 99). */
+function utc(year: number, monthIndex: number, day: number, hour: number, minute: number, second: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, monthIndex, day);
+  d.setUTCHours(hour, minute, second, 0);
+  return d.getTime();
 }
 
 function isoSeconds(seconds: number): string {

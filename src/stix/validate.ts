@@ -28,41 +28,21 @@ const TYPE_NAME = /^[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PROPERTY_NAME = /^[a-z0-9_]{3,250}$/;
 
-/** Required properties beyond the common ones, from the STIX 2.1 object definitions. */
+/**
+ * Required properties beyond the common ones, enforced only where the relay itself depends on
+ * them: the links its policy walks (relationship ends, sighting target, opinion scores,
+ * language-content target) and the meta objects that define markings and extensions.
+ * Other type-specific required properties (`name` on most SDOs, `is_family` on malware,
+ * `protocols` on network-traffic, `published` on report, SCO `value`s …) are the producer's
+ * and the consumer's business: real feeds omit them, and a transport must not drop an object
+ * a member's tools can still use. See docs/ARCHITECTURE.md ("What ingest rejects").
+ */
 const REQUIRED: Record<string, readonly string[]> = {
-  'attack-pattern': ['name'],
-  campaign: ['name'],
-  'course-of-action': ['name'],
-  grouping: ['context', 'object_refs'],
-  identity: ['name'],
-  incident: ['name'],
-  indicator: ['pattern', 'pattern_type', 'valid_from'],
-  infrastructure: ['name'],
-  'intrusion-set': ['name'],
-  'malware-analysis': ['product'],
-  note: ['content', 'object_refs'],
-  'observed-data': ['first_observed', 'last_observed', 'number_observed'],
-  opinion: ['opinion', 'object_refs'],
-  report: ['name', 'published', 'object_refs'],
-  'threat-actor': ['name'],
-  tool: ['name'],
-  vulnerability: ['name'],
   relationship: ['relationship_type', 'source_ref', 'target_ref'],
   sighting: ['sighting_of_ref'],
+  opinion: ['opinion', 'object_refs'],
   'language-content': ['object_ref', 'contents'],
   'extension-definition': ['created_by_ref', 'name', 'schema', 'version', 'extension_types'],
-  'autonomous-system': ['number'],
-  directory: ['path'],
-  'domain-name': ['value'],
-  'email-addr': ['value'],
-  'email-message': ['is_multipart'],
-  'ipv4-addr': ['value'],
-  'ipv6-addr': ['value'],
-  'mac-addr': ['value'],
-  mutex: ['name'],
-  'network-traffic': ['protocols'],
-  software: ['name'],
-  url: ['value'],
 };
 
 /** Properties holding a single identifier, checked for form (`type--uuid`). */
@@ -114,10 +94,14 @@ export function validateObject(input: unknown): Validation {
     return fail(`unsupported spec_version '${String(spec)}': only STIX 2.1 is accepted`, id);
   }
 
+  // Millisecond precision is required where versions are told apart. A marking-definition is
+  // never versioned (its `created` is its only version), so any RFC 3339 precision will do:
+  // MITRE's statement marking is published with `created: "2017-06-01T00:00:00Z"`.
+  const createdDigits = type === 'marking-definition' ? 0 : 3;
   let createdKey: string | null = null;
   if (!scoLike) {
     if (typeof o.created !== 'string') return fail("missing required property 'created'", id);
-    createdKey = stixTimestampKey(o.created, 3);
+    createdKey = stixTimestampKey(o.created, createdDigits);
     if (!createdKey) return fail(`invalid timestamp in 'created': '${o.created}'`, id);
   }
   let modifiedKey: string | null = null;
@@ -140,7 +124,10 @@ export function validateObject(input: unknown): Validation {
     }
   }
 
-  for (const property of Object.keys(o)) {
+  // Property names of custom and extension-defined types belong to their extension's schema
+  // (cti-stix-elevator's `windows-hook` has `win-hook-type`); the relay passes them through.
+  const customType = category === 'custom-sdo' || category === 'custom-sco';
+  for (const property of customType ? [] : Object.keys(o)) {
     if (!PROPERTY_NAME.test(property) && property !== 'id' && property !== 'type') {
       return fail(`invalid property name '${property}': a-z, 0-9 and _, 3-250 characters`, id);
     }
