@@ -14,6 +14,7 @@ import { Ingestor } from './ingest/index.ts';
 import { ensureDevCertificates, readTls, type TlsMaterial } from './pki/index.ts';
 import { Store } from './store/index.ts';
 import { createTaxiiApp } from './taxii/server/app.ts';
+import { UpstreamManager, type UpstreamManagerOptions } from './upstream/index.ts';
 
 export interface RelayNode {
   readonly config: RelayConfig;
@@ -25,7 +26,14 @@ export interface RelayNode {
   readonly discoveryUrl: string;
   /** PEM of the CA that signed the server certificate, when the node minted it */
   readonly devCaPath: string | undefined;
+  /** upstream subscriptions (none when the config has no `upstreams`); `status()` reports them */
+  readonly upstreams: UpstreamManager;
   close(): Promise<void>;
+}
+
+export interface NodeOptions {
+  /** poller hooks and client adjustments (tests record the waits the poller chooses) */
+  readonly upstream?: Omit<UpstreamManagerOptions, 'store' | 'ingestor' | 'log'>;
 }
 
 export function createLogger(config: RelayConfig): Logger {
@@ -43,7 +51,11 @@ export function openStore(config: RelayConfig): Store {
   return Store.open(join(config.data_dir, 'store'));
 }
 
-export async function startNode(config: RelayConfig, log: Logger = createLogger(config)): Promise<RelayNode> {
+export async function startNode(
+  config: RelayConfig,
+  log: Logger = createLogger(config),
+  options: NodeOptions = {},
+): Promise<RelayNode> {
   const store = openStore(config);
   try {
     const ingestor = new Ingestor(store);
@@ -82,6 +94,9 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     const baseUrl = `https://${urlHost}:${address.port}`;
     log.info({ url: `${baseUrl}/taxii2/` }, 'relay node serving TAXII 2.1');
 
+    const upstreams = new UpstreamManager(config, { ...options.upstream, store, ingestor, log });
+    upstreams.start();
+
     return {
       config,
       store,
@@ -90,7 +105,9 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       baseUrl,
       discoveryUrl: `${baseUrl}/taxii2/`,
       devCaPath,
+      upstreams,
       async close() {
+        await upstreams.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

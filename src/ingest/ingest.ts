@@ -25,6 +25,12 @@ export interface IngestOptions {
   readonly batchSize?: number;
   /** called after each committed batch (progress reporting) */
   readonly onBatch?: (committed: { objects: number; stored: number }) => void;
+  /**
+   * Called inside the LMDB transaction of the last batch, with every object's outcome, so the
+   * caller can write its own records atomically with the objects (an upstream cursor and the
+   * page's quarantine records). A transaction is opened for it even when no object is valid.
+   */
+  readonly alsoInTransaction?: (outcomes: readonly ObjectOutcome[]) => void;
 }
 
 export interface StoredVersion {
@@ -62,7 +68,7 @@ export class Ingestor {
     let duplicate = 0;
     let rejected = 0;
 
-    for (let start = 0; start < objects.length; start += batchSize) {
+    for (let start = 0; start < objects.length || (start === 0 && options.alsoInTransaction); start += batchSize) {
       const end = Math.min(start + batchSize, objects.length);
       const batch: PreparedVersion[] = [];
       const positions: number[] = [];
@@ -84,11 +90,20 @@ export class Ingestor {
         });
         positions.push(i);
       }
-      const results: VersionOutcome[] = batch.length > 0 ? this.store.commitBatch(collection, batch, provenance) : [];
+      const record = (results: readonly VersionOutcome[]) =>
+        results.forEach((r, k) => {
+          const v = batch[k] as PreparedVersion;
+          outcomes[positions[k] as number] = { kind: r.kind, id: v.id, version: v.version, dateAdded: r.dateAdded };
+        });
+      const hook = end === objects.length ? options.alsoInTransaction : undefined;
+      const results: VersionOutcome[] =
+        batch.length > 0 || hook
+          ? this.store.commitBatch(collection, batch, provenance, hook && ((r) => (record(r), hook(outcomes))))
+          : [];
+      record(results);
       let batchStored = 0;
       results.forEach((r, k) => {
         const v = batch[k] as PreparedVersion;
-        outcomes[positions[k] as number] = { kind: r.kind, id: v.id, version: v.version, dateAdded: r.dateAdded };
         if (r.kind === 'stored') {
           batchStored++;
           for (const listener of this.listeners) {

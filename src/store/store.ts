@@ -22,6 +22,7 @@ import type {
   IndexEntry,
   PreparedVersion,
   Provenance,
+  QuarantineRecord,
   ScanRequest,
   ScanResult,
   VersionOutcome,
@@ -51,6 +52,11 @@ export class Store {
   private readonly provenance: Database<Micros, Key>;
   private readonly meta: Database<unknown, string>;
   private readonly statuses: Database<unknown, string>;
+  /** upstream subscription cursors and status records, by key (see src/upstream/) */
+  private readonly upstream: Database<unknown, string>;
+  /** quarantined input (invalid objects, malformed envelopes), by id (micros, unique) */
+  private readonly quarantine: Database<Omit<QuarantineRecord, 'id'>, number>;
+  private lastQuarantined: Micros | undefined;
   private lastAssigned: Micros;
 
   private constructor(readonly path: string) {
@@ -65,6 +71,8 @@ export class Store {
     this.provenance = this.root.openDB<Micros, Key>('provenance', {});
     this.meta = this.root.openDB<unknown, string>('meta', {});
     this.statuses = this.root.openDB<unknown, string>('status', {});
+    this.upstream = this.root.openDB<unknown, string>('upstream', {});
+    this.quarantine = this.root.openDB<Omit<QuarantineRecord, 'id'>, number>('quarantine', {});
     this.lastAssigned = this.readClock();
   }
 
@@ -84,6 +92,11 @@ export class Store {
       if (tail !== null && tail > last) last = tail;
     }
     return last;
+  }
+
+  private syncClock(): void {
+    const persisted = (this.meta.get(CLOCK_KEY) as Micros | undefined) ?? 0;
+    if (persisted > this.lastAssigned) this.lastAssigned = persisted;
   }
 
   /** Next date_added: never backwards, even if the wall clock stepped back. */
@@ -115,11 +128,17 @@ export class Store {
   ): VersionOutcome[] {
     try {
       return this.root.transactionSync(() => {
+        // Another process (`relay import` next to `relay start`) may have assigned dates since
+        // this store was opened; the write transaction sees its committed clock.
+        this.syncClock();
         const outcomes: VersionOutcome[] = [];
         let added = 0;
         for (const v of batch) {
           const existing = this.versions.get([collection, v.id, v.versionKey]);
           if (existing !== undefined) {
+            // stored once, but every source that delivered it is recorded
+            const seenKey = [v.id, v.versionKey, provenance.source, provenance.detail];
+            if (!this.provenance.doesExist(seenKey)) this.provenance.putSync(seenKey, existing);
             outcomes.push({ kind: 'duplicate', dateAdded: existing });
             continue;
           }
@@ -221,7 +240,6 @@ export class Store {
     return this.versions.getKeysCount({ start: [collection, id], end: [collection, id, versionKey] }) > 0;
   }
 
-
   /** The stored JSON text of one object version. */
   body(id: string, versionKey: string): string | undefined {
     return this.objects.get([id, versionKey]);
@@ -289,6 +307,59 @@ export class Store {
 
   getStatus(id: string): unknown {
     return this.statuses.get(id);
+  }
+
+  /** An upstream record (a subscription's cursor or status), or undefined. */
+  getUpstream<T>(key: string): T | undefined {
+    return this.upstream.get(key) as T | undefined;
+  }
+
+  /**
+   * Writes an upstream record. Called inside commitBatch's `alsoInTransaction`, it commits with
+   * that batch (how a cursor advances atomically with the page it covers).
+   */
+  putUpstream(key: string, value: unknown): void {
+    this.upstream.putSync(key, value);
+  }
+
+  /** Keys of upstream records starting with `prefix`. */
+  upstreamKeys(prefix = ''): string[] {
+    return [...this.upstream.getKeys({ start: prefix, end: `${prefix}${HIGH}` })];
+  }
+
+  /** Records quarantined input and returns its id; inside a transaction it joins it. */
+  addQuarantine(record: Omit<QuarantineRecord, 'id' | 'at'>): string {
+    if (this.lastQuarantined === undefined) {
+      this.lastQuarantined = 0;
+      for (const key of this.quarantine.getKeys({ reverse: true, limit: 1 })) this.lastQuarantined = key;
+    }
+    const now = nowMicros();
+    const at = now > this.lastQuarantined ? now : this.lastQuarantined + 1;
+    this.lastQuarantined = at;
+    this.quarantine.putSync(at, { ...record, at });
+    return String(at);
+  }
+
+  /** Quarantine records, newest first. */
+  listQuarantine(options: { limit?: number; detail?: string } = {}): QuarantineRecord[] {
+    const out: QuarantineRecord[] = [];
+    const limit = options.limit ?? 100;
+    for (const { key, value } of this.quarantine.getRange({ reverse: true })) {
+      if (out.length >= limit) break;
+      if (options.detail !== undefined && value.detail !== options.detail) continue;
+      out.push({ ...value, id: String(key) });
+    }
+    return out;
+  }
+
+  getQuarantine(id: string): QuarantineRecord | undefined {
+    if (!/^\d+$/.test(id)) return undefined;
+    const value = this.quarantine.get(Number(id));
+    return value ? { ...value, id } : undefined;
+  }
+
+  quarantineCount(): number {
+    return this.quarantine.getCount();
   }
 
   stats(): { collections: CollectionStats[]; objectVersions: number } {

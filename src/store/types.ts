@@ -68,3 +68,23 @@ export interface CheckReport {
   readonly collections: readonly CollectionStats[];
   readonly objectVersions: number;
 }
+
+/** Input kept aside with the reason it could not be stored (invalid object, malformed page). */
+export interface QuarantineRecord {
+  readonly id: string;
+  /** when it was quarantined (micros) */
+  readonly at: Micros;
+  /** where it came from, as in Provenance ("upstream", "hub/indicators") */
+  readonly source: Provenance['source'];
+  readonly detail: string;
+  /** the local collection it was meant for */
+  readonly collection?: string;
+  /** one object, or a whole response that could not be read */
+  readonly kind: 'object' | 'envelope';
+  readonly reason: string;
+  readonly url?: string;
+  readonly objectId?: string;
+  readonly version?: string;
+  /** the object's JSON, or the beginning of the body as received */
+  readonly content: string;
+}

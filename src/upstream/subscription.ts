@@ -1,0 +1,473 @@
+/**
+ * One subscription: a remote collection polled into a local collection through the single
+ * ingest path. Each page is one LMDB transaction holding its objects, its quarantine records
+ * and the advanced cursor, so a crash at any point resumes exactly after the last committed
+ * page. Every loop is bounded; every wait is chosen here and reported through `onWait`.
+ */
+import type { Logger } from 'pino';
+import type { Ingestor } from '../ingest/index.ts';
+import type { Provenance, Store } from '../store/index.ts';
+import {
+  TaxiiHttpError,
+  TaxiiProtocolError,
+  TaxiiTlsError,
+  isAuthFailure,
+  isTransient,
+  type ObjectsPage,
+  type ObjectsQuery,
+} from '../taxii/client/index.ts';
+import { compareTimestamps, initialCursor, later, nextBoundary, versionKeyOf, type Cursor } from './cursor.ts';
+import { UpstreamConfigError } from './credentials.ts';
+import type { UpstreamConnection } from './connection.ts';
+
+export type WaitReason = 'retry-after' | 'backoff' | 'poll-interval' | 'auth-retry';
+
+export interface WaitRecord {
+  readonly subscription: string;
+  readonly ms: number;
+  readonly reason: WaitReason;
+  /** what caused a retry wait (error message), absent for the poll interval */
+  readonly cause?: string;
+}
+
+/** Time and randomness, injectable so tests can record the waits the poller chooses. */
+export interface PollerHooks {
+  /** waits inside a poll cycle (retries); must reject or resolve early when `signal` aborts */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  random(): number;
+  now(): number;
+  onWait?(wait: WaitRecord): void;
+}
+
+export interface SubscriptionSpec {
+  /** unique key: "<upstream>/<remote>/<local collection id>" */
+  readonly key: string;
+  readonly upstream: string;
+  readonly remote: string;
+  /** local collection id */
+  readonly local: string;
+  readonly enabled: boolean;
+  readonly pollIntervalMs: number;
+  readonly pageSize: number;
+  readonly start: string;
+  readonly matchVersionAll: boolean;
+  readonly backoff: { readonly initialMs: number; readonly maxMs: number; readonly authRetryMs: number; readonly attempts: number };
+}
+
+export type SubscriptionState = 'idle' | 'polling' | 'backing-off' | 'failing' | 'auth-failed' | 'tls-failed' | 'config-error' | 'disabled' | 'stopped';
+
+export interface StatusRecord {
+  readonly state: SubscriptionState;
+  readonly lastAttemptAt: number | null;
+  /** last time a cycle completed and the subscription was caught up */
+  readonly lastSuccessAt: number | null;
+  readonly lastError: { readonly at: number; readonly message: string } | null;
+  readonly lastCycle: { readonly objects: number; readonly stored: number; readonly quarantined: number; readonly pages: number; readonly ms: number } | null;
+}
+
+export interface CycleResult {
+  readonly ok: boolean;
+  readonly caughtUp: boolean;
+  readonly objects: number;
+  readonly stored: number;
+  readonly quarantined: number;
+  readonly pages: number;
+  readonly error?: string;
+}
+
+/** A cycle never fetches more pages than this; the next cycle goes on from the cursor. */
+export const MAX_PAGES_PER_CYCLE = 100_000;
+/** A Retry-After further out than this is capped (a day). */
+export const MAX_RETRY_AFTER_MS = 86_400_000;
+const PROGRESS_EVERY_MS = 10_000;
+const QUARANTINE_CONTENT = 64 * 1024;
+
+export const cursorKey = (key: string) => `cursor:${key}`;
+export const statusKey = (key: string) => `status:${key}`;
+
+export class Subscription {
+  private readonly pending: Array<(result: CycleResult) => void> = [];
+  private readonly abort = new AbortController();
+  private wakeTimer: { wake: () => void } | undefined;
+  private loopDone: Promise<void> | undefined;
+  private closed = false;
+  private woken = false;
+  readonly provenance: Provenance;
+
+  constructor(
+    readonly spec: SubscriptionSpec,
+    private readonly connection: UpstreamConnection,
+    private readonly store: Store,
+    private readonly ingestor: Ingestor,
+    private readonly log: Logger,
+    private readonly hooks: PollerHooks,
+  ) {
+    this.provenance = { source: 'upstream', detail: `${spec.upstream}/${spec.remote}` };
+  }
+
+  start(): void {
+    if (!this.spec.enabled) {
+      this.writeStatus({ state: 'disabled' });
+      return;
+    }
+    this.loopDone ??= this.loop();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.abort.abort();
+    this.wakeTimer?.wake();
+    await this.loopDone;
+  }
+
+  /** Resolves after a complete poll cycle that started after this call. */
+  pollNow(): Promise<CycleResult> {
+    if (!this.loopDone) return this.cycle(this.abort.signal).catch((error: unknown) => this.failed(error));
+    return new Promise((resolve) => {
+      this.pending.push(resolve);
+      this.woken = true;
+      this.wakeTimer?.wake();
+    });
+  }
+
+  cursor(): Cursor | undefined {
+    return this.store.getUpstream<Cursor>(cursorKey(this.spec.key));
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.closed) {
+      const waiters = this.pending.splice(0);
+      this.woken = false;
+      let result: CycleResult;
+      let wait = this.spec.pollIntervalMs;
+      let reason: WaitReason = 'poll-interval';
+      try {
+        result = await this.cycle(this.abort.signal);
+      } catch (error) {
+        if (this.closed) {
+          for (const w of waiters) w(this.failed(new Error('subscription closed')));
+          break;
+        }
+        result = this.failed(error);
+        if (isFatal(error)) {
+          wait = this.spec.backoff.authRetryMs;
+          reason = 'auth-retry';
+        }
+      }
+      for (const w of waiters) w(result);
+      if (this.closed) break;
+      if (this.pending.length > 0 || this.woken) continue;
+      this.hooks.onWait?.({ subscription: this.spec.key, ms: wait, reason });
+      await this.interruptibleSleep(wait);
+    }
+    this.writeStatus({ state: 'stopped' });
+  }
+
+  /** Records a failed cycle (status, log) and returns its result. */
+  private failed(error: unknown): CycleResult {
+    const message = operatorMessage(this.spec, error);
+    const state: SubscriptionState =
+      error instanceof UpstreamConfigError ? 'config-error'
+        : error instanceof TaxiiTlsError ? 'tls-failed'
+          : isAuthFailure(error) ? 'auth-failed'
+            : 'failing';
+    if (state === 'failing') this.log.warn({ subscription: this.spec.key, err: message }, 'upstream poll failed');
+    else this.log.error({ subscription: this.spec.key, err: message }, 'upstream subscription stopped; will retry slowly');
+    if (error instanceof TaxiiHttpError && error.status === 404) this.connection.invalidate();
+    this.writeStatus({ state, lastError: { at: this.hooks.now(), message } });
+    return { ok: false, caughtUp: false, objects: 0, stored: 0, quarantined: 0, pages: 0, error: message };
+  }
+
+  private interruptibleSleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeTimer = { wake: done };
+    }).finally(() => {
+      this.wakeTimer = undefined;
+    });
+  }
+
+  /** One poll cycle: pages until caught up (bounded). Throws when the cycle cannot go on. */
+  async cycle(signal: AbortSignal): Promise<CycleResult> {
+    const { spec, hooks } = this;
+    const startedAt = hooks.now();
+    this.writeStatus({ state: 'polling', lastAttemptAt: startedAt });
+    const { apiRootUrl, collectionId } = await this.connection.resolveCollection(spec.remote);
+    let cursor = this.cursor() ?? initialCursor(spec.start, startedAt);
+    const totals = { objects: 0, stored: 0, quarantined: 0, pages: 0 };
+    let previousSignature: string | undefined;
+    let lastProgress = startedAt;
+    let caughtUp = false;
+    let stuck: string | undefined;
+
+    for (let i = 0; i < MAX_PAGES_PER_CYCLE && !signal.aborted; i++) {
+      const usingNext = cursor.next !== null && !cursor.nextIgnored;
+      const query: ObjectsQuery = {
+        addedAfter: cursor.addedAfter,
+        next: usingNext ? cursor.next : null,
+        limit: spec.pageSize,
+        ...(spec.matchVersionAll ? { matchVersion: 'all' } : {}),
+      };
+      let page: ObjectsPage;
+      try {
+        page = await this.fetchPage(apiRootUrl, collectionId, query, signal);
+      } catch (error) {
+        if (usingNext && error instanceof TaxiiHttpError && [400, 404, 410, 422].includes(error.status)) {
+          // A token from before a restart may have expired: resume from the last position.
+          this.log.warn({ subscription: spec.key, status: error.status }, "upstream refused a saved 'next' token; resuming with added_after");
+          cursor = { ...cursor, next: null, addedAfter: cursor.last };
+          continue;
+        }
+        throw error;
+      }
+
+      const signature = signatureOf(page);
+      if (usingNext && previousSignature === signature && page.objects.length > 0) {
+        // A different `next` produced the same page: the server ignores `next`.
+        this.log.warn({ subscription: spec.key }, "upstream ignores 'next' (it repeated a page); paging with added_after from now on");
+        cursor = { ...cursor, nextIgnored: true, next: null, addedAfter: cursor.last };
+        previousSignature = undefined;
+        continue;
+      }
+      previousSignature = signature;
+
+      const boundary = new Set(cursor.boundary);
+      const fresh = page.objects.filter((o) => {
+        const k = versionKeyOf(o);
+        return k === undefined || !boundary.has(k);
+      });
+      let last = page.dateAddedLast ?? null;
+      if (last === null && page.objects.length > 0) {
+        last = await this.lastFromManifest(apiRootUrl, collectionId, cursor.last, page, signal);
+      }
+      const position = later(cursor.last, last);
+      const continueWithNext = page.more && page.next !== undefined && !cursor.nextIgnored;
+      const advanced: Cursor = {
+        ...cursor,
+        ...(continueWithNext ? { next: page.next as string } : { next: null, addedAfter: position }),
+        last: position,
+        boundary: nextBoundary(cursor.boundary, page.objects),
+        pages: cursor.pages + 1,
+      };
+      const committed = this.commitPage(fresh, page, advanced);
+      totals.objects += fresh.length;
+      totals.stored += committed.stored;
+      totals.quarantined += committed.quarantined;
+      totals.pages++;
+      cursor = committed.cursor;
+
+      const now = hooks.now();
+      if (now - lastProgress >= PROGRESS_EVERY_MS) {
+        const seconds = (now - startedAt) / 1000;
+        this.log.info(
+          { subscription: spec.key, objects: totals.objects, stored: totals.stored, perSecond: Math.round(totals.objects / seconds), position: cursor.last },
+          'upstream backfill progress',
+        );
+        lastProgress = now;
+      }
+
+      if (continueWithNext) {
+        if (page.next === query.next) {
+          stuck = "upstream answered with the same 'next' token it was given";
+          break;
+        }
+        continue;
+      }
+      // `more: false` with a full page may be a server that under-reports `more`: ask once more.
+      const full = page.objects.length >= spec.pageSize;
+      if (!page.more && !full) {
+        caughtUp = true;
+        break;
+      }
+      if (compareTimestamps(position, query.addedAfter ?? null) <= 0) {
+        // No position to advance to: stop here instead of asking for the same page again.
+        if (page.more) {
+          stuck =
+            last === null
+              ? 'upstream says more objects exist but sends no X-TAXII-Date-Added-Last (and its manifest did not tell); the rest is fetched next cycle'
+              : 'upstream says more objects exist but its position did not advance';
+        } else {
+          caughtUp = true;
+        }
+        break;
+      }
+    }
+
+    const ms = hooks.now() - startedAt;
+    if (totals.objects > 0) {
+      this.log.info(
+        { subscription: spec.key, ...totals, perSecond: ms > 0 ? Math.round((totals.objects * 1000) / ms) : totals.objects, position: cursor.last },
+        'upstream poll cycle done',
+      );
+    }
+    if (stuck) this.log.warn({ subscription: spec.key }, stuck);
+    this.writeStatus({
+      state: 'idle',
+      lastCycle: { ...totals, ms },
+      ...(caughtUp ? { lastSuccessAt: hooks.now(), lastError: null } : {}),
+      ...(stuck ? { lastError: { at: hooks.now(), message: stuck } } : {}),
+    });
+    return { ok: true, caughtUp, ...totals, ...(stuck ? { error: stuck } : {}) };
+  }
+
+  /** Ingests a page and writes its quarantine records and the cursor in the same transaction. */
+  private commitPage(objects: unknown[], page: ObjectsPage, advanced: Cursor): { cursor: Cursor; stored: number; quarantined: number } {
+    let final = advanced;
+    let quarantined = 0;
+    const report = this.ingestor.ingest(this.spec.local, objects, this.provenance, {
+      batchSize: Math.max(objects.length, 1),
+      alsoInTransaction: (outcomes) => {
+        let stored = 0;
+        outcomes.forEach((o, i) => {
+          if (o.kind === 'stored') stored++;
+          if (o.kind !== 'rejected') return;
+          quarantined++;
+          let content: string;
+          try {
+            content = JSON.stringify(objects[i]) ?? String(objects[i]);
+          } catch {
+            content = String(objects[i]);
+          }
+          this.store.addQuarantine({
+            source: 'upstream',
+            detail: this.provenance.detail,
+            collection: this.spec.local,
+            kind: 'object',
+            reason: o.reason,
+            url: page.url,
+            ...(o.id !== undefined ? { objectId: o.id } : {}),
+            ...(o.version !== undefined ? { version: o.version } : {}),
+            content: content.slice(0, QUARANTINE_CONTENT),
+          });
+        });
+        final = {
+          ...advanced,
+          objects: advanced.objects + objects.length,
+          stored: advanced.stored + stored,
+          quarantined: advanced.quarantined + quarantined,
+          committedAt: this.hooks.now(),
+        };
+        this.store.putUpstream(cursorKey(this.spec.key), final);
+      },
+    });
+    return { cursor: final, stored: report.stored, quarantined };
+  }
+
+  /** Get Objects with retries: Retry-After when given, else exponential backoff with jitter. */
+  private async fetchPage(apiRootUrl: string, collectionId: string, query: ObjectsQuery, signal: AbortSignal): Promise<ObjectsPage> {
+    const { backoff } = this.spec;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const client = this.connection.client();
+        return await client.getObjects(apiRootUrl, collectionId, query, signal);
+      } catch (error) {
+        if (signal.aborted) throw error;
+        if (error instanceof TaxiiProtocolError) this.quarantineResponse(error);
+        if (!isTransient(error) || attempt + 1 >= backoff.attempts) throw error;
+        let ms: number;
+        let reason: WaitReason;
+        if (error instanceof TaxiiHttpError && error.retryAfterMs !== undefined) {
+          ms = Math.min(error.retryAfterMs, MAX_RETRY_AFTER_MS);
+          reason = 'retry-after';
+        } else {
+          const cap = Math.min(backoff.maxMs, backoff.initialMs * 2 ** attempt);
+          ms = Math.round(cap / 2 + (this.hooks.random() * cap) / 2);
+          reason = 'backoff';
+        }
+        const cause = (error as Error).message;
+        this.writeStatus({ state: 'backing-off', lastError: { at: this.hooks.now(), message: cause } });
+        this.log.warn({ subscription: this.spec.key, err: cause, waitMs: ms, attempt: attempt + 1 }, 'upstream request failed; retrying');
+        this.hooks.onWait?.({ subscription: this.spec.key, ms, reason, cause });
+        await this.hooks.sleep(ms, signal);
+      }
+    }
+  }
+
+  /** A response that is not a TAXII envelope is kept for inspection (`relay quarantine`). */
+  private quarantineResponse(error: TaxiiProtocolError): void {
+    this.store.addQuarantine({
+      source: 'upstream',
+      detail: this.provenance.detail,
+      collection: this.spec.local,
+      kind: 'envelope',
+      reason: `${error.kind}: ${error.message}`,
+      url: error.url,
+      content: (error.excerpt ?? '').slice(0, QUARANTINE_CONTENT),
+    });
+  }
+
+  /**
+   * The page's X-TAXII-Date-Added-Last is missing: ask the manifest for the same position
+   * (added_after = the last known position, same limit and version filter) and take the newest
+   * date_added among the records of this page's objects. Null when the manifest cannot tell.
+   */
+  private async lastFromManifest(
+    apiRootUrl: string,
+    collectionId: string,
+    from: string | null,
+    page: ObjectsPage,
+    signal: AbortSignal,
+  ): Promise<string | null> {
+    if (signal.aborted) return null;
+    const keys = new Set(page.objects.map(versionKeyOf).filter((k): k is string => k !== undefined));
+    const ids = new Set([...keys].map((k) => k.slice(0, k.indexOf('|'))));
+    try {
+      const manifest = await this.connection.client().getManifest(apiRootUrl, collectionId, {
+        addedAfter: from,
+        limit: this.spec.pageSize,
+        ...(this.spec.matchVersionAll ? { matchVersion: 'all' } : {}),
+      });
+      let best: string | null = null;
+      for (const r of manifest.records) {
+        if (keys.has(`${r.id}|${r.version}`) || ids.has(r.id)) best = later(best, r.date_added);
+      }
+      return best;
+    } catch (error) {
+      this.log.debug({ subscription: this.spec.key, err: (error as Error).message }, 'manifest fallback for date_added failed');
+      return null;
+    }
+  }
+
+  private writeStatus(patch: Partial<StatusRecord>): void {
+    const current = this.store.getUpstream<StatusRecord>(statusKey(this.spec.key)) ?? {
+      state: 'idle',
+      lastAttemptAt: null,
+      lastSuccessAt: null,
+      lastError: null,
+      lastCycle: null,
+    };
+    try {
+      this.store.putUpstream(statusKey(this.spec.key), { ...current, ...patch });
+    } catch {
+      // the store may be closing; status is advisory
+    }
+  }
+}
+
+function signatureOf(page: ObjectsPage): string {
+  const first = versionKeyOf(page.objects[0]) ?? '';
+  const last = versionKeyOf(page.objects[page.objects.length - 1]) ?? '';
+  return `${page.objects.length}\u0000${first}\u0000${last}\u0000${page.dateAddedLast ?? ''}`;
+}
+
+function isFatal(error: unknown): boolean {
+  return isAuthFailure(error) || error instanceof TaxiiTlsError || error instanceof UpstreamConfigError;
+}
+
+/** What an operator reads in `relay upstreams` and the log. Never includes credentials. */
+export function operatorMessage(spec: SubscriptionSpec, error: unknown): string {
+  const retry = `retrying every ${Math.round(spec.backoff.authRetryMs / 60_000) || spec.backoff.authRetryMs / 1000 + 's'}${spec.backoff.authRetryMs >= 60_000 ? 'm' : ''}`;
+  if (isAuthFailure(error)) {
+    const e = error as TaxiiHttpError;
+    return `upstream "${spec.upstream}" refused our credentials (HTTP ${e.status}${e.title ? ` ${e.title}` : ''}) for collection "${spec.remote}": check upstreams[${spec.upstream}].auth and the grants the hub gave us; subscription paused, ${retry}`;
+  }
+  if (error instanceof TaxiiTlsError) {
+    return `upstream "${spec.upstream}": TLS failed: ${error.reason}${error.code ? ` [${error.code}]` : ''}; check upstreams[${spec.upstream}].tls; subscription paused, ${retry}`;
+  }
+  if (error instanceof UpstreamConfigError) return `${error.message}; subscription paused, ${retry}`;
+  return error instanceof Error ? error.message : String(error);
+}
