@@ -1,0 +1,121 @@
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { objectsOfDocument } from '../../src/ingest/index.ts';
+import type { Store } from '../../src/store/index.ts';
+import { COLLECTIONS, startTestNode, type TestNode } from '../support/node.ts';
+import { indicators } from './scripted-server.ts';
+
+const DATA = '/work/shared/data';
+
+function jsonFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return jsonFiles(path);
+    return name.endsWith('.json') ? [path] : [];
+  });
+}
+
+function objectsOf(path: string): unknown[] {
+  return objectsOfDocument(JSON.parse(readFileSync(path, 'utf8')));
+}
+
+function versionSet(store: Store, collection: string): string[] {
+  const out: string[] = [];
+  let after = 0;
+  for (let i = 0; i < 10_000; i++) {
+    const page = store.scan({ collection, after, limit: 1000, accept: () => true, maxScanned: 100_000 });
+    for (const e of page.entries) out.push(`${e.id}|${e.versionKey}`);
+    if (!page.more || page.entries.length === 0) break;
+    after = page.resumeAfter;
+  }
+  return out;
+}
+
+describe('chain: node B subscribes to node A over HTTPS', () => {
+  let a: TestNode;
+  let b: TestNode;
+
+  beforeAll(async () => {
+    a = await startTestNode();
+    b = await startTestNode((data) => {
+      const secretFile = join(a.dir, 'alice.secret');
+      writeFileSync(secretFile, 'alice-secret\n', { mode: 0o600 });
+      data.upstreams = [
+        {
+          name: 'node-a',
+          url: a.node.discoveryUrl,
+          api_root: 'isac',
+          auth: { user: 'alice', password_file: secretFile },
+          tls: { ca_file: a.node.devCaPath },
+          defaults: { poll_interval: '1h', page_size: 200 },
+          collections: [
+            { remote: 'shared', local: 'shared' },
+            // a second upstream collection feeding the same local collection
+            { remote: 'Board only', local: 'shared' },
+          ],
+        },
+      ];
+    });
+    const ingest = (collection: string, objects: unknown[], detail: string) =>
+      a.node.ingestor.ingest(collection, objects, { source: 'import', detail });
+    // real data sets: an ATT&CK release and the next one (real version history), the OASIS CTI
+    // documentation examples, the python-stix2 filestore versions
+    for (const file of [join(DATA, 'mitre-attack/ics-attack-17.1.json'), join(DATA, 'mitre-attack/ics-attack-18.1.json')]) {
+      ingest(COLLECTIONS.shared, objectsOf(file), file);
+    }
+    for (const file of [...jsonFiles(join(DATA, 'oasis-cti-documentation')), ...jsonFiles(join(DATA, 'oasis-python-stix2-filestore'))]) {
+      ingest(COLLECTIONS.shared, objectsOf(file), file);
+    }
+    // a generated corpus with several versions per object
+    ingest(COLLECTIONS.shared, indicators(300, 4), 'generated');
+    // the second collection: some identical versions, some of its own
+    for (const file of jsonFiles(join(DATA, 'oasis-cti-documentation'))) ingest(COLLECTIONS.secret, objectsOf(file), file);
+    ingest(COLLECTIONS.secret, indicators(50, 2, 3), 'generated-secret');
+  });
+
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('B holds exactly the versions of A after a poll', async () => {
+    const results = await b.node.upstreams.pollNow();
+    expect(results.every((r) => r.ok && r.caughtUp)).toBe(true);
+    const expected = new Set([...versionSet(a.node.store, COLLECTIONS.shared), ...versionSet(a.node.store, COLLECTIONS.secret)]);
+    expect(expected.size).toBeGreaterThan(3000);
+    const got = versionSet(b.node.store, COLLECTIONS.shared);
+    expect(got.length).toBe(expected.size); // identical versions stored once
+    expect(new Set(got)).toEqual(expected);
+    expect(b.node.store.listQuarantine()).toEqual([]);
+    expect(b.node.store.check().ok).toBe(true);
+  });
+
+  it('records both sources of a version delivered by two upstream collections', () => {
+    const example = JSON.parse(readFileSync(join(DATA, 'oasis-cti-documentation/indicator-for-malicious-url.json'), 'utf8')).objects.find(
+      (o: { type: string }) => o.type === 'indicator',
+    ) as { id: string };
+    const [entry] = b.node.store.versionsOf(COLLECTIONS.shared, example.id);
+    const sources = b.node.store.provenanceOf(example.id, entry!.versionKey).map((p) => `${p.source}:${p.detail}`);
+    expect(sources.sort()).toEqual(['upstream:node-a/Board only', 'upstream:node-a/shared']);
+  });
+
+  it('new objects added to A arrive at B on the next poll', async () => {
+    const fresh = indicators(25, 3, 11);
+    a.node.ingestor.ingest(COLLECTIONS.shared, fresh, { source: 'import', detail: 'later' });
+    const [shared] = await b.node.upstreams.pollNow('node-a');
+    expect(shared).toMatchObject({ ok: true, caughtUp: true, stored: 75, objects: 75 });
+    const expected = new Set([...versionSet(a.node.store, COLLECTIONS.shared), ...versionSet(a.node.store, COLLECTIONS.secret)]);
+    expect(new Set(versionSet(b.node.store, COLLECTIONS.shared))).toEqual(expected);
+  });
+
+  it('reports each subscription state', () => {
+    const status = b.node.upstreams.status();
+    expect(status.map((s) => [s.remote, s.state, s.lastError])).toEqual([
+      ['shared', 'idle', null],
+      ['Board only', 'idle', null],
+    ]);
+    expect(status[0]?.objectsIngested).toBe(versionSet(a.node.store, COLLECTIONS.shared).length);
+    expect(status[0]?.lagMs).not.toBeNull();
+  });
+});
