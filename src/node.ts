@@ -2,16 +2,16 @@
  * Composition root: builds a relay node from its configuration. The only module that knows all
  * the parts; everything else takes its collaborators as arguments.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { Authenticator, loadOrCreateTokenKeys } from './auth/index.ts';
-import type { RelayConfig } from './config/index.ts';
+import { ConfigError, type RelayConfig } from './config/index.ts';
 import { Ingestor } from './ingest/index.ts';
-import { ensureDevCertificates, readTls, type TlsMaterial } from './pki/index.ts';
+import { CertificateAuthority, ensureDevCertificates, readTls, revocationChecker, type TlsMaterial } from './pki/index.ts';
 import { Store } from './store/index.ts';
 import { createTaxiiApp } from './taxii/server/app.ts';
 import { UpstreamManager, type UpstreamManagerOptions } from './upstream/index.ts';
@@ -60,7 +60,16 @@ export async function startNode(
   try {
     const ingestor = new Ingestor(store);
     const keys = await loadOrCreateTokenKeys(config.data_dir);
-    const authenticator = Authenticator.fromConfig(config, keys);
+    const pki = CertificateAuthority.paths({ dir: config.pki.dir as string, caCert: config.pki.ca_cert, caKey: config.pki.ca_key });
+    const authenticator = Authenticator.fromConfig(config, keys, revocationChecker(pki.dir));
+    // Client certificates are requested (not required: members may use Basic or Bearer) when
+    // some member is mapped to a certificate; they are verified against tls.client_ca, or the
+    // node's own CA.
+    const clientCaPath = config.tls.client_ca ?? (existsSync(pki.caCert) ? pki.caCert : undefined);
+    if (authenticator.acceptsCertificates && !clientCaPath) {
+      throw new ConfigError('members are configured with client certificates but there is no CA to verify them: set tls.client_ca or run "relay certs init"');
+    }
+    const clientCa = authenticator.acceptsCertificates && clientCaPath ? readFileSync(clientCaPath, 'utf8') : undefined;
     const app = createTaxiiApp({ config, store, ingestor, authenticator, log });
 
     const [host, port] = splitListen(config.listen);
@@ -80,7 +89,12 @@ export async function startNode(
         hostname: host,
         port,
         createServer,
-        serverOptions: { key: tls.key, cert: tls.cert, minVersion: 'TLSv1.2' },
+        serverOptions: {
+          key: tls.key,
+          cert: tls.cert,
+          minVersion: 'TLSv1.2',
+          ...(clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: false } : {}),
+        },
       }) as Server;
       s.once('listening', () => resolve(s));
       s.once('error', reject);

@@ -1,8 +1,10 @@
 /**
- * Member identity from an HTTP Authorization header: Basic (scrypt-hashed secret) or Bearer
- * (JWT). Every failure looks the same to the client; the reason is kept for the log.
+ * Member identity: HTTP Basic (scrypt-hashed secret), Bearer (JWT) or a TLS client
+ * certificate, as each member's credentials allow. Every failure looks the same to the
+ * client; the reason is kept for the log.
  */
 import type { MemberConfig, RelayConfig } from '../config/index.ts';
+import { normalizeHex, normalizeSerialNumber, type PeerCertificate } from './certificates.ts';
 import { verifySecret } from './secrets.ts';
 import { durationSeconds, verifyToken, type TokenKeys, type TokenSettings } from './tokens.ts';
 
@@ -13,7 +15,7 @@ export interface Member {
 }
 
 export type Authentication =
-  | { readonly ok: true; readonly member: Member; readonly scheme: 'basic' | 'bearer' }
+  | { readonly ok: true; readonly member: Member; readonly scheme: 'basic' | 'bearer' | 'certificate' }
   | { readonly ok: false; readonly reason: string };
 
 export const CHALLENGE = 'Basic realm="relay", charset="UTF-8", Bearer realm="relay"';
@@ -21,20 +23,48 @@ export const CHALLENGE = 'Basic realm="relay", charset="UTF-8", Bearer realm="re
 export class Authenticator {
   private readonly byId = new Map<string, MemberConfig>();
   private readonly bySubject = new Map<string, MemberConfig>();
+  private readonly byFingerprint = new Map<string, MemberConfig>();
+  private readonly byCertSubject = new Map<string, MemberConfig>();
 
   constructor(
     members: readonly MemberConfig[],
     private readonly tokenKeys: TokenKeys,
     private readonly tokenSettings: TokenSettings,
+    /** whether a client certificate serial is revoked (normalized lowercase hex) */
+    private readonly isRevoked: (serial: string) => boolean = () => false,
   ) {
     for (const m of members) {
       this.byId.set(m.id, m);
       if (m.credentials.jwt_subject) this.bySubject.set(m.credentials.jwt_subject, m);
+      if (m.credentials.cert_fingerprint) this.byFingerprint.set(normalizeHex(m.credentials.cert_fingerprint), m);
+      if (m.credentials.cert_subject) this.byCertSubject.set(m.credentials.cert_subject, m);
     }
   }
 
-  static fromConfig(config: RelayConfig, keys: TokenKeys): Authenticator {
-    return new Authenticator(config.members, keys, tokenSettings(config));
+  static fromConfig(config: RelayConfig, keys: TokenKeys, isRevoked?: (serial: string) => boolean): Authenticator {
+    return new Authenticator(config.members, keys, tokenSettings(config), isRevoked);
+  }
+
+  /** Whether any member may authenticate with a client certificate. */
+  get acceptsCertificates(): boolean {
+    return this.byFingerprint.size > 0 || this.byCertSubject.size > 0;
+  }
+
+  /** Maps a client certificate the TLS layer verified to the member it belongs to. */
+  authenticateCertificate(peer: PeerCertificate): Authentication {
+    if (!peer.authorized) {
+      return { ok: false, reason: `client certificate refused: ${peer.authorizationError ?? 'not verified by the client CA'}` };
+    }
+    if (peer.serialNumber && this.isRevoked(normalizeSerialNumber(peer.serialNumber))) {
+      return { ok: false, reason: `client certificate ${normalizeSerialNumber(peer.serialNumber)} is revoked` };
+    }
+    const member =
+      (peer.fingerprint256 ? this.byFingerprint.get(normalizeHex(peer.fingerprint256)) : undefined) ??
+      (peer.subjectCommonName ? this.byCertSubject.get(peer.subjectCommonName) : undefined);
+    if (!member) {
+      return { ok: false, reason: `client certificate "${(peer.subjectCommonName ?? '').slice(0, 64)}" belongs to no member` };
+    }
+    return { ok: true, member: toMember(member), scheme: 'certificate' };
   }
 
   async authenticate(authorization: string | undefined): Promise<Authentication> {

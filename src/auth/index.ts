@@ -10,3 +10,4 @@ export {
   type TokenSettings,
 } from './tokens.ts';
 export { accessTo, hasAnyGrantIn, NO_ACCESS, type Access } from './grants.ts';
+export { peerCertificateOf, normalizeHex, normalizeSerialNumber, type PeerCertificate } from './certificates.ts';

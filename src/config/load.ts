@@ -66,6 +66,7 @@ export function parseConfig(raw: unknown, path = '<config>', env: ConfigEnvironm
   if (config.pki.ca_key) config.pki.ca_key = abs(config.pki.ca_key);
   if (config.tls.cert) config.tls.cert = abs(config.tls.cert);
   if (config.tls.key) config.tls.key = abs(config.tls.key);
+  if (config.tls.client_ca) config.tls.client_ca = abs(config.tls.client_ca);
   return config;
 }
 

@@ -49,9 +49,14 @@ const memberSchema = z.strictObject({
         .regex(SCRYPT_HASH, 'expected a hash made by `relay members hash-secret` ("scrypt$N$r$p$salt$hash")')
         .optional(),
       jwt_subject: z.string().min(1).optional(),
+      cert_subject: z.string().min(1).optional().describe('client certificate subject common name'),
+      cert_fingerprint: z
+        .string()
+        .regex(/^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, 'expected a SHA-256 fingerprint: 64 hex digits, colons allowed')
+        .optional(),
     })
-    .refine((c) => c.basic_secret_hash !== undefined || c.jwt_subject !== undefined, {
-      message: 'a member needs at least one credential: basic_secret_hash or jwt_subject',
+    .refine((c) => Object.values(c).some((v) => v !== undefined), {
+      message: 'a member needs at least one credential: basic_secret_hash, jwt_subject, cert_subject or cert_fingerprint',
     }),
   grants: z.array(grantSchema).default([]),
 });
@@ -71,6 +76,7 @@ export const configSchema = z
         cert: z.string().min(1).optional(),
         key: z.string().min(1).optional(),
         dev_certs_dir: z.string().min(1).default('./certs'),
+        client_ca: z.string().min(1).optional().describe('PEM CA bundle for member client certificates'),
       })
       .refine((t) => (t.cert === undefined) === (t.key === undefined), {
         message: 'set both tls.cert and tls.key, or neither (then a development certificate is minted)',

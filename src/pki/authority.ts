@@ -6,7 +6,7 @@
  *   <dir>/issued/<kind>-<name>.crt/.key[/.p12]
  *   <dir>/registry.json               serial -> {kind, name, notAfter, revokedAt?}
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { createCa, issueLeaf, type KeyAndCert } from './forge.ts';
@@ -183,4 +183,36 @@ export class CertificateAuthority {
     writeFileSync(`${path}.tmp`, JSON.stringify(records, null, 2), { mode: 0o600 });
     renameSync(`${path}.tmp`, path);
   }
+}
+
+/**
+ * A revocation check for a running node: reads the CA's registry and re-reads it when it
+ * changes (looked at most once a second), so `relay certs revoke` takes effect without restart.
+ */
+export function revocationChecker(dir: string): (serial: string) => boolean {
+  const path = join(dir, 'registry.json');
+  let revoked = new Set<string>();
+  let seenMtime = -1;
+  let checkedAt = 0;
+  return (serial: string) => {
+    const now = Date.now();
+    if (now - checkedAt >= 1000) {
+      checkedAt = now;
+      let mtime = 0;
+      try {
+        mtime = statSync(path).mtimeMs;
+      } catch {
+        mtime = 0;
+      }
+      if (mtime !== seenMtime) {
+        seenMtime = mtime;
+        revoked = mtime === 0
+          ? new Set()
+          : new Set(
+              (JSON.parse(readFileSync(path, 'utf8')) as IssuedRecord[]).filter((r) => r.revokedAt).map((r) => normalizeSerial(r.serial)),
+            );
+      }
+    }
+    return revoked.has(normalizeSerial(serial));
+  };
 }

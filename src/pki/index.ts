@@ -4,6 +4,7 @@ export {
   CertificateAuthority,
   PkiError,
   fingerprintOf,
+  revocationChecker,
   normalizeSerial,
   type AuthorityFiles,
   type CertificateKind,

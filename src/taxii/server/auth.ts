@@ -1,5 +1,6 @@
 /**
- * Authentication middleware: every endpoint, discovery included. Failures get 401 with
+ * Authentication middleware: every endpoint, discovery included. An Authorization header
+ * (Basic or Bearer) wins; without one, a TLS client certificate is used. Failures get 401 with
  * WWW-Authenticate and one generic body; the reason goes to the log without the credential.
  *
  * Successful HTTP Basic checks are cached briefly (keyed by a SHA-256 of the header, never the
@@ -10,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import { CHALLENGE, type Authenticator, type Member } from '../../auth/index.ts';
+import { CHALLENGE, peerCertificateOf, type Authenticator, type Authentication, type Member } from '../../auth/index.ts';
 import { TaxiiError } from './errors.ts';
 
 export const BASIC_CACHE_TTL_MS = 60_000;
@@ -64,7 +65,12 @@ export function authenticate(authenticator: Authenticator, log: Logger, cache = 
       c.set('member', cached);
       return next();
     }
-    const result = await authenticator.authenticate(header);
+    // Without an Authorization header, a verified TLS client certificate may identify the member.
+    const incoming = (c.env as { incoming?: { socket?: unknown } } | undefined)?.incoming;
+    const peer = header === undefined ? peerCertificateOf(incoming?.socket) : undefined;
+    const result: Authentication = peer
+      ? authenticator.authenticateCertificate(peer)
+      : await authenticator.authenticate(header);
     if (!result.ok) {
       log.info({ reason: result.reason, method: c.req.method, path: c.req.path }, 'TAXII authentication failed');
       throw unauthorized();
