@@ -70,7 +70,7 @@ export async function startNode(
       throw new ConfigError('members are configured with client certificates but there is no CA to verify them: set tls.client_ca or run "relay certs init"');
     }
     const clientCa = authenticator.acceptsCertificates && clientCaPath ? readFileSync(clientCaPath, 'utf8') : undefined;
-    const app = createTaxiiApp({ config, store, ingestor, authenticator, log });
+    const app = createTaxiiApp({ config, store, ingestor, authenticator, log, jwks: () => keys.jwks() });
 
     const [host, port] = splitListen(config.listen);
     let tls: TlsMaterial;

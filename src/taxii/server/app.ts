@@ -39,6 +39,8 @@ export interface TaxiiDependencies {
   readonly log: Logger;
   /** optional limits, for tests and benchmarks */
   readonly tuning?: TaxiiTuning;
+  /** the public token-verification keys, published at /.well-known/jwks.json */
+  readonly jwks?: () => unknown;
 }
 
 export const DEFAULT_MAX_ENVELOPE_OBJECTS = 100_000;
@@ -61,6 +63,15 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
   app.onError(handleError(log));
   app.notFound(handleNotFound);
 
+  if (deps.jwks) {
+    const jwks = deps.jwks;
+    // Public keys for verifiers: outside TAXII, so no authentication and a JSON media type.
+    app.get('/.well-known/jwks.json', (c) => {
+      c.header('Cache-Control', 'max-age=300');
+      c.header('X-Content-Type-Options', 'nosniff');
+      return c.body(JSON.stringify(jwks()), 200, { 'Content-Type': 'application/jwk-set+json' });
+    });
+  }
   app.use('*', responseHeaders());
   app.use('*', authenticate(deps.authenticator, log));
   app.use('*', negotiate());

@@ -121,3 +121,26 @@ describe('mutual TLS member authentication', () => {
     expect(res.status).toBe(200);
   });
 });
+
+describe('published token keys', () => {
+  let t: TestNode;
+  beforeAll(async () => {
+    t = await startTestNode();
+  });
+  afterAll(async () => t?.close());
+
+  it('serves the JWKS without credentials and it verifies the node tokens', async () => {
+    const { createLocalJWKSet, jwtVerify } = await import('jose');
+    const { loadOrCreateTokenKeys, issueToken } = await import('../../../src/auth/index.ts');
+    const res = await t.request('/.well-known/jwks.json');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/jwk-set+json');
+    const jwks = (await res.json()) as { keys: Array<Record<string, unknown>> };
+    expect(jwks.keys.length).toBeGreaterThan(0);
+    expect(jwks.keys.every((k) => k.d === undefined)).toBe(true);
+    const keys = await loadOrCreateTokenKeys(t.config.data_dir);
+    const token = await issueToken(keys, { issuer: t.config.auth.jwt_issuer, audience: t.config.auth.jwt_audience }, 'alice', '5m');
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks as never));
+    expect(payload.sub).toBe('alice');
+  });
+});
