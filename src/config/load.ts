@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { configSchema, listenAddress, type RelayConfig } from './schema.ts';
 
 export class ConfigError extends Error {
@@ -71,11 +71,40 @@ export function parseConfig(raw: unknown, path = '<config>', env: ConfigEnvironm
 }
 
 function describeIssues(issues: readonly z.core.$ZodIssue[], prefix?: string): string[] {
-  return issues.map((issue) => {
-    const path = [prefix, ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
+  const where = (path: readonly PropertyKey[]) =>
+    [prefix, ...path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
       .filter((p) => p !== undefined)
       .join('.')
-      .replace(/\.\[/g, '[');
-    return `${path || '(top level)'}: ${issue.message}`;
+      .replace(/\.\[/g, '[') || '(top level)';
+  return issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys') {
+      // Name each unknown key by its full path, and say which keys are allowed there.
+      const allowed = prefix === undefined ? knownKeys(issue.path) : undefined;
+      const expected = allowed ? `; expected one of: ${allowed.join(', ')}` : '';
+      return issue.keys.map((key) => `${where([...issue.path, key])}: unknown key${expected}`);
+    }
+    return [`${where(issue.path)}: ${issue.message}`];
   });
+}
+
+/** The keys the config schema allows at `path` (for "unknown key" errors). */
+function knownKeys(path: readonly PropertyKey[]): string[] | undefined {
+  const unwrap = (schema: unknown): unknown => {
+    let s = schema;
+    for (let i = 0; i < 8; i++) {
+      if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap();
+      else if (s instanceof z.ZodPipe) s = s.in;
+      else break;
+    }
+    return s;
+  };
+  let schema: unknown = configSchema;
+  for (const segment of path) {
+    const s = unwrap(schema);
+    if (s instanceof z.ZodObject) schema = (s.shape as Record<PropertyKey, unknown>)[segment];
+    else if (s instanceof z.ZodArray) schema = s.element;
+    else return undefined;
+  }
+  const s = unwrap(schema);
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : undefined;
 }

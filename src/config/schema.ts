@@ -12,7 +12,7 @@ const LISTEN = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 export const listenAddress = z
   .string()
   .regex(LISTEN, 'expected "host:port", for example "127.0.0.1:8443"')
-  .refine((v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
+  .refine((v) => !LISTEN.test(v) || Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535');
 
 const collectionSchema = z.strictObject({
   id: z.string().regex(UUID, 'expected a UUID (TAXII collection ids are identifiers)'),

@@ -1,0 +1,130 @@
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { ConfigError, loadConfig, parseConfig } from '../../src/config/index.ts';
+import { COLLECTIONS, testConfigData } from '../support/node.ts';
+import { tempDir } from '../support/stix-fixtures.ts';
+
+const { dir, cleanup } = tempDir('relay-config-');
+afterAll(() => cleanup());
+
+type Data = Record<string, any>;
+function data(adjust: (d: Data) => void = () => {}): Data {
+  const d = testConfigData(join(dir, 'data'), join(dir, 'certs')) as Data;
+  adjust(d);
+  return d;
+}
+
+/** The problems a config is refused with (fails the test when it is accepted). */
+function problems(d: unknown, env = {}): string[] {
+  try {
+    parseConfig(d, 'relay.yaml', env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error('the configuration was accepted');
+}
+
+describe('valid configuration', () => {
+  it('the test configuration loads from YAML with defaults filled in', () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, stringify(data()));
+    const config = loadConfig(file, {});
+    expect(config.node.id).toBe('test-node');
+    expect(config.taxii).toMatchObject({ default_page_size: 50, max_page_size: 200, status_retention_hours: 24 });
+    expect(config.auth).toMatchObject({ jwt_issuer: 'relay', jwt_audience: 'relay-taxii', token_ttl: '12h' });
+    expect(config.api_roots[0]?.collections.map((c) => c.id)).toEqual(Object.values(COLLECTIONS));
+    expect(config.api_roots[0]?.collections[0]?.media_types).toEqual(['application/stix+json;version=2.1']);
+    expect(config.members.map((m) => m.id)).toEqual(['alice', 'bob', 'carol']);
+    expect(config.data_dir).toBe(join(dir, 'data'));
+  });
+
+  it('RELAY_LISTEN and RELAY_DATA_DIR override the file; relative paths are relative to the working directory', () => {
+    const config = parseConfig(data(), 'relay.yaml', { RELAY_LISTEN: '[::1]:9443', RELAY_DATA_DIR: 'rel/data' });
+    expect(config.listen).toBe('[::1]:9443');
+    expect(config.data_dir).toBe(resolve(process.cwd(), 'rel/data'));
+    // empty values are no override
+    expect(parseConfig(data(), 'relay.yaml', { RELAY_LISTEN: '', RELAY_DATA_DIR: '' }).listen).toBe('127.0.0.1:0');
+  });
+});
+
+describe('errors name the key path and what is expected', () => {
+  it('a value of the wrong type', () => {
+    expect(problems(data((d) => (d.taxii.max_page_size = 'lots')))).toEqual([
+      'taxii.max_page_size: Invalid input: expected number, received string',
+    ]);
+    expect(problems(data((d) => (d.taxii.max_page_size = 0)))[0]).toMatch(/^taxii\.max_page_size: .*>\s*0/);
+    expect(problems(data((d) => (d.logging.level = 'loud')))[0]).toMatch(/^logging\.level: .*"info"/);
+  });
+
+  it('an unknown key, with the keys allowed there', () => {
+    expect(problems(data((d) => (d.taxii.max_pagesize = 10)))).toEqual([
+      'taxii.max_pagesize: unknown key; expected one of: default_page_size, max_page_size, max_content_length, status_retention_hours',
+    ]);
+    expect(problems(data((d) => (d.colections = [])))[0]).toMatch(/^colections: unknown key; expected one of: node, listen, data_dir, /);
+    expect(problems(data((d) => (d.members[0].credentials.password = 'x')))[0]).toMatch(
+      /^members\[0\]\.credentials\.password: unknown key; expected one of: basic_secret_hash, jwt_subject/,
+    );
+    expect(problems(data((d) => (d.api_roots[0].collections[1].titel = 'x')))[0]).toMatch(
+      /^api_roots\[0\]\.collections\[1\]\.titel: unknown key; expected one of: id, alias, title/,
+    );
+  });
+
+  it('a grant naming an unknown collection or API root', () => {
+    expect(problems(data((d) => (d.members[1].grants[0].collection = 'nope')))).toEqual([
+      'members[1].grants[0].collection: unknown collection "nope" in API root "isac"',
+    ]);
+    expect(problems(data((d) => (d.members[0].grants[2].api_root = 'elsewhere')))).toEqual([
+      'members[0].grants[2].api_root: unknown API root "elsewhere"; expected one of: isac, other',
+    ]);
+  });
+
+  it('a bad RELAY_LISTEN', () => {
+    for (const listen of ['localhost', '127.0.0.1', ':8443', 'host:port']) {
+      expect(problems(data(), { RELAY_LISTEN: listen })).toEqual(['RELAY_LISTEN: expected "host:port", for example "127.0.0.1:8443"']);
+    }
+    expect(problems(data(), { RELAY_LISTEN: '127.0.0.1:70000' })).toEqual(['RELAY_LISTEN: port must be at most 65535']);
+  });
+
+  it('cross-field rules', () => {
+    expect(problems(data((d) => (d.taxii.default_page_size = 500)))).toEqual([
+      'taxii: taxii.default_page_size must not exceed taxii.max_page_size',
+    ]);
+    expect(problems(data((d) => (d.tls.cert = 'server.pem')))[0]).toMatch(/^tls: set both tls\.cert and tls\.key/);
+    expect(problems(data((d) => (d.members[1].id = 'alice')))).toEqual(['members[1].id: duplicate member id "alice"']);
+    expect(problems(data((d) => (d.api_roots[0].collections[1].alias = 'shared'))).join('\n')).toMatch(
+      /api_roots\[0\]\.collections\[1\]: collection id or alias "shared" is used twice/,
+    );
+    expect(problems(data((d) => (d.api_roots[0].collections[0].id = 'abc')))).toEqual([
+      'api_roots[0].collections[0].id: expected a UUID (TAXII collection ids are identifiers)',
+    ]);
+    expect(problems(data((d) => (d.members[2].credentials = {})))[0]).toMatch(/^members\[2\]\.credentials: a member needs at least one credential/);
+    expect(problems(data((d) => delete d.node))[0]).toMatch(/^node: /);
+    expect(problems(data((d) => (d.api_roots = [])))[0]).toBe('api_roots: configure at least one API root');
+  });
+
+  it('every problem is reported at once', () => {
+    const found = problems(
+      data((d) => {
+        d.taxii.max_page_size = 'x';
+        d.listen = 'nowhere';
+        d.members[1].grants[0].collection = 'nope';
+      }),
+    );
+    expect(found).toHaveLength(2); // the grant check runs once the shapes are right
+    expect(found.join('\n')).toMatch(/taxii\.max_page_size/);
+    expect(found.join('\n')).toMatch(/listen: expected "host:port"/);
+  });
+
+  it('an unreadable file or invalid YAML says so', () => {
+    expect(() => loadConfig(join(dir, 'missing.yaml'), {})).toThrow(/cannot read config file .*missing\.yaml/);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'node:\n  id: [unclosed\n');
+    expect(() => loadConfig(bad, {})).toThrow(/config file .*bad\.yaml is not valid YAML/);
+    const empty = join(dir, 'empty.yaml');
+    writeFileSync(empty, '');
+    expect(() => loadConfig(empty, {})).toThrow(ConfigError);
+  });
+});
