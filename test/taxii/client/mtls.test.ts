@@ -1,16 +1,8 @@
-import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, issueLeaf, type KeyAndCert } from '../../../src/pki/index.ts';
 import { TaxiiClient, TaxiiTlsError, type ClientTls } from '../../../src/taxii/client/index.ts';
+import { toPkcs12 } from './pkcs12.ts';
 import { startScriptedServer, type ScriptedServer } from '../../upstream/scripted-server.ts';
-
-/** PKCS#12 (3DES, what OpenSSL 3 reads without the legacy provider) from a PEM key and cert. */
-export function toPkcs12(leaf: KeyAndCert, passphrase: string): Buffer {
-  const asn1 = forge.pkcs12.toPkcs12Asn1(forge.pki.privateKeyFromPem(leaf.keyPem), [forge.pki.certificateFromPem(leaf.certPem)], passphrase, {
-    algorithm: '3des',
-  });
-  return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
-}
 
 describe('mutual TLS with an upstream that requires a client certificate', () => {
   let server: ScriptedServer;
