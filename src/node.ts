@@ -47,8 +47,7 @@ export function createLogger(config: RelayConfig): Logger {
 
 /** Opens the store under the data directory (creating it), for the CLI and the node alike. */
 export function openStore(config: RelayConfig): Store {
-  mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
-  return Store.open(join(config.data_dir, 'store'));
+  return Store.openInDataDir(config.data_dir);
 }
 
 export async function startNode(

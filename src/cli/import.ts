@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { RelayConfig } from '../config/index.ts';
 import { DEFAULT_BATCH_SIZE, Ingestor, objectsOfDocument } from '../ingest/index.ts';
-import { openStore } from '../node.ts';
+import { Store } from '../store/index.ts';
 import { CliError } from './errors.ts';
 import { resolveCollection } from './resolve.ts';
 
@@ -31,7 +31,7 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError('--batch-size must be a positive integer');
 
-  const store = openStore(config);
+  const store = Store.openInDataDir(config.data_dir);
   const ingestor = new Ingestor(store);
   const reports: FileReport[] = [];
   let failed = false;

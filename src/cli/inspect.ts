@@ -1,12 +1,12 @@
 /** `relay stats` and `relay check`: read-only views of the store. */
 import type { RelayConfig } from '../config/index.ts';
-import { openStore } from '../node.ts';
+import { Store } from '../store/index.ts';
 import { formatTaxiiTimestamp } from '../stix/time.ts';
 
 const when = (us: number | null) => (us === null ? '-' : formatTaxiiTimestamp(us));
 
 export async function runStats(config: RelayConfig, json: boolean): Promise<number> {
-  const store = openStore(config);
+  const store = Store.openInDataDir(config.data_dir);
   try {
     const stats = store.stats();
     if (json) {
@@ -25,7 +25,7 @@ export async function runStats(config: RelayConfig, json: boolean): Promise<numb
 }
 
 export async function runCheck(config: RelayConfig, json: boolean): Promise<number> {
-  const store = openStore(config);
+  const store = Store.openInDataDir(config.data_dir);
   try {
     const report = store.check();
     if (json) {

@@ -5,13 +5,9 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type RelayConfig } from '../config/index.ts';
-import { runCerts } from './certs.ts';
-import { runCheck, runStats } from './inspect.ts';
-import { runImport } from './import.ts';
-import { runMembersList, runHashSecret } from './members.ts';
-import { runStart } from './start.ts';
-import { runToken } from './token.ts';
 import { CliError } from './errors.ts';
+// Each command's module is loaded when it runs: `relay import` or `relay check` need not load
+// the TAXII server, the PKI and the upstream client that `relay start` does (about a second).
 
 const USAGE = `usage: relay <command> [options]
 
@@ -62,26 +58,26 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   switch (command) {
     case 'start':
-      return runStart(config());
+      return (await import('./start.ts')).runStart(config());
     case 'import':
-      return runImport(config(), {
+      return (await import('./import.ts')).runImport(config(), {
         collection: values.collection,
         files: positionals,
         batchSize: values['batch-size'] === undefined ? undefined : Number(values['batch-size']),
         json: values.json ?? false,
       });
     case 'members':
-      if (positionals[0] === 'list') return runMembersList(config());
-      if (positionals[0] === 'hash-secret') return runHashSecret();
+      if (positionals[0] === 'list') return (await import('./members.ts')).runMembersList(config());
+      if (positionals[0] === 'hash-secret') return (await import('./members.ts')).runHashSecret();
       throw new CliError('usage: relay members list --config PATH | relay members hash-secret');
     case 'token':
-      return runToken(config(), positionals, values.ttl);
+      return (await import('./token.ts')).runToken(config(), positionals, values.ttl);
     case 'stats':
-      return runStats(config(), values.json ?? false);
+      return (await import('./inspect.ts')).runStats(config(), values.json ?? false);
     case 'check':
-      return runCheck(config(), values.json ?? false);
+      return (await import('./inspect.ts')).runCheck(config(), values.json ?? false);
     case 'certs':
-      return runCerts(config(), positionals, {
+      return (await import('./certs.ts')).runCerts(config(), positionals, {
         days: values.days,
         san: values.san,
         passphraseEnv: values['passphrase-env'],

@@ -13,6 +13,8 @@
  * the `date_added` TAXII reports and the exact position a `next` token resumes from.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { nowMicros, type Micros } from '../stix/time.ts';
 import { StoreError } from './errors.ts';
@@ -78,6 +80,12 @@ export class Store {
 
   static open(path: string): Store {
     return new Store(path);
+  }
+
+  /** Opens (creating it) the store of a node's data directory: `<dataDir>/store`. */
+  static openInDataDir(dataDir: string): Store {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    return new Store(join(dataDir, 'store'));
   }
 
   async close(): Promise<void> {
