@@ -3,7 +3,9 @@
  *
  * Databases (all in one environment, so one transaction spans them):
  *   objects      [id, versionKey]                  -> object JSON text (stored once per version)
- *   entries      [collection, dateAdded]           -> EntryValue   (the per-collection index)
+ *   entries      [collection, dateAdded]           -> EntryValue   (the per-collection index;
+ *                                                     `edge` flags the object's oldest/newest
+ *                                                     version, kept exact at commit and delete)
  *   versions     [collection, id, versionKey]      -> dateAdded    (per-object version lookup)
  *   provenance   [id, versionKey, source, detail]  -> first seen (micros)
  *   meta         string key                        -> clock, counters, node secret
@@ -38,7 +40,12 @@ interface EntryValue {
   version: string;
   versionKey: string;
   specVersion: string;
+  /** FIRST | LAST bits: whether this version is the object's oldest / newest in the collection */
+  edge: number;
 }
+
+const FIRST = 1;
+const LAST = 2;
 
 const CLOCK_KEY = 'clock';
 const SECRET_KEY = 'node-secret';
@@ -142,7 +149,9 @@ export class Store {
         const outcomes: VersionOutcome[] = [];
         let added = 0;
         for (const v of batch) {
-          const existing = this.versions.get([collection, v.id, v.versionKey]);
+          // The object's versions already in the collection (usually none or a few), oldest first.
+          const held = [...this.versions.getRange({ start: [collection, v.id], end: [collection, v.id, HIGH] })];
+          const existing = held.find((h) => h.key[2] === v.versionKey)?.value;
           if (existing !== undefined) {
             // stored once, but every source that delivered it is recorded
             const seenKey = [v.id, v.versionKey, provenance.source, provenance.detail];
@@ -151,19 +160,26 @@ export class Store {
             continue;
           }
           const dateAdded = this.nextDateAdded();
-          if (!this.objects.doesExist([v.id, v.versionKey])) {
-            this.objects.putSync([v.id, v.versionKey], v.json);
-          }
+          const bodyIsNew = !this.objects.doesExist([v.id, v.versionKey]);
+          if (bodyIsNew) this.objects.putSync([v.id, v.versionKey], v.json);
+          const oldest = held[0];
+          const newest = held[held.length - 1];
+          const isFirst = !oldest || v.versionKey < (oldest.key[2] as string);
+          const isLast = !newest || v.versionKey > (newest.key[2] as string);
+          if (isFirst && oldest) this.setEdge(collection, oldest.value, FIRST, false);
+          if (isLast && newest) this.setEdge(collection, newest.value, LAST, false);
           this.entries.putSync([collection, dateAdded], {
             id: v.id,
             type: v.type,
             version: v.version,
             versionKey: v.versionKey,
             specVersion: v.specVersion,
+            edge: (isFirst ? FIRST : 0) | (isLast ? LAST : 0),
           });
           this.versions.putSync([collection, v.id, v.versionKey], dateAdded);
           const provenanceKey = [v.id, v.versionKey, provenance.source, provenance.detail];
-          if (!this.provenance.doesExist(provenanceKey)) this.provenance.putSync(provenanceKey, dateAdded);
+          // A new body cannot have provenance yet; only a known one needs the lookup.
+          if (bodyIsNew || !this.provenance.doesExist(provenanceKey)) this.provenance.putSync(provenanceKey, dateAdded);
           outcomes.push({ kind: 'stored', dateAdded });
           added++;
         }
@@ -235,17 +251,12 @@ export class Store {
     return first !== undefined && last !== undefined ? { first, last } : null;
   }
 
-  /**
-   * Whether the collection holds a version of `id` newer than `versionKey` (an instant key of
-   * a version it holds): the per-entry test behind match[version]=last. One count, no iterator.
-   */
-  hasNewerVersion(collection: string, id: string, versionKey: string): boolean {
-    return this.versions.getKeysCount({ start: [collection, id, versionKey], end: [collection, id, HIGH] }) > 1;
-  }
-
-  /** Whether the collection holds a version of `id` older than `versionKey` (match[version]=first). */
-  hasOlderVersion(collection: string, id: string, versionKey: string): boolean {
-    return this.versions.getKeysCount({ start: [collection, id], end: [collection, id, versionKey] }) > 0;
+  /** Sets or clears an edge flag on one index entry (inside a write transaction). */
+  private setEdge(collection: string, dateAdded: Micros, flag: number, on: boolean): void {
+    const value = this.entries.get([collection, dateAdded]);
+    if (!value) return;
+    const edge = on ? value.edge | flag : value.edge & ~flag;
+    if (edge !== value.edge) this.entries.putSync([collection, dateAdded], { ...value, edge });
   }
 
   /** The stored JSON text of one object version. */
@@ -258,11 +269,21 @@ export class Store {
     if (entries.length === 0) return 0;
     return this.root.transactionSync(() => {
       let removed = 0;
+      const touched = new Set<string>();
       for (const e of entries) {
         if (this.versions.get([collection, e.id, e.versionKey]) !== e.dateAdded) continue;
         this.versions.removeSync([collection, e.id, e.versionKey]);
         this.entries.removeSync([collection, e.dateAdded]);
+        touched.add(e.id);
         removed++;
+      }
+      // The surviving oldest / newest versions take over the edge flags.
+      for (const id of touched) {
+        const left = [...this.versions.getRange({ start: [collection, id], end: [collection, id, HIGH] })];
+        const first = left[0];
+        const last = left[left.length - 1];
+        if (first) this.setEdge(collection, first.value, FIRST, true);
+        if (last) this.setEdge(collection, last.value, LAST, true);
       }
       this.meta.putSync(countKey(collection), this.count(collection) - removed);
       return removed;
@@ -402,13 +423,31 @@ export class Store {
         report(`index entry ${collection}@${dateAdded} points at missing body ${value.id} ${value.version}`);
       }
     }
+    // Versions come sorted by (collection, id, version): each object's run must flag exactly
+    // its oldest version FIRST and its newest LAST.
+    let group = '';
+    let run: EntryValue[] = [];
+    const checkEdges = () => {
+      run.forEach((e, i) => {
+        const want = (i === 0 ? FIRST : 0) | (i === run.length - 1 ? LAST : 0);
+        if (e.edge !== want) report(`${group}: version ${e.version} has edge flags ${e.edge}, expected ${want}`);
+      });
+    };
     for (const { key, value: dateAdded } of this.versions.getRange({})) {
       const [collection, id, versionKey] = key as [string, string, string];
       const entry = this.entries.get([collection, dateAdded]);
       if (!entry || entry.id !== id || entry.versionKey !== versionKey) {
         report(`version record ${collection} ${id} ${versionKey} has no matching index entry`);
+        continue;
       }
+      if (`${collection} ${id}` !== group) {
+        checkEdges();
+        group = `${collection} ${id}`;
+        run = [];
+      }
+      run.push(entry);
     }
+    checkEdges();
     const counted = new Set([...perCollection.keys(), ...this.collectionIds()]);
     for (const collection of counted) {
       const actual = perCollection.get(collection) ?? 0;
@@ -431,5 +470,7 @@ function toEntry(collection: string, dateAdded: Micros, v: EntryValue): IndexEnt
     version: v.version,
     versionKey: v.versionKey,
     specVersion: v.specVersion,
+    isFirst: (v.edge & FIRST) !== 0,
+    isLast: (v.edge & LAST) !== 0,
   };
 }

@@ -12,6 +12,10 @@ export interface IndexEntry {
   /** sortable instant key of the version (see stix/time.ts) */
   readonly versionKey: string;
   readonly specVersion: string;
+  /** whether this is the object's oldest version in the collection (match[version]=first) */
+  readonly isFirst: boolean;
+  /** whether this is the object's newest version in the collection (match[version]=last) */
+  readonly isLast: boolean;
 }
 
 /** An object version ready to store: validated, serialized once. */

@@ -53,13 +53,11 @@ export function entryFilter(query: Selection['query'], order: VersionOrder): (en
     versionSelected(versions, entry, order);
 }
 
-/** Version order from the store's per-object version index (one count per test). */
-export function storeVersionOrder(store: Store, collection: string): VersionOrder {
-  return {
-    isFirst: (e) => !store.hasOlderVersion(collection, e.id, e.versionKey),
-    isLast: (e) => !store.hasNewerVersion(collection, e.id, e.versionKey),
-  };
-}
+/** Version order from the flags the store keeps on each index entry (no extra reads). */
+export const INDEX_VERSION_ORDER: VersionOrder = {
+  isFirst: (e) => e.isFirst,
+  isLast: (e) => e.isLast,
+};
 
 /** Version order from complete version lists (oldest first), keyed by object id. */
 export function listVersionOrder(versionsById: ReadonlyMap<string, readonly IndexEntry[]>): VersionOrder {
@@ -79,7 +77,7 @@ export function selectPage(store: Store, s: Selection): ScanResult {
     collection: s.collection,
     after: s.after,
     limit: s.limit,
-    accept: entryFilter(s.query, storeVersionOrder(store, s.collection)),
+    accept: entryFilter(s.query, INDEX_VERSION_ORDER),
     maxScanned: s.scanBudget,
   });
 }

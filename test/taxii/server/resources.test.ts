@@ -17,6 +17,8 @@ const entry = (dateAdded: number, id: string, version: string, versionKey = vers
   version,
   versionKey,
   specVersion: '2.1',
+  isFirst: true,
+  isLast: true,
 });
 
 describe('envelopeText', () => {
