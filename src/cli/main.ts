@@ -28,6 +28,12 @@ commands:
           [--passphrase-env VAR]               issue a certificate (PKCS#12 for members with a passphrase)
   certs revoke SERIAL --config PATH            revoke an issued certificate
   certs list --config PATH [--json]            issued certificates and their state
+  probe URL [--api-root R] [--collection C]    check a TAXII 2.1 server before subscribing to it:
+          [--user U --password-env VAR | --token-env VAR] [--ca FILE]
+          [--cert FILE --key FILE | --pfx FILE --passphrase-env VAR] [--timeout 30s] [--json]
+  upstreams --config PATH [--json]             each upstream subscription's state, cursor, lag, errors
+  quarantine list --config PATH [--limit N] [--json]  invalid objects and unreadable upstream pages
+  quarantine show ID --config PATH             one quarantine record with its content
 
 environment: RELAY_LISTEN (host:port) and RELAY_DATA_DIR override the config file.`;
 
@@ -50,6 +56,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       days: { type: 'string' },
       san: { type: 'string' },
       'passphrase-env': { type: 'string' },
+      'api-root': { type: 'string' },
+      user: { type: 'string' },
+      'password-env': { type: 'string' },
+      'token-env': { type: 'string' },
+      ca: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      pfx: { type: 'string' },
+      timeout: { type: 'string' },
+      limit: { type: 'string' },
     },
   });
   const config = (): RelayConfig => {
@@ -83,6 +99,30 @@ export async function main(argv: readonly string[]): Promise<number> {
         passphraseEnv: values['passphrase-env'],
         json: values.json ?? false,
       });
+    case 'probe':
+      return (await import('./upstream.ts')).runProbe({
+        url: positionals[0],
+        apiRoot: values['api-root'],
+        collection: values.collection,
+        user: values.user,
+        passwordEnv: values['password-env'],
+        tokenEnv: values['token-env'],
+        ca: values.ca,
+        cert: values.cert,
+        key: values.key,
+        pfx: values.pfx,
+        passphraseEnv: values['passphrase-env'],
+        timeout: values.timeout,
+        json: values.json ?? false,
+      });
+    case 'upstreams':
+      return (await import('./upstream.ts')).runUpstreams(config(), values.json ?? false);
+    case 'quarantine': {
+      const q = await import('./upstream.ts');
+      if (positionals[0] === 'list') return q.runQuarantineList(config(), values.limit === undefined ? 50 : Number(values.limit), values.json ?? false);
+      if (positionals[0] === 'show' && positionals[1]) return q.runQuarantineShow(config(), positionals[1]);
+      throw new CliError('usage: relay quarantine list --config PATH [--limit N] [--json] | relay quarantine show ID --config PATH');
+    }
     default:
       throw new CliError(`unknown command "${command}"\n\n${USAGE}`);
   }

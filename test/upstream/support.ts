@@ -15,6 +15,8 @@ export const LOCAL2 = 'aaaaaaaa-0000-4000-8000-000000000002';
 export interface PollerUnderTest {
   readonly dir: string;
   readonly config: RelayConfig;
+  /** the config as written (for a config file that `relay` commands read) */
+  readonly raw: Record<string, unknown>;
   readonly store: Store;
   readonly manager: UpstreamManager;
   readonly waits: WaitRecord[];
@@ -35,8 +37,7 @@ export function startPoller(
   options: { env?: Record<string, string>; clientOptions?: (name: string, o: ClientOptions) => ClientOptions; start?: boolean } = {},
 ): PollerUnderTest {
   const dir = mkdtempSync(join(tmpdir(), 'relay-upstream-'));
-  const config = parseConfig(
-    {
+  const raw = {
       node: { id: 'b', title: 'B' },
       data_dir: join(dir, 'data'),
       tls: { dev_certs_dir: join(dir, 'certs') },
@@ -51,10 +52,10 @@ export function startPoller(
         },
       ],
       upstreams: upstreams(dir),
-    },
-    'poller test config',
-  );
-  const store = Store.open(join(dir, 'store'));
+    };
+  const config = parseConfig(raw, 'poller test config');
+  // the layout `relay` commands expect: <data_dir>/store
+  const store = Store.open(join(config.data_dir, 'store'));
   const waits: WaitRecord[] = [];
   const manager = new UpstreamManager(config, {
     store,
@@ -65,9 +66,11 @@ export function startPoller(
     ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),
   });
   if (options.start) manager.start();
+  let closed = false;
   return {
     dir,
     config,
+    raw,
     store,
     manager,
     waits,
@@ -84,7 +87,8 @@ export function startPoller(
     },
     async close() {
       await manager.close();
-      await store.close();
+      if (!closed) await store.close();
+      closed = true;
       rmSync(dir, { recursive: true, force: true });
     },
   };
