@@ -56,11 +56,35 @@ function isoSeconds(seconds: number): string {
   return new Date(seconds * 1000).toISOString().slice(0, 19);
 }
 
+const CANONICAL = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * The common case (upper-case T and Z, no leap second, at most nine digits) without Date
+ * arithmetic: ingest normalizes two or more timestamps per object. Returns undefined when the
+ * general parser must decide.
+ */
+function canonicalKey(text: string, minFractionDigits: number): string | null | undefined {
+  const m = CANONICAL.exec(text);
+  if (!m) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  if (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6]) > 59 || month < 1 || month > 12 || day < 1) return undefined;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 && leap ? 29 : (DAYS[month - 1] as number))) return null;
+  const fraction = m[7] ?? '';
+  if (fraction.length < minFractionDigits) return null;
+  return `${text.slice(0, 19)}.${fraction.padEnd(9, '0')}Z`;
+}
+
 /**
  * Validates a STIX timestamp (UTC, literal Z) and returns its sortable version key, or null.
  * `minFractionDigits` is 3 for created/modified, 0 for other timestamp properties.
  */
 export function stixTimestampKey(text: string, minFractionDigits = 0): string | null {
+  const fast = canonicalKey(text, minFractionDigits);
+  if (fast !== undefined) return fast;
   const p = parse(text);
   if (!p || !p.zulu || p.fraction.length < minFractionDigits) return null;
   return `${isoSeconds(p.seconds)}.${p.fraction.slice(0, 9).padEnd(9, '0')}Z`;
