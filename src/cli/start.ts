@@ -10,6 +10,10 @@ export async function runStart(config: RelayConfig): Promise<number> {
     `  discovery: ${node.discoveryUrl}`,
   ];
   if (node.devCaPath) lines.push(`  TLS: development certificate; trust ${node.devCaPath} (e.g. curl --cacert ${node.devCaPath})`);
+  const polling = node.upstreams.subscriptions.filter((s) => s.spec.enabled).length;
+  if (config.upstreams.length > 0) {
+    lines.push(`  upstreams: ${polling} subscription(s) polling; state: relay upstreams --config <this config>`);
+  }
   const example = config.members[0];
   if (example) {
     lines.push(
