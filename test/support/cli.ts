@@ -4,7 +4,7 @@
  * that outlives its timeout is killed (SIGKILL) and reported as such.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -15,6 +15,7 @@ const MAIN = join(REPO, 'src', 'cli', 'main.ts');
 
 /** Writes `<dir>/relay.yaml` (data in `<dir>/data`) and returns its path. */
 export function writeTestConfig(dir: string, adjust: (data: Record<string, any>) => void = () => {}): string {
+  mkdirSync(dir, { recursive: true });
   const data = testConfigData(join(dir, 'data'), join(dir, 'certs'));
   adjust(data);
   const path = join(dir, 'relay.yaml');
