@@ -43,7 +43,7 @@ export function loadConfig(path: string, env: ConfigEnvironment = process.env as
 }
 
 export function parseConfig(raw: unknown, path = '<config>', env: ConfigEnvironment = {}): RelayConfig {
-  const result = configSchema.safeParse(raw ?? {});
+  const result = configSchema.safeParse(withoutNulls(raw ?? {}));
   if (!result.success) {
     throw new ConfigError(`invalid configuration in ${path}`, describeIssues(result.error.issues));
   }
@@ -68,6 +68,20 @@ export function parseConfig(raw: unknown, path = '<config>', env: ConfigEnvironm
   if (config.tls.key) config.tls.key = abs(config.tls.key);
   if (config.tls.client_ca) config.tls.client_ca = abs(config.tls.client_ca);
   return config;
+}
+
+/**
+ * YAML reads a key with no value, or a section whose keys are all commented out (`pki:` followed
+ * by `# dir: …` lines), as null. That means "not set": drop it so the default applies.
+ */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
 }
 
 function describeIssues(issues: readonly z.core.$ZodIssue[], prefix?: string): string[] {

@@ -41,6 +41,16 @@ describe('valid configuration', () => {
     expect(config.data_dir).toBe(join(dir, 'data'));
   });
 
+  it('a key or section left empty (all its keys commented out) takes its default', () => {
+    const file = join(dir, 'empty-sections.yaml');
+    const yaml = stringify(data((d) => (delete d.taxii, delete d.listen))).concat('taxii:\n  # max_page_size: 500\npki:\n  # dir: ./pki\nlisten:\n');
+    writeFileSync(file, yaml);
+    const config = loadConfig(file, {});
+    expect(config.taxii.max_page_size).toBe(1000);
+    expect(config.listen).toBe('127.0.0.1:8443');
+    expect(config.pki.dir).toBe(join(dir, 'data', 'pki'));
+  });
+
   it('RELAY_LISTEN and RELAY_DATA_DIR override the file; relative paths are relative to the working directory', () => {
     const config = parseConfig(data(), 'relay.yaml', { RELAY_LISTEN: '[::1]:9443', RELAY_DATA_DIR: 'rel/data' });
     expect(config.listen).toBe('[::1]:9443');
