@@ -1,2 +1,3 @@
 export { loadConfig, parseConfig, ConfigError, type ConfigEnvironment } from './load.ts';
 export type { RelayConfig, ApiRootConfig, CollectionConfig, MemberConfig, GrantConfig } from './schema.ts';
+export type { MemberPolicyConfig, PolicyConfig, ViewFilterConfig } from './policy.ts';

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { checkUpstreams, upstreamsSchema } from './upstreams.ts';
+import { collectionKindShape, memberPolicySchema, policySchema } from './policy.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
@@ -20,6 +21,7 @@ const collectionSchema = z.strictObject({
   title: z.string().min(1),
   description: z.string().optional(),
   media_types: z.array(z.string().min(1)).min(1).default(['application/stix+json;version=2.1']),
+  ...collectionKindShape,
 });
 
 const apiRootSchema = z.strictObject({
@@ -59,6 +61,7 @@ const memberSchema = z.strictObject({
       message: 'a member needs at least one credential: basic_secret_hash, jwt_subject, cert_subject or cert_fingerprint',
     }),
   grants: z.array(grantSchema).default([]),
+  policy: memberPolicySchema,
 });
 
 export const configSchema = z
@@ -121,6 +124,7 @@ export const configSchema = z
       .default({}),
     api_roots: z.array(apiRootSchema).min(1, 'configure at least one API root'),
     members: z.array(memberSchema).default([]),
+    policy: policySchema,
     upstreams: upstreamsSchema,
   })
   .superRefine((config, ctx) => {
@@ -144,6 +148,9 @@ export const configSchema = z
         }
       });
       roots.set(root.path, names);
+      checkCollectionKinds(root.collections, (j, message) =>
+        ctx.addIssue({ code: 'custom', path: ['api_roots', i, 'collections', j], message }),
+      );
     });
     if (config.api_roots.filter((r) => r.default).length > 1) {
       ctx.addIssue({ code: 'custom', path: ['api_roots'], message: 'at most one API root may be the default' });
@@ -172,6 +179,23 @@ export const configSchema = z
       });
     });
   });
+
+/** Views name a mirror (or inbox) in the same API root; only views carry source and filter. */
+function checkCollectionKinds(
+  collections: ReadonlyArray<{ id: string; alias?: string | undefined; kind: string; source?: string | undefined; filter?: unknown }>,
+  issue: (index: number, message: string) => void,
+): void {
+  collections.forEach((c, j) => {
+    if (c.kind !== 'view') {
+      if (c.source !== undefined || c.filter !== undefined) issue(j, `only a "kind: view" collection takes source and filter`);
+      return;
+    }
+    if (c.source === undefined) return issue(j, 'a view needs "source": the id or alias of the collection it filters');
+    const source = collections.find((s) => s.id === c.source || s.alias === c.source);
+    if (!source) issue(j, `view source "${c.source}" is not a collection of this API root`);
+    else if (source.kind === 'view') issue(j, `view source "${c.source}" is itself a view; name the collection that holds the objects`);
+  });
+}
 
 export type RelayConfig = z.infer<typeof configSchema>;
 export type ApiRootConfig = RelayConfig['api_roots'][number];

@@ -28,6 +28,23 @@ export interface PolicySettings {
   readonly defaultTlp: TlpLevel;
 }
 
+/** Node-wide policy settings from config, including what ingest derives attributes with. */
+export interface NodePolicy extends PolicySettings {
+  /** operator-mapped marking-definition ids (community or vendor markings) and their level */
+  readonly markingMap: ReadonlyMap<string, TlpLevel>;
+  /** custom properties naming sectors (a string or a list of strings) */
+  readonly sectorProperties: readonly string[];
+  /** label prefixes: label "<prefix><sector>" names a sector */
+  readonly sectorLabels: readonly string[];
+}
+
+export const DEFAULT_NODE_POLICY: NodePolicy = {
+  defaultTlp: 'amber',
+  markingMap: new Map(),
+  sectorProperties: [],
+  sectorLabels: [],
+};
+
 /** What the policy needs to know of one object version, derived at ingest. */
 export interface ObjectAttributes {
   readonly type: string;

@@ -6,6 +6,7 @@ import { TaxiiClient, TaxiiProtocolError, findCollection, resolveApiRoot, type C
 
 export class UpstreamConnection {
   private taxii: TaxiiClient | undefined;
+  private closed = false;
   private resolved: { apiRootUrl: string; maxContentLength: number; collections: RemoteCollection[] } | undefined;
 
   constructor(
@@ -17,6 +18,7 @@ export class UpstreamConnection {
   ) {}
 
   client(): TaxiiClient {
+    if (this.closed) throw new Error(`upstream "${this.name}" is closed`);
     this.taxii ??= new TaxiiClient(this.options());
     return this.taxii;
   }
@@ -42,8 +44,11 @@ export class UpstreamConnection {
     return { apiRootUrl: this.resolved.apiRootUrl, collectionId: found.id, maxContentLength: this.resolved.maxContentLength };
   }
 
+  /** Aborts requests in flight (so a hung upstream cannot delay shutdown) and closes the pool. */
   async close(): Promise<void> {
-    await this.taxii?.close();
+    this.closed = true;
+    const taxii = this.taxii;
     this.taxii = undefined;
+    await taxii?.destroy();
   }
 }

@@ -124,7 +124,8 @@ export class UpstreamManager {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.subscriptions.map((s) => s.close()));
-    await Promise.all(this.connections.map((c) => c.close()));
+    const loops = this.subscriptions.map((s) => s.close()); // abort their signals, wake sleepers
+    await Promise.all(this.connections.map((c) => c.close())); // cut requests still in flight
+    await Promise.all(loops);
   }
 }

@@ -18,6 +18,9 @@ export const COLLECTIONS = {
   empty: '44444444-4444-4444-8444-444444444444',
 } as const;
 
+/** MITRE ATT&CK's copyright statement marking (on every ATT&CK object). */
+export const ATTACK_STATEMENT = 'marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168';
+
 /** Members of the default test config; the secret of each is `${id}-secret`. */
 export const MEMBERS = ['alice', 'bob', 'carol'] as const;
 export type TestMember = (typeof MEMBERS)[number];
@@ -37,6 +40,9 @@ export function testConfigData(dataDir: string, certsDir: string): Record<string
     tls: { dev_certs_dir: certsDir },
     logging: { level: 'silent' },
     taxii: { default_page_size: 50, max_page_size: 200, max_content_length: 1024 * 1024 },
+    // The test node's operator treats unmarked objects as GREEN and maps ATT&CK's copyright
+    // statement to CLEAR; test members see up to AMBER (production defaults: AMBER / GREEN).
+    policy: { default_tlp: 'green', marking_map: { [ATTACK_STATEMENT]: 'clear' } },
     api_roots: [
       {
         path: 'isac',
@@ -57,6 +63,7 @@ export function testConfigData(dataDir: string, certsDir: string): Record<string
         id: 'alice',
         name: 'Alice Corp',
         credentials: { basic_secret_hash: secretHash('alice'), jwt_subject: 'alice' },
+        policy: { tlp_ceiling: 'amber' },
         grants: [
           { api_root: 'isac', collection: 'shared', read: true, write: true },
           { api_root: 'isac', collection: 'inbox', read: true, write: true },
@@ -68,6 +75,7 @@ export function testConfigData(dataDir: string, certsDir: string): Record<string
         id: 'bob',
         name: 'Bob Ltd',
         credentials: { basic_secret_hash: secretHash('bob'), jwt_subject: 'bob' },
+        policy: { tlp_ceiling: 'amber' },
         grants: [
           { api_root: 'isac', collection: 'shared', read: true, write: false },
           { api_root: 'isac', collection: 'inbox', read: false, write: true },
@@ -77,6 +85,7 @@ export function testConfigData(dataDir: string, certsDir: string): Record<string
         id: 'carol',
         name: 'Carol GmbH',
         credentials: { basic_secret_hash: secretHash('carol') },
+        policy: { tlp_ceiling: 'amber' },
         grants: [],
       },
     ],

@@ -204,6 +204,11 @@ export class TaxiiClient {
     await this.agent.close();
   }
 
+  /** Closes at once, aborting requests in flight (shutdown while a server hangs). */
+  async destroy(): Promise<void> {
+    await this.agent.destroy();
+  }
+
   /** Any request; transport failures become named errors, HTTP statuses are returned as is. */
   async raw(
     url: string,
