@@ -9,11 +9,14 @@ import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { Authenticator, loadOrCreateTokenKeys } from './auth/index.ts';
+import type { NatsConnection } from 'nats';
 import { ConfigError, type RelayConfig } from './config/index.ts';
+import { connectFederation, federationOptions } from './federation/index.ts';
 import { Ingestor } from './ingest/index.ts';
 import { CertificateAuthority, ensureDevCertificates, readTls, revocationChecker, type TlsMaterial } from './pki/index.ts';
 import { Store } from './store/index.ts';
 import { createTaxiiApp } from './taxii/server/app.ts';
+import { answerClientError } from './taxii/server/transport.ts';
 import { UpstreamManager, type UpstreamManagerOptions } from './upstream/index.ts';
 
 export interface RelayNode {
@@ -28,6 +31,8 @@ export interface RelayNode {
   readonly devCaPath: string | undefined;
   /** upstream subscriptions (none when the config has no `upstreams`); `status()` reports them */
   readonly upstreams: UpstreamManager;
+  /** the NATS connection to the federation (mutual TLS), when `federation` is configured */
+  readonly federation: NatsConnection | undefined;
   close(): Promise<void>;
 }
 
@@ -82,6 +87,7 @@ export async function startNode(
       devCaPath = files.caPath;
     }
 
+    const limits = config.limits;
     const server = await new Promise<Server>((resolve, reject) => {
       const s = serve({
         fetch: app.fetch,
@@ -92,20 +98,47 @@ export async function startNode(
           key: tls.key,
           cert: tls.cert,
           minVersion: 'TLSv1.2',
+          // Hardening (config `limits`): request head size; a TLS handshake, a request head and a
+          // whole request each get a deadline, checked every second, so slow clients are cut.
+          maxHeaderSize: limits.max_header_bytes,
+          handshakeTimeout: limits.handshake_timeout_seconds * 1000,
+          connectionsCheckingInterval: 1000,
           ...(clientCa ? { ca: clientCa, requestCert: true, rejectUnauthorized: false } : {}),
         },
       }) as Server;
       s.once('listening', () => resolve(s));
       s.once('error', reject);
     });
-    server.headersTimeout = 20_000;
-    server.requestTimeout = 120_000;
-    server.keepAliveTimeout = 5_000;
+    server.headersTimeout = limits.headers_timeout_seconds * 1000;
+    server.requestTimeout = limits.request_timeout_seconds * 1000;
+    server.keepAliveTimeout = limits.keep_alive_timeout_seconds * 1000;
+    // Oversized heads, timeouts and unparseable HTTP get a TAXII error object, then the close.
+    server.removeAllListeners('clientError');
+    server.on('clientError', answerClientError);
 
     const address = server.address() as AddressInfo;
     const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const baseUrl = `https://${urlHost}:${address.port}`;
     log.info({ url: `${baseUrl}/taxii2/` }, 'relay node serving TAXII 2.1');
+
+    const closeServer = () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    // Federation (optional): a node that cannot join the NATS servers it is configured for does
+    // not start; the error names the cause (certificate refused, unknown CA, ...).
+    const federationConfig = federationOptions(config);
+    let federation: NatsConnection | undefined;
+    if (federationConfig) {
+      try {
+        federation = await connectFederation(federationConfig);
+      } catch (error) {
+        await closeServer();
+        throw error;
+      }
+      log.info({ servers: federationConfig.servers }, 'connected to the federation over NATS (mutual TLS)');
+    }
 
     const upstreams = new UpstreamManager(config, { ...options.upstream, store, ingestor, log });
     upstreams.start();
@@ -119,12 +152,11 @@ export async function startNode(
       discoveryUrl: `${baseUrl}/taxii2/`,
       devCaPath,
       upstreams,
+      federation,
       async close() {
         await upstreams.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
+        await federation?.close();
+        await closeServer();
         await store.close();
       },
     };

@@ -67,6 +67,10 @@ export function parseConfig(raw: unknown, path = '<config>', env: ConfigEnvironm
   if (config.tls.cert) config.tls.cert = abs(config.tls.cert);
   if (config.tls.key) config.tls.key = abs(config.tls.key);
   if (config.tls.client_ca) config.tls.client_ca = abs(config.tls.client_ca);
+  if (config.federation) {
+    const tls = config.federation.tls;
+    config.federation.tls = { cert: abs(tls.cert), key: abs(tls.key), ca: abs(tls.ca) };
+  }
   return config;
 }
 

@@ -64,6 +64,50 @@ const memberSchema = z.strictObject({
   policy: memberPolicySchema,
 });
 
+/** HTTP server limits: request head size and how long a slow client may take. */
+const LIMIT_DEFAULTS = {
+  max_header_bytes: 16 * 1024,
+  handshake_timeout_seconds: 10,
+  headers_timeout_seconds: 20,
+  request_timeout_seconds: 120,
+  keep_alive_timeout_seconds: 5,
+};
+
+const limitsSchema = z
+  .strictObject({
+    max_header_bytes: z.number().int().min(1024).max(1024 * 1024).default(LIMIT_DEFAULTS.max_header_bytes),
+    handshake_timeout_seconds: z.number().positive().max(600).default(LIMIT_DEFAULTS.handshake_timeout_seconds),
+    headers_timeout_seconds: z.number().positive().max(600).default(LIMIT_DEFAULTS.headers_timeout_seconds),
+    request_timeout_seconds: z.number().positive().max(3600).default(LIMIT_DEFAULTS.request_timeout_seconds),
+    keep_alive_timeout_seconds: z.number().positive().max(600).default(LIMIT_DEFAULTS.keep_alive_timeout_seconds),
+  })
+  .refine((l) => l.headers_timeout_seconds <= l.request_timeout_seconds, {
+    message: 'limits.headers_timeout_seconds must not exceed limits.request_timeout_seconds',
+  })
+  .default(LIMIT_DEFAULTS);
+
+const NATS_URL = /^(nats|tls):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** Federation over NATS (optional: without it the node runs alone). Always mutual TLS. */
+const federationSchema = z
+  .strictObject({
+    servers: z
+      .array(
+        z
+          .string()
+          .regex(NATS_URL, 'expected a NATS server URL "nats://host:port" (or tls://host:port)')
+          .refine((v) => !NATS_URL.test(v) || Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535'),
+      )
+      .min(1, 'list at least one NATS server'),
+    tls: z.strictObject({
+      cert: z.string().min(1).describe("this node's certificate (PEM), e.g. from `relay certs issue node NAME`"),
+      key: z.string().min(1).describe('its private key (PEM)'),
+      ca: z.string().min(1).describe('CA (PEM) the NATS servers\' certificates must chain to'),
+    }),
+    connect_timeout_seconds: z.number().positive().max(300).default(10),
+  })
+  .optional();
+
 export const configSchema = z
   .strictObject({
     node: z.strictObject({
@@ -122,6 +166,8 @@ export const configSchema = z
         message: 'set both pki.ca_cert and pki.ca_key (an existing CA), or neither',
       })
       .default({}),
+    limits: limitsSchema,
+    federation: federationSchema,
     api_roots: z.array(apiRootSchema).min(1, 'configure at least one API root'),
     members: z.array(memberSchema).default([]),
     policy: policySchema,

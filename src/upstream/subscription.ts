@@ -204,17 +204,25 @@ export class Subscription {
     let caughtUp = false;
     let stuck: string | undefined;
 
+    // While a page is being stored, the request for the following one is already in flight
+    // (only when the page says what follows; one request at a time; commits stay in order).
+    let prefetched: { key: string; page: Promise<ObjectsPage> } | undefined;
+    const queryFor = (c: Cursor): ObjectsQuery => ({
+      addedAfter: c.addedAfter,
+      next: c.next !== null && !c.nextIgnored ? c.next : null,
+      limit: spec.pageSize,
+      ...(spec.matchVersionAll ? { matchVersion: 'all' } : {}),
+    });
+    const keyOf = (q: ObjectsQuery) => `${q.addedAfter ?? ''}\u0000${q.next ?? ''}`;
+
     for (let i = 0; i < MAX_PAGES_PER_CYCLE && !signal.aborted; i++) {
-      const usingNext = cursor.next !== null && !cursor.nextIgnored;
-      const query: ObjectsQuery = {
-        addedAfter: cursor.addedAfter,
-        next: usingNext ? cursor.next : null,
-        limit: spec.pageSize,
-        ...(spec.matchVersionAll ? { matchVersion: 'all' } : {}),
-      };
+      const query = queryFor(cursor);
+      const usingNext = query.next !== null;
       let page: ObjectsPage;
       try {
-        page = await this.fetchPage(apiRootUrl, collectionId, query, signal);
+        const ahead = prefetched?.key === keyOf(query) ? prefetched.page : undefined;
+        prefetched = undefined;
+        page = await (ahead ?? this.fetchPage(apiRootUrl, collectionId, query, signal));
       } catch (error) {
         if (usingNext && error instanceof TaxiiHttpError && [400, 404, 410, 422].includes(error.status)) {
           // A token from before a restart may have expired: resume from the last position.
@@ -253,6 +261,35 @@ export class Subscription {
         boundary: nextBoundary(cursor.boundary, page.objects),
         pages: cursor.pages + 1,
       };
+
+      // What follows this page, decided before storing it.
+      let stop: 'caught-up' | 'stuck' | undefined;
+      if (continueWithNext) {
+        if (page.next === query.next) {
+          stop = 'stuck';
+          stuck = "upstream answered with the same 'next' token it was given";
+        }
+      } else if (!page.more && page.objects.length < spec.pageSize) {
+        // (`more: false` with a full page may be a server that under-reports `more`: ask once more.)
+        stop = 'caught-up';
+      } else if (compareTimestamps(position, query.addedAfter ?? null) <= 0) {
+        // No position to advance to: stop here instead of asking for the same page again.
+        stop = page.more ? 'stuck' : 'caught-up';
+        if (page.more) {
+          stuck =
+            last === null
+              ? 'upstream says more objects exist but sends no X-TAXII-Date-Added-Last (and its manifest did not tell); the rest is fetched next cycle'
+              : 'upstream says more objects exist but its position did not advance';
+        }
+      }
+      if (!stop && i + 1 < MAX_PAGES_PER_CYCLE) {
+        const following = queryFor(advanced);
+        const ahead = this.fetchPage(apiRootUrl, collectionId, following, signal);
+        ahead.catch(() => {}); // observed when awaited; never an unhandled rejection
+        prefetched = { key: keyOf(following), page: ahead };
+        await new Promise<void>((resolve) => setImmediate(resolve)); // let the request go out
+      }
+
       const committed = this.commitPage(fresh, page, advanced);
       totals.objects += fresh.length;
       totals.stored += committed.stored;
@@ -269,30 +306,8 @@ export class Subscription {
         );
         lastProgress = now;
       }
-
-      if (continueWithNext) {
-        if (page.next === query.next) {
-          stuck = "upstream answered with the same 'next' token it was given";
-          break;
-        }
-        continue;
-      }
-      // `more: false` with a full page may be a server that under-reports `more`: ask once more.
-      const full = page.objects.length >= spec.pageSize;
-      if (!page.more && !full) {
-        caughtUp = true;
-        break;
-      }
-      if (compareTimestamps(position, query.addedAfter ?? null) <= 0) {
-        // No position to advance to: stop here instead of asking for the same page again.
-        if (page.more) {
-          stuck =
-            last === null
-              ? 'upstream says more objects exist but sends no X-TAXII-Date-Added-Last (and its manifest did not tell); the rest is fetched next cycle'
-              : 'upstream says more objects exist but its position did not advance';
-        } else {
-          caughtUp = true;
-        }
+      if (stop) {
+        caughtUp = stop === 'caught-up';
         break;
       }
     }

@@ -5,7 +5,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { TAXII_CONTENT_TYPE } from './media.ts';
 
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-store',
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',

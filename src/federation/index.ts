@@ -1,0 +1,8 @@
+export {
+  connectFederation,
+  federationOptions,
+  FederationConnectionError,
+  type FederationFailure,
+  type FederationOptions,
+  type FederationTlsFiles,
+} from './connection.ts';
