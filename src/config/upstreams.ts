@@ -91,7 +91,10 @@ const subscriptionSchema = z.strictObject({
 
 export const upstreamSchema = z.strictObject({
   name: z.string().regex(SLUG, 'expected a short name without spaces (used in logs and provenance)'),
-  url: z.string().regex(/^https:\/\/\S+$/i, 'expected an https:// URL (discovery or API root)'),
+  url: z
+    .string()
+    .regex(/^https:\/\/\S+$/i, 'expected an https:// URL (discovery or API root)')
+    .refine((u) => !/^https:\/\/[^/]*@/i.test(u), 'credentials do not belong in the URL; use auth.user with auth.password_env or auth.password_file'),
   api_root: z.string().min(1).optional().describe('which API root when url is the discovery URL'),
   enabled: z.boolean().default(true),
   auth: authSchema.optional(),

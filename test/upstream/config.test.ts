@@ -62,6 +62,9 @@ describe('the upstreams config section', () => {
     expect(problems([{ name: 'hub', url: 'https://h/', collections: [{ remote: 'x', local: 'nowhere' }] }])).toEqual([
       'upstreams[0].collections[0].local: unknown local collection "nowhere"; expected one of: mirror',
     ]);
+    expect(problems([{ name: 'hub', url: 'https://me:pw@h/taxii2/', collections: [{ remote: 'x', local: 'mirror' }] }])).toEqual([
+      'upstreams[0].url: credentials do not belong in the URL; use auth.user with auth.password_env or auth.password_file',
+    ]);
     expect(problems([{ name: 'hub', url: 'https://h/', collections: [] }])).toEqual([
       'upstreams[0].collections: an upstream needs at least one collection to poll',
     ]);
