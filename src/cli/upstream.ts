@@ -79,7 +79,8 @@ export async function runUpstreams(config: RelayConfig, json: boolean): Promise<
       console.log(`  objects ingested: ${s.objectsIngested} (new versions ${s.versionsStored}, quarantined ${s.quarantined}) in ${s.pages} pages`);
       if (s.lastCycle) {
         const rate = s.lastCycle.ms > 0 ? Math.round((s.lastCycle.objects * 1000) / s.lastCycle.ms) : s.lastCycle.objects;
-        console.log(`  last cycle: ${s.lastCycle.objects} objects in ${s.lastCycle.pages} pages, ${(s.lastCycle.ms / 1000).toFixed(1)}s (${rate} objects/s)`);
+        const split = s.lastCycle.httpMs !== undefined ? `; busy: http ${s.lastCycle.httpMs}ms, parse ${s.lastCycle.parseMs}ms, store ${s.lastCycle.storeMs}ms` : '';
+        console.log(`  last cycle: ${s.lastCycle.objects} objects in ${s.lastCycle.pages} pages, ${(s.lastCycle.ms / 1000).toFixed(1)}s (${rate} objects/s)${split}`);
       }
       console.log(`  last error: ${s.lastError ? `${s.lastErrorAt} ${s.lastError}` : '-'}`);
     }

@@ -62,10 +62,20 @@ export interface StatusRecord {
   /** last time a cycle completed and the subscription was caught up */
   readonly lastSuccessAt: number | null;
   readonly lastError: { readonly at: number; readonly message: string } | null;
-  readonly lastCycle: { readonly objects: number; readonly stored: number; readonly quarantined: number; readonly pages: number; readonly ms: number } | null;
+  readonly lastCycle: ({ readonly objects: number; readonly stored: number; readonly quarantined: number; readonly pages: number; readonly ms: number } & Partial<PhaseTimes>) | null;
 }
 
-export interface CycleResult {
+/** Busy time per phase of a cycle, in ms (HTTP overlaps storing when pages are pipelined). */
+export interface PhaseTimes {
+  /** request sent until the whole body arrived */
+  readonly httpMs: number;
+  /** JSON parse and envelope checks */
+  readonly parseMs: number;
+  /** validation, serialization and the LMDB transaction (ingest) */
+  readonly storeMs: number;
+}
+
+export interface CycleResult extends Partial<PhaseTimes> {
   readonly ok: boolean;
   readonly caughtUp: boolean;
   readonly objects: number;
@@ -92,6 +102,7 @@ export class Subscription {
   private loopDone: Promise<void> | undefined;
   private closed = false;
   private woken = false;
+  private phases = { httpMs: 0, parseMs: 0, storeMs: 0 };
   readonly provenance: Provenance;
 
   constructor(
@@ -195,6 +206,7 @@ export class Subscription {
   async cycle(signal: AbortSignal): Promise<CycleResult> {
     const { spec, hooks } = this;
     const startedAt = hooks.now();
+    this.phases = { httpMs: 0, parseMs: 0, storeMs: 0 };
     this.writeStatus({ state: 'polling', lastAttemptAt: startedAt });
     const { apiRootUrl, collectionId } = await this.connection.resolveCollection(spec.remote);
     let cursor = this.cursor() ?? initialCursor(spec.start, startedAt);
@@ -290,7 +302,9 @@ export class Subscription {
         await new Promise<void>((resolve) => setImmediate(resolve)); // let the request go out
       }
 
+      const storing = performance.now();
       const committed = this.commitPage(fresh, page, advanced);
+      this.phases.storeMs += performance.now() - storing;
       totals.objects += fresh.length;
       totals.stored += committed.stored;
       totals.quarantined += committed.quarantined;
@@ -313,20 +327,25 @@ export class Subscription {
     }
 
     const ms = hooks.now() - startedAt;
+    const phases = {
+      httpMs: Math.round(this.phases.httpMs),
+      parseMs: Math.round(this.phases.parseMs),
+      storeMs: Math.round(this.phases.storeMs),
+    };
     if (totals.objects > 0) {
       this.log.info(
-        { subscription: spec.key, ...totals, perSecond: ms > 0 ? Math.round((totals.objects * 1000) / ms) : totals.objects, position: cursor.last },
+        { subscription: spec.key, ...totals, ...phases, perSecond: ms > 0 ? Math.round((totals.objects * 1000) / ms) : totals.objects, position: cursor.last },
         'upstream poll cycle done',
       );
     }
     if (stuck) this.log.warn({ subscription: spec.key }, stuck);
     this.writeStatus({
       state: 'idle',
-      lastCycle: { ...totals, ms },
+      lastCycle: { ...totals, ms, ...phases },
       ...(caughtUp ? { lastSuccessAt: hooks.now(), lastError: null } : {}),
       ...(stuck ? { lastError: { at: hooks.now(), message: stuck } } : {}),
     });
-    return { ok: true, caughtUp, ...totals, ...(stuck ? { error: stuck } : {}) };
+    return { ok: true, caughtUp, ...totals, ...phases, ...(stuck ? { error: stuck } : {}) };
   }
 
   /** Ingests a page and writes its quarantine records and the cursor in the same transaction. */
@@ -378,7 +397,15 @@ export class Subscription {
     for (let attempt = 0; ; attempt++) {
       try {
         const client = this.connection.client();
-        return await client.getObjects(apiRootUrl, collectionId, query, signal);
+        const t0 = performance.now();
+        const raw = await client.raw(client.objectsUrl(apiRootUrl, collectionId, query), { signal });
+        const t1 = performance.now();
+        try {
+          return client.parseObjectsPage(raw);
+        } finally {
+          this.phases.httpMs += t1 - t0;
+          this.phases.parseMs += performance.now() - t1;
+        }
       } catch (error) {
         if (signal.aborted) throw error;
         if (error instanceof TaxiiProtocolError) this.quarantineResponse(error);

@@ -82,6 +82,8 @@ describe('chain: node B subscribes to node A over HTTPS', () => {
   it('B holds exactly the versions of A after a poll', async () => {
     const results = await b.node.upstreams.pollNow();
     expect(results.every((r) => r.ok && r.caughtUp)).toBe(true);
+    // where the time went, for the benchmark and `relay upstreams`
+    expect(results[0]).toMatchObject({ httpMs: expect.any(Number), parseMs: expect.any(Number), storeMs: expect.any(Number) });
     const expected = new Set([...versionSet(a.node.store, COLLECTIONS.shared), ...versionSet(a.node.store, COLLECTIONS.secret)]);
     expect(expected.size).toBeGreaterThan(3000);
     const got = versionSet(b.node.store, COLLECTIONS.shared);
