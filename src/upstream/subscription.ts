@@ -103,6 +103,7 @@ export class Subscription {
   private closed = false;
   private woken = false;
   private phases = { httpMs: 0, parseMs: 0, storeMs: 0 };
+  private direct: Promise<unknown> = Promise.resolve();
   readonly provenance: Provenance;
 
   constructor(
@@ -129,11 +130,17 @@ export class Subscription {
     this.abort.abort();
     this.wakeTimer?.wake();
     await this.loopDone;
+    await this.direct;
   }
 
   /** Resolves after a complete poll cycle that started after this call. */
   pollNow(): Promise<CycleResult> {
-    if (!this.loopDone) return this.cycle(this.abort.signal).catch((error: unknown) => this.failed(error));
+    if (!this.loopDone) {
+      // not started (tests, one-off polls): cycles still run one at a time over the cursor
+      const run = this.direct.then(() => this.cycle(this.abort.signal)).catch((error: unknown) => this.failed(error));
+      this.direct = run;
+      return run;
+    }
     return new Promise((resolve) => {
       this.pending.push(resolve);
       this.woken = true;
