@@ -89,6 +89,8 @@ export interface CycleResult extends Partial<PhaseTimes> {
 export const MAX_PAGES_PER_CYCLE = 100_000;
 /** A Retry-After further out than this is capped (a day). */
 export const MAX_RETRY_AFTER_MS = 86_400_000;
+/** `more: true` with empty pages (legal: objects deleted meanwhile) is followed this many times. */
+export const MAX_EMPTY_PAGES = 50;
 const PROGRESS_EVERY_MS = 10_000;
 const QUARANTINE_CONTENT = 64 * 1024;
 
@@ -220,6 +222,7 @@ export class Subscription {
     const totals = { objects: 0, stored: 0, quarantined: 0, pages: 0 };
     let previousSignature: string | undefined;
     let lastProgress = startedAt;
+    let emptyRun = 0;
     let caughtUp = false;
     let stuck: string | undefined;
 
@@ -283,10 +286,14 @@ export class Subscription {
 
       // What follows this page, decided before storing it.
       let stop: 'caught-up' | 'stuck' | undefined;
+      emptyRun = page.objects.length === 0 ? emptyRun + 1 : 0;
       if (continueWithNext) {
         if (page.next === query.next) {
           stop = 'stuck';
           stuck = "upstream answered with the same 'next' token it was given";
+        } else if (emptyRun >= MAX_EMPTY_PAGES) {
+          stop = 'stuck';
+          stuck = `upstream sent ${emptyRun} empty pages in a row with more=true; continuing next cycle`;
         }
       } else if (!page.more && page.objects.length < spec.pageSize) {
         // (`more: false` with a full page may be a server that under-reports `more`: ask once more.)

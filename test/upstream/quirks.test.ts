@@ -56,4 +56,21 @@ describe('quirky upstream servers', () => {
       }
     });
   }
+
+  it('stops a cycle when a server sends endless empty pages with more=true', async () => {
+    const server = await startScriptedServer();
+    server.quirks = { endlessEmptyPages: true };
+    const b = startPoller((dir) => [
+      { name: 'quirky', url: server.discoveryUrl, tls: { ca_file: caFile(dir, server.caPem) }, collections: [{ remote: 'feed', local: 'mirror' }] },
+    ]);
+    try {
+      const [result] = await b.manager.pollNow();
+      expect(result).toMatchObject({ ok: true, caughtUp: false, stored: 0, error: expect.stringMatching(/50 empty pages in a row/) });
+      expect(server.objectRequests).toHaveLength(50);
+      expect(b.manager.status()[0]?.lastError).toMatch(/empty pages/);
+    } finally {
+      await b.close();
+      await server.close();
+    }
+  });
 });

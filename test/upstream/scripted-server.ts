@@ -32,6 +32,8 @@ export interface Quirks {
   ignoreNext?: boolean;
   /** never offers `next` (clients must use added_after) */
   noNext?: boolean;
+  /** answers every page with no objects, more=true and a fresh next token, forever */
+  endlessEmptyPages?: boolean;
 }
 
 export interface Item {
@@ -198,6 +200,9 @@ function pageOf(
   endpoint: 'objects' | 'manifest',
 ): { text: string; headers: Record<string, string> } {
   const q = state.quirks;
+  if (q.endlessEmptyPages) {
+    return { text: JSON.stringify({ more: true, next: String(Number(url.searchParams.get('next') ?? '0') + 1) }), headers: {} };
+  }
   const addedAfterText = url.searchParams.get('added_after');
   const addedAfter = addedAfterText ? (parseTaxiiTimestamp(addedAfterText) ?? 0) : -1;
   const limit = Number(url.searchParams.get('limit') ?? '100');
