@@ -13,6 +13,7 @@ import type { NatsConnection } from 'nats';
 import { ConfigError, type RelayConfig } from './config/index.ts';
 import { connectFederation, federationOptions } from './federation/index.ts';
 import { Ingestor } from './ingest/index.ts';
+import { nodePolicy } from './policy/index.ts';
 import { CertificateAuthority, ensureDevCertificates, readTls, revocationChecker, type TlsMaterial } from './pki/index.ts';
 import { Store } from './store/index.ts';
 import { createTaxiiApp } from './taxii/server/app.ts';
@@ -62,7 +63,7 @@ export async function startNode(
 ): Promise<RelayNode> {
   const store = openStore(config);
   try {
-    const ingestor = new Ingestor(store);
+    const ingestor = new Ingestor(store, nodePolicy(config));
     const keys = await loadOrCreateTokenKeys(config.data_dir);
     const pki = CertificateAuthority.paths({ dir: config.pki.dir as string, caCert: config.pki.ca_cert, caKey: config.pki.ca_key });
     const authenticator = Authenticator.fromConfig(config, keys, revocationChecker(pki.dir));

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { RelayConfig } from '../config/index.ts';
 import { DEFAULT_BATCH_SIZE, Ingestor, objectsOfDocument } from '../ingest/index.ts';
+import { nodePolicy } from '../policy/index.ts';
 import { Store } from '../store/index.ts';
 import { CliError } from './errors.ts';
 import { resolveCollection } from './resolve.ts';
@@ -32,7 +33,7 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError('--batch-size must be a positive integer');
 
   const store = Store.openInDataDir(config.data_dir);
-  const ingestor = new Ingestor(store);
+  const ingestor = new Ingestor(store, nodePolicy(config));
   const reports: FileReport[] = [];
   let failed = false;
   try {

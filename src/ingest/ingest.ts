@@ -4,6 +4,8 @@
  * once, and stores valid ones in batched transactions; an invalid object is rejected with a
  * reason and never costs a valid sibling its place.
  */
+import { versionFacts } from '../policy/derive.ts';
+import { DEFAULT_NODE_POLICY, type NodePolicy } from '../policy/types.ts';
 import { validateObject } from '../stix/validate.ts';
 import type { Micros } from '../stix/time.ts';
 import type { PreparedVersion, Provenance, Store, VersionOutcome } from '../store/index.ts';
@@ -48,7 +50,11 @@ export const DEFAULT_BATCH_SIZE = 1000;
 export class Ingestor {
   private readonly listeners = new Set<VersionListener>();
 
-  constructor(private readonly store: Store) {}
+  /** `policy` is what policy attributes are derived with (marking map, sector sources, default TLP). */
+  constructor(
+    private readonly store: Store,
+    private readonly policy: NodePolicy = DEFAULT_NODE_POLICY,
+  ) {}
 
   /** Subscribe to "version stored" events (federation, metrics). Returns an unsubscribe. */
   onVersionStored(listener: VersionListener): () => void {
@@ -87,6 +93,7 @@ export class Ingestor {
           versionKey: v.versionKey,
           specVersion: v.specVersion,
           json: JSON.stringify(v.object),
+          facts: versionFacts(v.object, this.policy),
         });
         positions.push(i);
       }

@@ -7,21 +7,34 @@
  *                                                     `edge` flags the object's oldest/newest
  *                                                     version, kept exact at commit and delete)
  *   versions     [collection, id, versionKey]      -> dateAdded    (per-object version lookup)
+ *   links        [collection, referencedId, role, referrerId] -> 1 (what the latest version of
+ *                                                     each relationship, sighting and opinion
+ *                                                     refers to, and how: policy/derive.ts)
  *   provenance   [id, versionKey, source, detail]  -> first seen (micros)
  *   meta         string key                        -> clock, counters, node secret
  *   status       status id                         -> TAXII status resource
  *
  * `dateAdded` is unique across the node and strictly increasing in commit order, so it is both
  * the `date_added` TAXII reports and the exact position a `next` token resumes from.
+ *
+ * Policy attributes live in the index entry (`f`: what the version says about itself; `s`, `o`:
+ * sectors and opinion score derived from links), so a page's policy check never loads bodies.
+ * When a later object changes the linked attributes of an object's latest version (a targets
+ * relationship or an opinion arriving after the indicator), that entry is re-indexed under a
+ * new date_added in the same transaction, so pollers using added_after receive it again.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { affectedBy, deriveLinked, linkKeys, versionFacts, type LinkReader, type LinkRole, type VersionFacts } from '../policy/derive.ts';
+import { DEFAULT_NODE_POLICY } from '../policy/types.ts';
 import { nowMicros, type Micros } from '../stix/time.ts';
+import type { StixObject } from '../stix/types.ts';
 import { StoreError } from './errors.ts';
 import type {
   CheckReport,
+  EntryAttributes,
   CollectionStats,
   IndexEntry,
   PreparedVersion,
@@ -42,6 +55,20 @@ interface EntryValue {
   specVersion: string;
   /** FIRST | LAST bits: whether this version is the object's oldest / newest in the collection */
   edge: number;
+  /** what this version says about itself (absent in entries written before policy existed) */
+  f?: VersionFacts;
+  /** sectors derived from links (sorted) */
+  s?: string[];
+  /** opinion score derived from opinions about the object */
+  o?: number;
+}
+
+/** One object whose latest version changed in a transaction: its facts before and after. */
+interface LatestChange {
+  readonly id: string;
+  readonly type: string;
+  readonly before: VersionFacts | undefined;
+  readonly after: VersionFacts | undefined;
 }
 
 const FIRST = 1;
@@ -59,6 +86,7 @@ export class Store {
   private readonly entries: Database<EntryValue, Key>;
   private readonly versions: Database<Micros, Key>;
   private readonly provenance: Database<Micros, Key>;
+  private readonly links: Database<number, Key>;
   private readonly meta: Database<unknown, string>;
   private readonly statuses: Database<unknown, string>;
   /** upstream subscription cursors and status records, by key (see src/upstream/) */
@@ -78,6 +106,7 @@ export class Store {
     this.entries = this.root.openDB<EntryValue, Key>('entries', {});
     this.versions = this.root.openDB<Micros, Key>('versions', {});
     this.provenance = this.root.openDB<Micros, Key>('provenance', {});
+    this.links = this.root.openDB<number, Key>('links', {});
     this.meta = this.root.openDB<unknown, string>('meta', {});
     this.statuses = this.root.openDB<unknown, string>('status', {});
     this.upstream = this.root.openDB<unknown, string>('upstream', {});
@@ -148,6 +177,8 @@ export class Store {
         this.syncClock();
         const outcomes: VersionOutcome[] = [];
         let added = 0;
+        const fresh: Array<{ dateAdded: Micros; id: string; type: string; facts: VersionFacts }> = [];
+        const changes: LatestChange[] = [];
         for (const v of batch) {
           // The object's versions already in the collection (usually none or a few), oldest first.
           const held = [...this.versions.getRange({ start: [collection, v.id], end: [collection, v.id, HIGH] })];
@@ -168,6 +199,8 @@ export class Store {
           const isLast = !newest || v.versionKey > (newest.key[2] as string);
           if (isFirst && oldest) this.setEdge(collection, oldest.value, FIRST, false);
           if (isLast && newest) this.setEdge(collection, newest.value, LAST, false);
+          const facts = v.facts ?? versionFacts(JSON.parse(v.json) as StixObject, DEFAULT_NODE_POLICY);
+          const before = isLast && newest ? this.entries.get([collection, newest.value])?.f : undefined;
           this.entries.putSync([collection, dateAdded], {
             id: v.id,
             type: v.type,
@@ -175,7 +208,13 @@ export class Store {
             versionKey: v.versionKey,
             specVersion: v.specVersion,
             edge: (isFirst ? FIRST : 0) | (isLast ? LAST : 0),
+            f: facts,
           });
+          fresh.push({ dateAdded, id: v.id, type: v.type, facts });
+          if (isLast) {
+            this.relink(collection, v.id, v.type, before, facts);
+            changes.push({ id: v.id, type: v.type, before, after: facts });
+          }
           this.versions.putSync([collection, v.id, v.versionKey], dateAdded);
           const provenanceKey = [v.id, v.versionKey, provenance.source, provenance.detail];
           // A new body cannot have provenance yet; only a known one needs the lookup.
@@ -183,16 +222,101 @@ export class Store {
           outcomes.push({ kind: 'stored', dateAdded });
           added++;
         }
-        if (added > 0) {
-          this.meta.putSync(countKey(collection), this.count(collection) + added);
-          this.meta.putSync(CLOCK_KEY, this.lastAssigned);
-        }
+        const reindexed = this.deriveAfter(collection, changes, fresh);
+        if (added > 0) this.meta.putSync(countKey(collection), this.count(collection) + added);
+        if (added > 0 || reindexed > 0) this.meta.putSync(CLOCK_KEY, this.lastAssigned);
         alsoInTransaction?.(outcomes);
         return outcomes;
       });
     } catch (cause) {
       throw new StoreError(`cannot store a batch of ${batch.length} versions in ${collection}`, { cause });
     }
+  }
+
+  /** Keeps the links index equal to what the latest version of `id` refers to. */
+  private relink(
+    collection: string,
+    id: string,
+    type: string,
+    before: VersionFacts | undefined,
+    after: VersionFacts | undefined,
+  ): void {
+    const key = ([ref, role]: [string, LinkRole]) => `${role} ${ref}`;
+    const old = new Map(linkKeys(type, before).map((k) => [key(k), k]));
+    const now = new Map(linkKeys(type, after).map((k) => [key(k), k]));
+    for (const [k, [ref, role]] of old) if (!now.has(k)) this.links.removeSync([collection, ref, role, id]);
+    for (const [k, [ref, role]] of now) if (!old.has(k)) this.links.putSync([collection, ref, role, id], 1);
+  }
+
+  /** The latest entry of an object in a collection (by version), or undefined. */
+  private latestEntry(collection: string, id: string): { dateAdded: Micros; value: EntryValue } | undefined {
+    for (const { value: dateAdded } of this.versions.getRange({
+      start: [collection, id, HIGH],
+      end: [collection, id],
+      reverse: true,
+      limit: 1,
+    })) {
+      const value = this.entries.get([collection, dateAdded]);
+      return value ? { dateAdded, value } : undefined;
+    }
+    return undefined;
+  }
+
+  /** Latest facts and referrers of one collection's objects, for attribute derivation. */
+  private linkReader(collection: string): LinkReader {
+    return {
+      latest: (id) => {
+        const e = this.latestEntry(collection, id);
+        return e ? { ...(e.value.f ?? LEGACY_FACTS), type: e.value.type } : undefined;
+      },
+      referrers: (id, role) => this.referrersOf(collection, id, role),
+    };
+  }
+
+  /** Ids whose latest version refers to `id` in a collection, in one role or in any. */
+  referrersOf(collection: string, id: string, role?: LinkRole): string[] {
+    const out: string[] = [];
+    const start = role === undefined ? [collection, id] : [collection, id, role];
+    for (const key of this.links.getKeys({ start, end: [...start, HIGH] })) out.push(key[3] as string);
+    return out;
+  }
+
+  /**
+   * After a transaction's versions are in place: fills the linked attributes of the versions
+   * it stored, and re-indexes (new date_added) the latest version of every other object whose
+   * linked attributes changed. Returns how many entries were re-indexed.
+   */
+  private deriveAfter(
+    collection: string,
+    changes: readonly LatestChange[],
+    fresh: ReadonlyArray<{ dateAdded: Micros; id: string; type: string; facts: VersionFacts }>,
+  ): number {
+    const reader = this.linkReader(collection);
+    const done = new Set<Micros>();
+    for (const v of fresh) {
+      const value = this.entries.get([collection, v.dateAdded]);
+      if (!value) continue;
+      const linked = deriveLinked(v.id, v.type, v.facts, reader);
+      this.entries.putSync([collection, v.dateAdded], withLinked(value, linked));
+      done.add(v.dateAdded);
+    }
+    const affected = new Set<string>();
+    for (const c of changes) affectedBy(c.id, c.type, c.before, c.after, reader, affected);
+    let reindexed = 0;
+    for (const id of affected) {
+      const latest = this.latestEntry(collection, id);
+      if (!latest || done.has(latest.dateAdded)) continue;
+      const { dateAdded, value } = latest;
+      const linked = deriveLinked(id, value.type, value.f ?? LEGACY_FACTS, reader);
+      if (sameLinked(value, linked)) continue;
+      const moved = this.nextDateAdded();
+      this.entries.removeSync([collection, dateAdded]);
+      this.entries.putSync([collection, moved], withLinked(value, linked));
+      this.versions.putSync([collection, id, value.versionKey], moved);
+      done.add(moved);
+      reindexed++;
+    }
+    return reindexed;
   }
 
   /** Range scan of one collection's index in date_added order, filtering without bodies. */
@@ -270,6 +394,13 @@ export class Store {
     return this.root.transactionSync(() => {
       let removed = 0;
       const touched = new Set<string>();
+      const latestBefore = new Map<string, { type: string; facts: VersionFacts | undefined }>();
+      for (const e of entries) {
+        if (!latestBefore.has(e.id)) {
+          const l = this.latestEntry(collection, e.id);
+          latestBefore.set(e.id, { type: e.type, facts: l?.value.f });
+        }
+      }
       for (const e of entries) {
         if (this.versions.get([collection, e.id, e.versionKey]) !== e.dateAdded) continue;
         this.versions.removeSync([collection, e.id, e.versionKey]);
@@ -285,6 +416,17 @@ export class Store {
         if (first) this.setEdge(collection, first.value, FIRST, true);
         if (last) this.setEdge(collection, last.value, LAST, true);
       }
+      // The links and linked attributes follow the new latest versions.
+      const changes: LatestChange[] = [];
+      for (const id of touched) {
+        const was = latestBefore.get(id);
+        const now = this.latestEntry(collection, id)?.value.f;
+        if (was && was.facts !== now) {
+          this.relink(collection, id, was.type, was.facts, now);
+          changes.push({ id, type: was.type, before: was.facts, after: now });
+        }
+      }
+      if (this.deriveAfter(collection, changes, []) > 0) this.meta.putSync(CLOCK_KEY, this.lastAssigned);
       this.meta.putSync(countKey(collection), this.count(collection) - removed);
       return removed;
     });
@@ -403,6 +545,38 @@ export class Store {
     };
   }
 
+  /**
+   * The links index holds exactly what the latest versions refer to, and every latest version's
+   * linked attributes (sectors, opinion) are what derivation gives now (none stale).
+   */
+  private checkLinks(report: (p: string) => void): void {
+    const expected = new Set<string>();
+    const latest: Array<{ collection: string; id: string; value: EntryValue }> = [];
+    for (const { key, value: dateAdded } of this.versions.getRange({})) {
+      const [collection, id] = key as [string, string, string];
+      const value = this.entries.get([collection, dateAdded]);
+      if (!value || (value.edge & LAST) === 0) continue;
+      latest.push({ collection, id, value });
+      for (const [ref, role] of linkKeys(value.type, value.f)) expected.add(JSON.stringify([collection, ref, role, id]));
+    }
+    let held = 0;
+    for (const key of this.links.getKeys({})) {
+      held++;
+      if (!expected.has(JSON.stringify(key))) report(`link ${JSON.stringify(key)} does not match the latest version of its referrer`);
+    }
+    if (held < expected.size) report(`links index holds ${held} links, latest versions refer ${expected.size} times`);
+    const readers = new Map<string, LinkReader>();
+    for (const { collection, id, value } of latest) {
+      if (!value.f) continue;
+      let reader = readers.get(collection);
+      if (!reader) readers.set(collection, (reader = this.linkReader(collection)));
+      const linked = deriveLinked(id, value.type, value.f, reader);
+      if (!sameLinked(value, linked)) {
+        report(`${collection} ${id}: stored sectors/opinion ${JSON.stringify([value.s ?? [], value.o])} are stale (now ${JSON.stringify([linked.sectors, linked.opinion])})`);
+      }
+    }
+  }
+
   /** Verifies that indexes, bodies, counters and the clock agree. Read-only. */
   check(): CheckReport {
     const problems: string[] = [];
@@ -448,6 +622,7 @@ export class Store {
       run.push(entry);
     }
     checkEdges();
+    this.checkLinks(report);
     const counted = new Set([...perCollection.keys(), ...this.collectionIds()]);
     for (const collection of counted) {
       const actual = perCollection.get(collection) ?? 0;
@@ -461,6 +636,23 @@ export class Store {
   }
 }
 
+/** Facts of entries written before policy attributes existed: unmarked, no links. */
+const LEGACY_FACTS: VersionFacts = { tlp: { kind: 'unmarked' }, rank: 0, granular: false, revoked: false, own: [] };
+
+function withLinked(value: EntryValue, linked: { sectors: readonly string[]; opinion?: number }): EntryValue {
+  const { s: _s, o: _o, ...rest } = value;
+  return {
+    ...rest,
+    ...(linked.sectors.length > 0 ? { s: [...linked.sectors] } : {}),
+    ...(linked.opinion !== undefined ? { o: linked.opinion } : {}),
+  };
+}
+
+function sameLinked(value: EntryValue, linked: { sectors: readonly string[]; opinion?: number }): boolean {
+  const s = value.s ?? [];
+  return value.o === linked.opinion && s.length === linked.sectors.length && s.every((x, i) => x === linked.sectors[i]);
+}
+
 function toEntry(collection: string, dateAdded: Micros, v: EntryValue): IndexEntry {
   return {
     collection,
@@ -472,5 +664,20 @@ function toEntry(collection: string, dateAdded: Micros, v: EntryValue): IndexEnt
     specVersion: v.specVersion,
     isFirst: (v.edge & FIRST) !== 0,
     isLast: (v.edge & LAST) !== 0,
+    attributes: attributesOf(v),
+  };
+}
+
+function attributesOf(v: EntryValue): EntryAttributes {
+  const f = v.f ?? LEGACY_FACTS;
+  return {
+    type: v.type,
+    tlp: f.tlp,
+    sectors: v.s ?? [],
+    ...(f.confidence !== undefined ? { confidence: f.confidence } : {}),
+    ...(v.o !== undefined ? { opinion: v.o } : {}),
+    revoked: f.revoked,
+    granular: f.granular,
+    ...(f.refs !== undefined && (v.type === 'relationship' || v.type === 'sighting') ? { refs: f.refs } : {}),
   };
 }

@@ -1,4 +1,11 @@
+import type { VersionFacts } from '../policy/derive.ts';
+import type { ObjectAttributes } from '../policy/types.ts';
 import type { Micros } from '../stix/time.ts';
+
+/** Policy attributes of an index entry; `refs` for relationships and sightings. */
+export interface EntryAttributes extends ObjectAttributes {
+  readonly refs?: readonly string[];
+}
 
 /** One object version as it sits in one collection's index. */
 export interface IndexEntry {
@@ -16,6 +23,8 @@ export interface IndexEntry {
   readonly isFirst: boolean;
   /** whether this is the object's newest version in the collection (match[version]=last) */
   readonly isLast: boolean;
+  /** policy attributes derived at ingest (and re-derived when links arrive) */
+  readonly attributes: EntryAttributes;
 }
 
 /** An object version ready to store: validated, serialized once. */
@@ -27,6 +36,8 @@ export interface PreparedVersion {
   readonly specVersion: string;
   /** the object's JSON text; served as is */
   readonly json: string;
+  /** policy facts of this version (the ingestor derives them; otherwise the node defaults) */
+  readonly facts?: VersionFacts;
 }
 
 export type VersionOutcome =

@@ -19,6 +19,7 @@ const entry = (dateAdded: number, id: string, version: string, versionKey = vers
   specVersion: '2.1',
   isFirst: true,
   isLast: true,
+  attributes: { type: id.split('--')[0] as string, tlp: { kind: 'unmarked' }, sectors: [], revoked: false, granular: false },
 });
 
 describe('envelopeText', () => {

@@ -1,0 +1,225 @@
+/**
+ * Attributes derived at ingest. Two parts:
+ *   - `versionFacts`: what one object version says about itself (TLP from its whole-object
+ *     markings, granular flag, confidence, revoked, its own sectors, and for links what they
+ *     refer to). Pure; computed once per version by the ingestor.
+ *   - `deriveLinked`: sectors and opinion score that come from other objects (targets
+ *     relationships, indicator -indicates-> X -targets-> identity chains, ends of relationships
+ *     and sightings, opinions). It reads the latest facts of linked objects through a
+ *     `LinkReader` (the store, inside its write transaction).
+ *
+ * Derived attributes must not leak: a link (relationship, sighting end, target identity,
+ * opinion) counts only when its latest version is not revoked and is no more restricted (TLP)
+ * than the object version being indexed. An unknown marking is more restrictive than RED.
+ */
+import { resolveObjectTlp, tlpRank, type ObjectTlp } from '../stix/markings.ts';
+import type { StixObject } from '../stix/types.ts';
+import type { NodePolicy } from './types.ts';
+
+/** Rank of an object whose markings the node cannot classify: above RED. */
+export const UNKNOWN_RANK = 5;
+
+export const OPINION_VALUES: Readonly<Record<string, number>> = {
+  'strongly-disagree': 1,
+  disagree: 2,
+  neutral: 3,
+  agree: 4,
+  'strongly-agree': 5,
+};
+
+/** What one object version says about itself (stored with its index entry). */
+export interface VersionFacts {
+  readonly tlp: ObjectTlp;
+  /** effective TLP rank for link comparisons (unmarked: the default TLP; unknown: 5) */
+  readonly rank: number;
+  readonly granular: boolean;
+  readonly confidence?: number;
+  readonly revoked: boolean;
+  /** sectors the object carries itself: identity `sectors`, configured properties and labels */
+  readonly own: readonly string[];
+  /** relationship: type, source, target */
+  readonly rt?: string;
+  readonly src?: string;
+  readonly tgt?: string;
+  /** relationship ends, sighting refs, opinion object_refs (distinct) */
+  readonly refs?: readonly string[];
+  /** opinion objects: their value 1..5 */
+  readonly opinion?: number;
+}
+
+const strings = (v: unknown): string[] =>
+  typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+
+export function versionFacts(object: StixObject, policy: NodePolicy): VersionFacts {
+  const tlp = resolveObjectTlp(object.object_marking_refs, policy.markingMap);
+  const rank = tlp.kind === 'unknown' ? UNKNOWN_RANK : tlpRank(tlp.kind === 'tlp' ? tlp.level : policy.defaultTlp);
+  const own = new Set<string>();
+  if (object.type === 'identity') for (const s of strings(object.sectors)) own.add(s);
+  for (const p of policy.sectorProperties) for (const s of strings(object[p])) own.add(s);
+  if (policy.sectorLabels.length > 0) {
+    for (const label of strings(object.labels)) {
+      for (const prefix of policy.sectorLabels) {
+        if (label.length > prefix.length && label.startsWith(prefix)) own.add(label.slice(prefix.length));
+      }
+    }
+  }
+  const facts: {
+    -readonly [K in keyof VersionFacts]: VersionFacts[K];
+  } = {
+    tlp,
+    rank,
+    granular: Array.isArray(object.granular_markings) && object.granular_markings.length > 0,
+    revoked: object.revoked === true,
+    own: [...own].sort(),
+  };
+  if (typeof object.confidence === 'number') facts.confidence = object.confidence;
+  if (object.type === 'relationship') {
+    facts.rt = String(object.relationship_type);
+    facts.src = String(object.source_ref);
+    facts.tgt = String(object.target_ref);
+    facts.refs = [...new Set([facts.src, facts.tgt])];
+  } else if (object.type === 'sighting') {
+    facts.refs = [
+      ...new Set([...strings(object.sighting_of_ref), ...strings(object.observed_data_refs), ...strings(object.where_sighted_refs)]),
+    ];
+  } else if (object.type === 'opinion') {
+    facts.refs = [...new Set(strings(object.object_refs))];
+    const value = OPINION_VALUES[String(object.opinion)];
+    if (value !== undefined) facts.opinion = value;
+  }
+  return facts;
+}
+
+/**
+ * How a link refers to an object: source / target of a `targets` relationship (ts / tt), of an
+ * `indicates` relationship (is / it), any other relationship end or sighting ref (e), an
+ * opinion's object_refs (o). Keyed by role, derivation reads only the links it needs.
+ */
+export type LinkRole = 'ts' | 'tt' | 'is' | 'it' | 'e' | 'o';
+
+/** The (referenced id, role) pairs of one version's links. */
+export function linkKeys(type: string, facts: VersionFacts | undefined): Array<[string, LinkRole]> {
+  if (!facts?.refs) return [];
+  if (type === 'relationship') {
+    const [s, t]: [LinkRole, LinkRole] =
+      facts.rt === 'targets' ? ['ts', 'tt'] : facts.rt === 'indicates' ? ['is', 'it'] : ['e', 'e'];
+    const out: Array<[string, LinkRole]> = [];
+    if (facts.src !== undefined) out.push([facts.src, s]);
+    if (facts.tgt !== undefined && !(facts.tgt === facts.src && s === t)) out.push([facts.tgt, t]);
+    return out;
+  }
+  const role: LinkRole = type === 'opinion' ? 'o' : 'e';
+  return facts.refs.map((r) => [r, role]);
+}
+
+/** Read access to the latest facts of objects in one collection, and who refers to them. */
+export interface LinkReader {
+  /** facts of the object's latest version (with its type), or undefined when absent */
+  latest(id: string): (VersionFacts & { readonly type: string }) | undefined;
+  /** ids whose latest version refers to `id` in that role */
+  referrers(id: string, role: LinkRole): Iterable<string>;
+}
+
+export interface LinkedAttributes {
+  readonly sectors: readonly string[];
+  readonly opinion?: number;
+}
+
+const isSro = (type: string) => type === 'relationship' || type === 'sighting';
+
+/** Sectors and opinion of one version of `id` (of `type`, with `facts`) from its links. */
+export function deriveLinked(id: string, type: string, facts: VersionFacts, reader: LinkReader): LinkedAttributes {
+  const r = facts.rank;
+  const memo = new Map<string, (VersionFacts & { type: string }) | undefined>();
+  const get = (x: string) => {
+    if (!memo.has(x)) memo.set(x, reader.latest(x));
+    return memo.get(x);
+  };
+  const counts = (f: VersionFacts | undefined): f is VersionFacts & { type: string } => f !== undefined && !f.revoked && f.rank <= r;
+  const referrers = (x: string, role: LinkRole) => [...reader.referrers(x, role)];
+
+  /** own sectors plus those of identities x targets */
+  const base = (x: string, fx: VersionFacts, out: Set<string>) => {
+    for (const s of fx.own) out.add(s);
+    for (const rel of referrers(x, 'ts')) {
+      const fr = get(rel);
+      if (!counts(fr) || fr.type !== 'relationship' || fr.rt !== 'targets' || fr.src !== x || fr.tgt === undefined) continue;
+      const fi = get(fr.tgt);
+      if (counts(fi) && fi.type === 'identity') for (const s of fi.own) out.add(s);
+    }
+  };
+  /** base, and for indicators the base of what they indicate */
+  const full = (x: string, xType: string, fx: VersionFacts, out: Set<string>) => {
+    base(x, fx, out);
+    if (xType !== 'indicator') return;
+    for (const rel of referrers(x, 'is')) {
+      const fr = get(rel);
+      if (!counts(fr) || fr.type !== 'relationship' || fr.rt !== 'indicates' || fr.src !== x || fr.tgt === undefined) continue;
+      const fy = get(fr.tgt);
+      if (counts(fy) && !isSro(fy.type)) base(fr.tgt, fy, out);
+    }
+  };
+
+  const sectors = new Set<string>();
+  if (isSro(type)) {
+    for (const s of facts.own) sectors.add(s);
+    for (const end of facts.refs ?? []) {
+      const fe = get(end);
+      if (counts(fe) && !isSro(fe.type)) full(end, fe.type, fe, sectors);
+    }
+  } else {
+    full(id, type, facts, sectors);
+  }
+
+  let sum = 0;
+  let n = 0;
+  for (const o of referrers(id, 'o')) {
+    const fo = get(o);
+    if (!counts(fo) || fo.type !== 'opinion' || fo.opinion === undefined || !fo.refs?.includes(id)) continue;
+    sum += fo.opinion;
+    n++;
+  }
+  const sorted = [...sectors].sort();
+  return n > 0 ? { sectors: sorted, opinion: sum / n } : { sectors: sorted };
+}
+
+/**
+ * Objects whose linked attributes may change when the latest version of `id` changes from
+ * `before` to `after` (either may be undefined: first version, or deleted).
+ */
+export function affectedBy(
+  id: string,
+  type: string,
+  before: VersionFacts | undefined,
+  after: VersionFacts | undefined,
+  reader: LinkReader,
+  out: Set<string>,
+): void {
+  out.add(id);
+  const seen = new Set<string>();
+  const sectorChanged = (x: string, depth: number) => {
+    if (seen.has(x) || depth > 4) return;
+    seen.add(x);
+    out.add(x);
+    // relationships and sightings take their ends' sectors
+    for (const role of ['ts', 'is', 'e'] as const) for (const rel of reader.referrers(x, role)) out.add(rel);
+    // x targeted / indicated: the source's sectors follow x's
+    for (const role of ['tt', 'it'] as const) {
+      for (const rel of reader.referrers(x, role)) {
+        out.add(rel);
+        const src = reader.latest(rel)?.src;
+        if (src !== undefined) sectorChanged(src, depth + 1);
+      }
+    }
+  };
+  if (type === 'opinion') {
+    for (const f of [before, after]) for (const ref of f?.refs ?? []) out.add(ref);
+    sectorChanged(id, 0);
+  } else if (type === 'relationship') {
+    for (const f of [before, after]) {
+      if (f && (f.rt === 'targets' || f.rt === 'indicates') && f.src !== undefined) sectorChanged(f.src, 0);
+    }
+  } else if (type !== 'sighting') {
+    sectorChanged(id, 0);
+  }
+}
