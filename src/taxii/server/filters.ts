@@ -39,6 +39,12 @@ export interface PageSettings {
 
 /** Cap on values per match field (a filter with thousands of ids is refused). */
 export const MAX_MATCH_VALUES = 100;
+/**
+ * Longest STIX identifier: a type name (at most 250 characters), "--" and a UUID. Longer
+ * match[id] values are refused; longer object ids in a URL name no object (they are never
+ * looked up: the store's keys are bounded).
+ */
+export const MAX_ID_LENGTH = 250 + 2 + 36;
 const MAX_NEXT_LENGTH = 512;
 
 const ALLOWED: Record<Endpoint, ReadonlySet<string>> = {
@@ -79,6 +85,9 @@ export function parseQuery(params: URLSearchParams, endpoint: Endpoint, settings
   }
 
   const ids = parseList(single('match[id]'), 'match[id]');
+  if (ids?.some((id) => id.length > MAX_ID_LENGTH)) {
+    throw badRequest(`'match[id]' values are STIX identifiers of at most ${MAX_ID_LENGTH} characters`, 'invalid-filter');
+  }
   const types = parseList(single('match[type]'), 'match[type]');
   const specList = parseList(single('match[spec_version]'), 'match[spec_version]');
   if (specList) {

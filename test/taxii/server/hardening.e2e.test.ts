@@ -223,6 +223,22 @@ describe('filter limits', () => {
     });
   }
 
+  it('an id longer than any STIX identifier is refused in match[id] and names no object in a URL (never a 500)', async () => {
+    const huge = `indicator--${'a'.repeat(3000)}`;
+    const filtered = await t.get(`${base}/objects/?match[id]=${huge}`, 'alice');
+    expect(filtered.status).toBe(400);
+    expect(filtered.body.error_code).toBe('invalid-filter');
+    for (const suffix of ['', 'versions/']) {
+      const long = await t.get(`${base}/objects/${huge}/${suffix}`, 'alice');
+      const unknown = await t.get(`${base}/objects/indicator--${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/${suffix}`, 'alice');
+      expect(long.status).toBe(404);
+      expect(long.body).toEqual(unknown.body);
+    }
+    const del = await t.request(`${base}/objects/${huge}/`, { method: 'DELETE', member: 'alice', headers: { accept: TAXII } });
+    expect(del.status).toBe(404);
+    await del.arrayBuffer();
+  });
+
   it('a repeated filter parameter is refused', async () => {
     const r = await t.get(`${base}/objects/?match[type]=indicator&match[type]=malware`, 'alice');
     expect(r.status).toBe(400);

@@ -13,7 +13,7 @@ import { requireDelete, requireRead, requireWrite, type Directory } from '../acc
 import type { ServerContext } from '../context.ts';
 import { dateAddedHeaders, envelopeText } from '../envelope.ts';
 import { badRequest, notFound, TaxiiError } from '../errors.ts';
-import { canonicalQuery, parseQuery, type Endpoint, type TaxiiQuery } from '../filters.ts';
+import { canonicalQuery, MAX_ID_LENGTH, parseQuery, type Endpoint, type TaxiiQuery } from '../filters.ts';
 import { manifestText } from '../manifest.ts';
 import { isTaxiiContentType } from '../media.ts';
 import { decodeNext, encodeNext, type TokenBinding } from '../paging.ts';
@@ -70,7 +70,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
   const bodyOf = (e: IndexEntry) => store.body(e.id, e.versionKey);
 
   const requireObject = (t: Target, objectId: string): IndexEntry[] => {
-    const versions = store.versionsOf(t.collection.id, objectId);
+    const versions = objectId.length <= MAX_ID_LENGTH ? store.versionsOf(t.collection.id, objectId) : [];
     if (versions.length === 0) throw notFound('There is no object with this id in this collection.');
     return versions;
   };
