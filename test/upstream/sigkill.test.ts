@@ -81,7 +81,7 @@ describe('SIGKILL during a backfill', () => {
         ],
       }),
     );
-  });
+  }, 180_000); // bounded generously: loading takes seconds, more on a loaded machine
 
   afterAll(async () => {
     for (const c of children) await stop(c);
