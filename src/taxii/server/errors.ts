@@ -84,6 +84,12 @@ export function handleError(log: Logger) {
       if (known.status >= 500) log.error({ err: error, path: c.req.path }, 'TAXII request failed');
       return errorResponse(known);
     }
+    // The client went away or was cut by a timeout (limits.request_timeout_seconds) while its
+    // body was being read: nobody will receive an answer, and it is not a server fault.
+    if (requestGone(c)) {
+      log.info({ method: c.req.method, path: c.req.path, reason: error.message }, 'TAXII request aborted before its body was read');
+      return errorResponse(new TaxiiError(400, 'Request aborted', { errorCode: 'aborted' }));
+    }
     // Unexpected: log everything under an id the client can quote; send nothing of it.
     const errorId = randomUUID();
     log.error({ err: error, errorId, method: c.req.method, path: c.req.path }, 'unexpected error in a TAXII request');
@@ -95,6 +101,13 @@ export function handleError(log: Logger) {
       errorId,
     );
   };
+}
+
+/** Whether the request's connection is gone (aborted by the client, or destroyed by a timeout). */
+function requestGone(c: Context): boolean {
+  const incoming = (c.env as { incoming?: { aborted?: boolean; destroyed?: boolean; socket?: { destroyed?: boolean } | null } } | undefined)?.incoming;
+  if (!incoming) return false;
+  return incoming.aborted === true || incoming.socket?.destroyed === true;
 }
 
 export const notFound = (description = 'No such resource.') =>
