@@ -78,6 +78,26 @@ describe('bearer tokens over HTTPS', () => {
     expect(await eventually(issued.token, 401)).toBe(401);
   });
 
+  it('a token signed by a key the node does not know, and a tampered token, are refused', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const otherDir = mkdtempSync(join(tmpdir(), 'relay-other-keys-'));
+    try {
+      const stranger = await loadOrCreateTokenKeys(otherDir);
+      const foreign = await stranger.issue(tokenSettings(t.config), 'alice', '10m');
+      expect(await statusWith(foreign.token)).toBe(401);
+    } finally {
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+    const good = await keys.issue(tokenSettings(t.config), 'bob', '10m');
+    expect(await statusWith(good.token)).toBe(200);
+    const [header, payload, signature] = good.token.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+    const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: 'alice' })).toString('base64url')}.${signature}`;
+    expect(await statusWith(tampered)).toBe(401);
+  });
+
   it('the refusals all look the same to the client', async () => {
     const settings = tokenSettings(t.config);
     const issued = await keys.issue(settings, 'alice', '10m');

@@ -184,6 +184,40 @@ describe('slow clients', () => {
   });
 });
 
+describe('request bodies', () => {
+  it('a chunked body (no Content-Length) growing past max_content_length gets 413', async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(0x20);
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        // at most 4 MiB: four times the limit of this node
+        if (sent >= 4 * 1024 * 1024) return controller.close();
+        sent += chunk.length;
+        controller.enqueue(chunk);
+      },
+    });
+    let status = 0;
+    try {
+      const res = await t.request(`/isac/collections/${COLLECTIONS.inbox}/objects/`, {
+        method: 'POST',
+        member: 'alice',
+        headers: { accept: TAXII, 'content-type': TAXII },
+        body: stream,
+        duplex: 'half',
+      });
+      status = res.status;
+      const body = (await res.json()) as { http_status: string; error_code: string };
+      expect(body).toMatchObject({ http_status: '413', error_code: 'too-large' });
+    } catch (error) {
+      // the server may close the connection while the client is still sending
+      expect(String((error as Error).cause ?? error)).toMatch(/closed|reset|EPIPE|socket/i);
+      status = 413;
+    }
+    expect(status).toBe(413);
+    expect(sent).toBeLessThan(4 * 1024 * 1024 + 1);
+  });
+});
+
 describe('malformed HTTP', () => {
   it('a request that is not HTTP/1.1 gets 400 as a TAXII error', async () => {
     const r = await rawExchange((s) => {
