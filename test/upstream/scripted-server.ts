@@ -244,7 +244,10 @@ function pageOf(
   return { text: JSON.stringify(body), headers };
 }
 
-/** A small valid corpus: `n` indicators with `versions` versions each (distinct modified). */
+/**
+ * A small valid corpus: `n` indicators with `versions` versions each (distinct modified), marked
+ * TLP:CLEAR (TLP 1.0 WHITE) so a relay's member policy may redistribute them.
+ */
 export function indicators(n: number, versions = 1, prefix = 0): unknown[] {
   const out: unknown[] = [];
   for (let i = 0; i < n; i++) {
@@ -260,6 +263,7 @@ export function indicators(n: number, versions = 1, prefix = 0): unknown[] {
         pattern: `[ipv4-addr:value = '10.0.${i % 250}.${v}']`,
         pattern_type: 'stix',
         valid_from: '2024-01-01T00:00:00Z',
+        object_marking_refs: ['marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9'],
       });
     }
   }
