@@ -58,6 +58,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'relay-fuzz-'));
   const data = testConfigData(join(dir, 'data'), join(dir, 'certs'));
   data.taxii = { default_page_size: 20, max_page_size: 50, max_content_length: MAX_BODY };
+  // The client always closes idle connections long before the server does: a server-side
+  // keep-alive expiry racing a request (both timers late on a loaded machine, one event loop)
+  // would otherwise show up as a broken request that says nothing about the server.
+  data.limits = { keep_alive_timeout_seconds: 120, request_timeout_seconds: 300 };
   // `shared` is read-only for everyone here, so the fuzz cannot change the pages compared below
   for (const m of data.members as Array<{ grants: Array<{ collection: string; write: boolean }> }>) {
     for (const g of m.grants) if (g.collection === 'shared') g.write = false;
@@ -74,7 +78,8 @@ beforeAll(async () => {
   agent = new Agent({
     connect: { ca: readFileSync(node.devCaPath ?? join(dir, 'certs', 'dev-ca.crt'), 'utf8') },
     connections: CONCURRENCY,
-    keepAliveTimeout: 4_000,
+    keepAliveTimeout: 2_000,
+    keepAliveMaxTimeout: 2_000,
   });
 
   const shared = [];
