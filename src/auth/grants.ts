@@ -18,6 +18,9 @@ export function accessTo(member: Member, root: ApiRootConfig, collection: Collec
     read ||= g.read;
     write ||= g.write;
   }
+  // A view is read-only (it holds nothing of its own); an inbox is write-only for members.
+  if (collection.kind === 'view') write = false;
+  if (collection.kind === 'inbox') read = false;
   return { read, write };
 }
 

@@ -283,8 +283,9 @@ export class Store {
 
   /**
    * After a transaction's versions are in place: fills the linked attributes of the versions
-   * it stored, and re-indexes (new date_added) the latest version of every other object whose
-   * linked attributes changed. Returns how many entries were re-indexed.
+   * it stored, and re-derives every version of each object whose links changed: the latest
+   * version is re-indexed (new date_added) when its attributes changed, older versions are
+   * updated in place. Returns how many entries were re-indexed.
    */
   private deriveAfter(
     collection: string,
@@ -304,17 +305,24 @@ export class Store {
     for (const c of changes) affectedBy(c.id, c.type, c.before, c.after, reader, affected);
     let reindexed = 0;
     for (const id of affected) {
-      const latest = this.latestEntry(collection, id);
-      if (!latest || done.has(latest.dateAdded)) continue;
-      const { dateAdded, value } = latest;
-      const linked = deriveLinked(id, value.type, value.f ?? LEGACY_FACTS, reader);
-      if (sameLinked(value, linked)) continue;
-      const moved = this.nextDateAdded();
-      this.entries.removeSync([collection, dateAdded]);
-      this.entries.putSync([collection, moved], withLinked(value, linked));
-      this.versions.putSync([collection, id, value.versionKey], moved);
-      done.add(moved);
-      reindexed++;
+      for (const { value: dateAdded } of [...this.versions.getRange({ start: [collection, id], end: [collection, id, HIGH] })]) {
+        if (done.has(dateAdded)) continue;
+        const value = this.entries.get([collection, dateAdded]);
+        if (!value) continue;
+        const linked = deriveLinked(id, value.type, value.f ?? LEGACY_FACTS, reader);
+        if (sameLinked(value, linked)) continue;
+        if ((value.edge & LAST) === 0) {
+          // an older version: its attributes follow (pollers are not sent old versions again)
+          this.entries.putSync([collection, dateAdded], withLinked(value, linked));
+          continue;
+        }
+        const moved = this.nextDateAdded();
+        this.entries.removeSync([collection, dateAdded]);
+        this.entries.putSync([collection, moved], withLinked(value, linked));
+        this.versions.putSync([collection, id, value.versionKey], moved);
+        done.add(moved);
+        reindexed++;
+      }
     }
     return reindexed;
   }
@@ -361,6 +369,12 @@ export class Store {
       if (value) out.push(toEntry(collection, dateAdded, value));
     }
     return out;
+  }
+
+  /** The newest version of one object in one collection (with its policy attributes). */
+  latestOf(collection: string, id: string): IndexEntry | undefined {
+    const e = this.latestEntry(collection, id);
+    return e ? toEntry(collection, e.dateAdded, e.value) : undefined;
   }
 
   /** Oldest and newest version keys of an object in a collection (for match[version]). */
@@ -546,8 +560,8 @@ export class Store {
   }
 
   /**
-   * The links index holds exactly what the latest versions refer to, and every latest version's
-   * linked attributes (sectors, opinion) are what derivation gives now (none stale).
+   * The links index holds exactly what the latest versions refer to, and every version's linked
+   * attributes (sectors, opinion) are what derivation gives now (none stale).
    */
   private checkLinks(report: (p: string) => void): void {
     const expected = new Set<string>();
@@ -555,8 +569,9 @@ export class Store {
     for (const { key, value: dateAdded } of this.versions.getRange({})) {
       const [collection, id] = key as [string, string, string];
       const value = this.entries.get([collection, dateAdded]);
-      if (!value || (value.edge & LAST) === 0) continue;
+      if (!value) continue;
       latest.push({ collection, id, value });
+      if ((value.edge & LAST) === 0) continue;
       for (const [ref, role] of linkKeys(value.type, value.f)) expected.add(JSON.stringify([collection, ref, role, id]));
     }
     let held = 0;

@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Authenticator } from '../../auth/index.ts';
 import type { RelayConfig } from '../../config/index.ts';
 import type { Ingestor } from '../../ingest/index.ts';
+import { nodePolicy } from '../../policy/index.ts';
 import type { Store } from '../../store/index.ts';
 import { Directory } from './access.ts';
 import { authenticate } from './auth.ts';
@@ -53,6 +54,7 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
     ingestor,
     log,
     page: { defaultPageSize: config.taxii.default_page_size, maxPageSize: config.taxii.max_page_size },
+    policy: nodePolicy(config),
     secret: store.nodeSecret(),
     scanBudget: deps.tuning?.scanBudget ?? defaultScanBudget,
     maxEnvelopeObjects: deps.tuning?.maxEnvelopeObjects ?? DEFAULT_MAX_ENVELOPE_OBJECTS,

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Member } from '../../auth/index.ts';
 import type { RelayConfig } from '../../config/index.ts';
 import type { Ingestor } from '../../ingest/index.ts';
+import type { NodePolicy } from '../../policy/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { PageSettings } from './filters.ts';
 
@@ -19,6 +20,8 @@ export interface ServerContext {
   readonly ingestor: Ingestor;
   readonly log: Logger;
   readonly page: PageSettings;
+  /** node-wide policy settings (default TLP, marking map) */
+  readonly policy: NodePolicy;
   /** HMAC key for `next` tokens */
   readonly secret: Uint8Array;
   /** index entries examined at most for one page of a range scan */

@@ -22,6 +22,8 @@ export interface Selection {
   readonly query: Pick<TaxiiQuery, 'ids' | 'types' | 'versions' | 'specVersions'>;
   /** index entries examined at most per page on the scan path */
   readonly scanBudget: number;
+  /** member policy (taxii/server/policy.ts): runs after the query's own filters */
+  readonly policy?: (entry: IndexEntry) => boolean;
 }
 
 /** How to tell whether an entry is its object's oldest / newest version. */
@@ -43,14 +45,22 @@ export function versionSelected(match: VersionMatch, entry: IndexEntry, order: V
   return (match.last && order.isLast(entry)) || (match.first && order.isFirst(entry));
 }
 
-/** The filter for one entry. Cheap tests first; the version test may read the store. */
-export function entryFilter(query: Selection['query'], order: VersionOrder): (entry: IndexEntry) => boolean {
+/**
+ * The filter for one entry. Cheap tests first; the version test may read the store; the
+ * member's policy last (it may look up referenced objects or redact a body).
+ */
+export function entryFilter(
+  query: Selection['query'],
+  order: VersionOrder,
+  policy?: (entry: IndexEntry) => boolean,
+): (entry: IndexEntry) => boolean {
   const { ids, types, specVersions, versions } = query;
   return (entry) =>
     (ids === null || ids.has(entry.id)) &&
     (types === null || types.has(entry.type)) &&
     (specVersions === null || specVersions.has(entry.specVersion)) &&
-    versionSelected(versions, entry, order);
+    versionSelected(versions, entry, order) &&
+    (policy === undefined || policy(entry));
 }
 
 /** Version order from the flags the store keeps on each index entry (no extra reads). */
@@ -77,7 +87,7 @@ export function selectPage(store: Store, s: Selection): ScanResult {
     collection: s.collection,
     after: s.after,
     limit: s.limit,
-    accept: entryFilter(s.query, INDEX_VERSION_ORDER),
+    accept: entryFilter(s.query, INDEX_VERSION_ORDER, s.policy),
     maxScanned: s.scanBudget,
   });
 }
@@ -85,7 +95,7 @@ export function selectPage(store: Store, s: Selection): ScanResult {
 function selectByIds(store: Store, s: Selection, ids: ReadonlySet<string>): ScanResult {
   const byId = new Map<string, IndexEntry[]>();
   for (const id of ids) byId.set(id, store.versionsOf(s.collection, id)); // oldest version first
-  const accept = entryFilter(s.query, listVersionOrder(byId));
+  const accept = entryFilter(s.query, listVersionOrder(byId), s.policy);
   const matching: IndexEntry[] = [];
   for (const versions of byId.values()) {
     for (const e of versions) if (e.dateAdded > s.after && accept(e)) matching.push(e);

@@ -17,6 +17,8 @@ import { canonicalQuery, MAX_ID_LENGTH, parseQuery, type Endpoint, type TaxiiQue
 import { manifestText } from '../manifest.ts';
 import { isTaxiiContentType } from '../media.ts';
 import { decodeNext, encodeNext, type TokenBinding } from '../paging.ts';
+import { memberProfile, viewProfile } from '../../../policy/index.ts';
+import { MemberView } from '../policy.ts';
 import { taxii } from '../respond.ts';
 import { entryFilter, listVersionOrder, selectPage } from '../select.ts';
 import { statusFromReport } from '../status.ts';
@@ -29,6 +31,8 @@ interface Target {
   readonly member: Member;
   readonly apiRoot: string;
   readonly collection: CollectionConfig;
+  /** what this member may receive here (a view reads its source collection's index) */
+  readonly view: MemberView;
 }
 
 export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: Directory): void {
@@ -40,7 +44,15 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
     const index = directory.root(member, c.req.param('root') as string);
     const { collection, access } = directory.collection(member, index, c.req.param('collection') as string);
     rule(access);
-    return { member, apiRoot: index.root.path, collection };
+    const source = collection.kind === 'view' ? index.collections.get(collection.source as string) : undefined;
+    const view = new MemberView(
+      store,
+      ctx.policy,
+      memberProfile(member.config),
+      source?.id ?? collection.id,
+      collection.kind === 'view' ? viewProfile(collection.id, collection.filter) : undefined,
+    );
+    return { member, apiRoot: index.root.path, collection, view };
   };
 
   const queryOf = (c: Context, endpoint: Endpoint) => parseQuery(new URL(c.req.url).searchParams, endpoint, ctx.page);
@@ -57,20 +69,22 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
     };
     const resumeAfter = q.next !== null ? decodeNext(ctx.secret, binding, q.next) : 0;
     const result: ScanResult = selectPage(store, {
-      collection: t.collection.id,
+      collection: t.view.indexCollection,
       after: Math.max(q.addedAfter ?? 0, resumeAfter, 0),
       limit: q.limit,
       query: objectId !== undefined ? { ...q, ids: new Set([objectId]), types: null } : q,
       scanBudget: ctx.scanBudget(q.limit),
+      policy: t.view.accept,
     });
     const next = result.more ? encodeNext(ctx.secret, binding, result.resumeAfter) : undefined;
     return { entries: result.entries, more: result.more, next };
   };
 
-  const bodyOf = (e: IndexEntry) => store.body(e.id, e.versionKey);
 
   const requireObject = (t: Target, objectId: string): IndexEntry[] => {
-    const versions = objectId.length <= MAX_ID_LENGTH ? store.versionsOf(t.collection.id, objectId) : [];
+    const held = objectId.length <= MAX_ID_LENGTH ? store.versionsOf(t.view.indexCollection, objectId) : [];
+    // versions the member may not see do not exist for it (404, never 403)
+    const versions = held.filter(t.view.accept);
     if (versions.length === 0) throw notFound('There is no object with this id in this collection.');
     return versions;
   };
@@ -79,7 +93,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
   app.get(`${COLLECTION}/objects`, (c) => {
     const t = target(c, requireRead);
     const { entries, more, next } = page(t, 'objects', queryOf(c, 'objects'));
-    return taxii(c, envelopeText(entries, more, next, bodyOf), 200, dateAddedHeaders(entries));
+    return taxii(c, envelopeText(entries, more, next, t.view.body), 200, dateAddedHeaders(entries));
   });
 
   // ---- Add Objects [§5.5]
@@ -145,7 +159,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
     const q = queryOf(c, 'object');
     requireObject(t, objectId);
     const { entries, more, next } = page(t, 'object', q, objectId);
-    return taxii(c, envelopeText(entries, more, next, bodyOf), 200, dateAddedHeaders(entries));
+    return taxii(c, envelopeText(entries, more, next, t.view.body), 200, dateAddedHeaders(entries));
   });
 
   // ---- Delete an Object [§5.7]

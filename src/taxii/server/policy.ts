@@ -1,0 +1,87 @@
+/**
+ * What one member may receive from one collection: the only place the TAXII server applies
+ * member policy. Every read endpoint selects through `accept` (via select.ts) and serves bodies
+ * through `body`, so objects, manifest, one object and versions agree.
+ *
+ *   - decide() on the entry's attributes with the member's profile (and a view's filter);
+ *   - relationships and sightings only when every object they refer to is visible to the
+ *     member in this collection (the referenced object's latest version: decide() and not
+ *     withheld by granular markings; referenced relationships are not followed further);
+ *   - granular markings: the body is redacted for the member; withheld objects are invisible.
+ * An object the member may not see does not exist for it: the one-object endpoints answer 404.
+ */
+import { decide, redact, type MemberProfile, type NodePolicy, type Redaction } from '../../policy/index.ts';
+import type { StixObject } from '../../stix/types.ts';
+import type { IndexEntry, Store } from '../../store/index.ts';
+
+export class MemberView {
+  /** visibility of referenced objects, by id (per request) */
+  private readonly refs = new Map<string, boolean>();
+  /** redactions of granular-marked versions, by date_added (per request) */
+  private readonly redactions = new Map<number, Redaction>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly policy: NodePolicy,
+    readonly profile: MemberProfile,
+    /** the collection whose index is read (a view's source) */
+    readonly indexCollection: string,
+    /** a view's filter, as a profile, ANDed with the member's */
+    readonly viewFilter?: MemberProfile,
+  ) {}
+
+  /** Whether the member receives this version (its own rules, then its references). */
+  readonly accept = (entry: IndexEntry): boolean => {
+    if (!this.allowedItself(entry)) return false;
+    const refs = entry.attributes.refs;
+    if (refs !== undefined && (entry.type === 'relationship' || entry.type === 'sighting')) {
+      for (const ref of refs) if (!this.referenceVisible(ref)) return false;
+    }
+    return true;
+  };
+
+  /** The JSON the member receives for an accepted version (redacted when marked granularly). */
+  readonly body = (entry: IndexEntry): string | undefined => {
+    if (!entry.attributes.granular) return this.store.body(entry.id, entry.versionKey);
+    const r = this.redaction(entry);
+    if (r === undefined || r.kind === 'withheld') return undefined;
+    return r.kind === 'redacted' ? JSON.stringify(r.object) : this.store.body(entry.id, entry.versionKey);
+  };
+
+  private allowedItself(entry: IndexEntry): boolean {
+    const attributes = entry.attributes;
+    if (!decide(this.profile, attributes, this.policy).allow) return false;
+    if (this.viewFilter && !decide(this.viewFilter, attributes, this.policy).allow) return false;
+    if (attributes.granular) {
+      const r = this.redaction(entry);
+      if (r === undefined || r.kind === 'withheld') return false;
+    }
+    return true;
+  }
+
+  private referenceVisible(id: string): boolean {
+    let visible = this.refs.get(id);
+    if (visible === undefined) {
+      const latest = this.store.latestOf(this.indexCollection, id);
+      visible = latest !== undefined && this.allowedItself(latest);
+      this.refs.set(id, visible);
+    }
+    return visible;
+  }
+
+  private redaction(entry: IndexEntry): Redaction | undefined {
+    let r = this.redactions.get(entry.dateAdded);
+    if (r === undefined) {
+      const text = this.store.body(entry.id, entry.versionKey);
+      if (text === undefined) return undefined;
+      // a view's TLP bound applies to granular markings too: the stricter ceiling wins
+      const profile = this.viewFilter && stricter(this.viewFilter, this.profile) ? { ...this.profile, tlpCeiling: this.viewFilter.tlpCeiling } : this.profile;
+      r = redact(JSON.parse(text) as StixObject, profile, this.policy.markingMap);
+      this.redactions.set(entry.dateAdded, r);
+    }
+    return r;
+  }
+}
+
+const RANK = { clear: 0, green: 1, amber: 2 } as const;
+const stricter = (a: MemberProfile, b: MemberProfile) => RANK[a.tlpCeiling] < RANK[b.tlpCeiling];
