@@ -34,6 +34,9 @@ commands:
   upstreams --config PATH [--json]             each upstream subscription's state, cursor, lag, errors
   quarantine list --config PATH [--limit N] [--json]  invalid objects and unreadable upstream pages
   quarantine show ID --config PATH             one quarantine record with its content
+  policy explain --config PATH --member M --object ID [--collection C] [--json]
+                                               rule by rule why member M does or does not get
+                                               object ID (latest version), and what is redacted
 
 environment: RELAY_LISTEN (host:port) and RELAY_DATA_DIR override the config file.`;
 
@@ -66,6 +69,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       pfx: { type: 'string' },
       timeout: { type: 'string' },
       limit: { type: 'string' },
+      member: { type: 'string' },
+      object: { type: 'string' },
     },
   });
   const config = (): RelayConfig => {
@@ -123,6 +128,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (positionals[0] === 'show' && positionals[1]) return q.runQuarantineShow(config(), positionals[1]);
       throw new CliError('usage: relay quarantine list --config PATH [--limit N] [--json] | relay quarantine show ID --config PATH');
     }
+    case 'policy':
+      if (positionals[0] === 'explain') {
+        return (await import('./policy.ts')).runPolicyExplain(config(), {
+          member: values.member,
+          object: values.object,
+          collection: values.collection,
+          json: values.json ?? false,
+        });
+      }
+      throw new CliError('usage: relay policy explain --config PATH --member M --object ID [--collection C] [--json]');
     default:
       throw new CliError(`unknown command "${command}"\n\n${USAGE}`);
   }
