@@ -10,6 +10,8 @@
  *   links        [collection, referencedId, role, referrerId] -> 1 (what the latest version of
  *                                                     each relationship, sighting and opinion
  *                                                     refers to, and how: policy/derive.ts)
+ *   sectors      [collection, sector, dateAdded]   -> 1 (secondary index of `entries` by derived
+ *                                                     sector; sector "" holds unscoped entries)
  *   provenance   [id, versionKey, source, detail]  -> first seen (micros)
  *   meta         string key                        -> clock, counters, node secret
  *   status       status id                         -> TAXII status resource
@@ -87,6 +89,7 @@ export class Store {
   private readonly versions: Database<Micros, Key>;
   private readonly provenance: Database<Micros, Key>;
   private readonly links: Database<number, Key>;
+  private readonly sectorIndex: Database<number, Key>;
   private readonly meta: Database<unknown, string>;
   private readonly statuses: Database<unknown, string>;
   /** upstream subscription cursors and status records, by key (see src/upstream/) */
@@ -107,11 +110,40 @@ export class Store {
     this.versions = this.root.openDB<Micros, Key>('versions', {});
     this.provenance = this.root.openDB<Micros, Key>('provenance', {});
     this.links = this.root.openDB<number, Key>('links', {});
+    this.sectorIndex = this.root.openDB<number, Key>('sectors', {});
     this.meta = this.root.openDB<unknown, string>('meta', {});
     this.statuses = this.root.openDB<unknown, string>('status', {});
     this.upstream = this.root.openDB<unknown, string>('upstream', {});
     this.quarantine = this.root.openDB<Omit<QuarantineRecord, 'id'>, number>('quarantine', {});
     this.lastAssigned = this.readClock();
+    this.ensureSectorIndex();
+  }
+
+  /** Builds the sector index once for a store written before it existed. */
+  private ensureSectorIndex(): void {
+    if (this.meta.get(SECTOR_INDEX_KEY) !== undefined) return;
+    this.root.transactionSync(() => {
+      if (this.meta.get(SECTOR_INDEX_KEY) !== undefined) return;
+      for (const { key, value } of this.entries.getRange({})) {
+        const [collection, dateAdded] = key as [string, number];
+        for (const sector of sectorKeys(value)) this.sectorIndex.putSync([collection, sector, dateAdded], 1);
+      }
+      this.meta.putSync(SECTOR_INDEX_KEY, 1);
+    });
+  }
+
+  /** Writes an index entry and keeps the sector index in step (`before`: the value it replaces at this position). */
+  private putEntry(collection: string, dateAdded: Micros, value: EntryValue, before?: EntryValue): void {
+    this.entries.putSync([collection, dateAdded], value);
+    const old = before ? sectorKeys(before) : [];
+    const now = sectorKeys(value);
+    for (const s of old) if (!now.includes(s)) this.sectorIndex.removeSync([collection, s, dateAdded]);
+    for (const s of now) if (!old.includes(s)) this.sectorIndex.putSync([collection, s, dateAdded], 1);
+  }
+
+  private removeEntry(collection: string, dateAdded: Micros, value: EntryValue | undefined): void {
+    this.entries.removeSync([collection, dateAdded]);
+    if (value) for (const s of sectorKeys(value)) this.sectorIndex.removeSync([collection, s, dateAdded]);
   }
 
   static open(path: string): Store {
@@ -201,7 +233,7 @@ export class Store {
           if (isLast && newest) this.setEdge(collection, newest.value, LAST, false);
           const facts = v.facts ?? versionFacts(JSON.parse(v.json) as StixObject, DEFAULT_NODE_POLICY);
           const before = isLast && newest ? this.entries.get([collection, newest.value])?.f : undefined;
-          this.entries.putSync([collection, dateAdded], {
+          this.putEntry(collection, dateAdded, {
             id: v.id,
             type: v.type,
             version: v.version,
@@ -209,7 +241,7 @@ export class Store {
             specVersion: v.specVersion,
             edge: (isFirst ? FIRST : 0) | (isLast ? LAST : 0),
             f: facts,
-          });
+          }, undefined);
           fresh.push({ dateAdded, id: v.id, type: v.type, facts });
           if (isLast) {
             this.relink(collection, v.id, v.type, before, facts);
@@ -298,7 +330,7 @@ export class Store {
       const value = this.entries.get([collection, v.dateAdded]);
       if (!value) continue;
       const linked = deriveLinked(v.id, v.type, v.facts, reader);
-      this.entries.putSync([collection, v.dateAdded], withLinked(value, linked));
+      this.putEntry(collection, v.dateAdded, withLinked(value, linked), value);
       done.add(v.dateAdded);
     }
     const affected = new Set<string>();
@@ -313,12 +345,12 @@ export class Store {
         if (sameLinked(value, linked)) continue;
         if ((value.edge & LAST) === 0) {
           // an older version: its attributes follow (pollers are not sent old versions again)
-          this.entries.putSync([collection, dateAdded], withLinked(value, linked));
+          this.putEntry(collection, dateAdded, withLinked(value, linked), value);
           continue;
         }
         const moved = this.nextDateAdded();
-        this.entries.removeSync([collection, dateAdded]);
-        this.entries.putSync([collection, moved], withLinked(value, linked));
+        this.removeEntry(collection, dateAdded, value);
+        this.putEntry(collection, moved, withLinked(value, linked));
         this.versions.putSync([collection, id, value.versionKey], moved);
         done.add(moved);
         reindexed++;
@@ -354,6 +386,58 @@ export class Store {
       }
       found.push(entry);
       resumeAfter = dateAdded;
+    }
+    return { entries: found, more, resumeAfter };
+  }
+
+  /**
+   * Like `scan`, over the entries whose derived sectors include one of `sectors` (and, when
+   * `unscoped`, those with no sector): a merge of the sector index's ranges in date_added order,
+   * so a sparse sector view costs about what its matches cost, not the whole collection.
+   */
+  scanSectors(request: ScanRequest & { readonly sectors: readonly string[]; readonly unscoped: boolean }): ScanResult {
+    const { collection, after, limit, accept, maxScanned } = request;
+    const keys = [...new Set([...request.sectors.filter((x) => x !== UNSCOPED), ...(request.unscoped ? [UNSCOPED] : [])])];
+    const heads: Array<{ it: Iterator<Key>; at: Micros | undefined }> = keys.map((sector) => {
+      const it = this.sectorIndex.getKeys({ start: [collection, sector, after], end: [collection, sector, Infinity] })[Symbol.iterator]();
+      return { it, at: undefined };
+    });
+    const advance = (h: { it: Iterator<Key>; at: Micros | undefined }) => {
+      for (;;) {
+        const r = h.it.next();
+        if (r.done) return (h.at = undefined);
+        const d = r.value[2] as Micros;
+        if (d > after) return (h.at = d);
+      }
+    };
+    heads.forEach(advance);
+    const found: IndexEntry[] = [];
+    let scanned = 0;
+    let resumeAfter = after;
+    let more = false;
+    for (;;) {
+      let next: Micros | undefined;
+      for (const h of heads) if (h.at !== undefined && (next === undefined || h.at < next)) next = h.at;
+      if (next === undefined) break;
+      for (const h of heads) if (h.at === next) advance(h); // an entry in several sectors once
+      const value = this.entries.get([collection, next]);
+      if (!value) continue;
+      const entry = toEntry(collection, next, value);
+      if (scanned >= maxScanned) {
+        more = true;
+        break;
+      }
+      scanned++;
+      if (!accept(entry)) {
+        resumeAfter = next;
+        continue;
+      }
+      if (found.length === limit) {
+        more = true;
+        break;
+      }
+      found.push(entry);
+      resumeAfter = next;
     }
     return { entries: found, more, resumeAfter };
   }
@@ -418,7 +502,7 @@ export class Store {
       for (const e of entries) {
         if (this.versions.get([collection, e.id, e.versionKey]) !== e.dateAdded) continue;
         this.versions.removeSync([collection, e.id, e.versionKey]);
-        this.entries.removeSync([collection, e.dateAdded]);
+        this.removeEntry(collection, e.dateAdded, this.entries.get([collection, e.dateAdded]));
         touched.add(e.id);
         removed++;
       }
@@ -574,12 +658,12 @@ export class Store {
       if ((value.edge & LAST) === 0) continue;
       for (const [ref, role] of linkKeys(value.type, value.f)) expected.add(JSON.stringify([collection, ref, role, id]));
     }
-    let held = 0;
+    let matched = 0;
     for (const key of this.links.getKeys({})) {
-      held++;
-      if (!expected.has(JSON.stringify(key))) report(`link ${JSON.stringify(key)} does not match the latest version of its referrer`);
+      if (expected.has(JSON.stringify(key))) matched++;
+      else report(`link ${JSON.stringify(key)} does not match the latest version of its referrer`);
     }
-    if (held < expected.size) report(`links index holds ${held} links, latest versions refer ${expected.size} times`);
+    if (matched < expected.size) report(`links index lacks ${expected.size - matched} links the latest versions make`);
     const readers = new Map<string, LinkReader>();
     for (const { collection, id, value } of latest) {
       if (!value.f) continue;
@@ -590,6 +674,21 @@ export class Store {
         report(`${collection} ${id}: stored sectors/opinion ${JSON.stringify([value.s ?? [], value.o])} are stale (now ${JSON.stringify([linked.sectors, linked.opinion])})`);
       }
     }
+  }
+
+  /** The sector index holds exactly each entry's derived sectors (or the unscoped bucket). */
+  private checkSectorIndex(report: (p: string) => void): void {
+    const expected = new Set<string>();
+    for (const { key, value } of this.entries.getRange({})) {
+      const [collection, dateAdded] = key as [string, number];
+      for (const s of sectorKeys(value)) expected.add(JSON.stringify([collection, s, dateAdded]));
+    }
+    let matched = 0;
+    for (const key of this.sectorIndex.getKeys({})) {
+      if (expected.has(JSON.stringify(key))) matched++;
+      else report(`sector index key ${JSON.stringify(key)} matches no index entry`);
+    }
+    if (matched < expected.size) report(`sector index lacks ${expected.size - matched} keys of index entries`);
   }
 
   /** Verifies that indexes, bodies, counters and the clock agree. Read-only. */
@@ -638,6 +737,7 @@ export class Store {
     }
     checkEdges();
     this.checkLinks(report);
+    this.checkSectorIndex(report);
     const counted = new Set([...perCollection.keys(), ...this.collectionIds()]);
     for (const collection of counted) {
       const actual = perCollection.get(collection) ?? 0;
@@ -649,6 +749,14 @@ export class Store {
     const { collections, objectVersions } = this.stats();
     return { ok: problems.length === 0, problems, collections, objectVersions };
   }
+}
+
+const SECTOR_INDEX_KEY = 'sector-index';
+/** the sector index's bucket for entries without any sector */
+const UNSCOPED = '';
+
+function sectorKeys(value: EntryValue): string[] {
+  return value.s && value.s.length > 0 ? value.s : [UNSCOPED];
 }
 
 /** Facts of entries written before policy attributes existed: unmarked, no links. */

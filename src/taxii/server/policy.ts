@@ -30,6 +30,16 @@ export class MemberView {
     readonly viewFilter?: MemberProfile,
   ) {}
 
+  /**
+   * The sectors an entry must have (or none, when unscoped objects are wanted) to pass, when
+   * the member or the view takes only some sectors: lets a page read the sector index. The
+   * view's sectors when it has some (then the member's rule still applies per entry).
+   */
+  sectorHint(): { values: readonly string[]; unscoped: boolean } | undefined {
+    const p = this.viewFilter && this.viewFilter.sectors.length > 0 ? this.viewFilter : this.profile;
+    return p.sectors.length > 0 ? { values: p.sectors, unscoped: p.unscoped } : undefined;
+  }
+
   /** Whether the member receives this version (its own rules, then its references). */
   readonly accept = (entry: IndexEntry): boolean => {
     if (!this.allowedItself(entry)) return false;

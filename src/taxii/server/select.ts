@@ -24,6 +24,11 @@ export interface Selection {
   readonly scanBudget: number;
   /** member policy (taxii/server/policy.ts): runs after the query's own filters */
   readonly policy?: (entry: IndexEntry) => boolean;
+  /**
+   * When the policy admits only some sectors: the scan path reads the store's sector index
+   * instead of the whole collection (the policy still decides every entry it yields).
+   */
+  readonly sectors?: { readonly values: readonly string[]; readonly unscoped: boolean } | undefined;
 }
 
 /** How to tell whether an entry is its object's oldest / newest version. */
@@ -83,6 +88,17 @@ export function listVersionOrder(versionsById: ReadonlyMap<string, readonly Inde
 
 export function selectPage(store: Store, s: Selection): ScanResult {
   if (s.query.ids !== null && s.query.ids.size <= ID_LOOKUP_MAX) return selectByIds(store, s, s.query.ids);
+  if (s.sectors !== undefined) {
+    return store.scanSectors({
+      collection: s.collection,
+      after: s.after,
+      limit: s.limit,
+      accept: entryFilter(s.query, INDEX_VERSION_ORDER, s.policy),
+      maxScanned: s.scanBudget,
+      sectors: s.sectors.values,
+      unscoped: s.sectors.unscoped,
+    });
+  }
   return store.scan({
     collection: s.collection,
     after: s.after,

@@ -75,6 +75,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
       query: objectId !== undefined ? { ...q, ids: new Set([objectId]), types: null } : q,
       scanBudget: ctx.scanBudget(q.limit),
       policy: t.view.accept,
+      sectors: t.view.sectorHint(),
     });
     const next = result.more ? encodeNext(ctx.secret, binding, result.resumeAfter) : undefined;
     return { entries: result.entries, more: result.more, next };

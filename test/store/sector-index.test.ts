@@ -1,0 +1,97 @@
+/** The sector index (real LMDB): sparse sector scans examine only matching entries, page like scan, follow re-indexing. */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Ingestor } from '../../src/ingest/index.ts';
+import { Store, type IndexEntry } from '../../src/store/index.ts';
+import { identity, indicator, relationship } from '../support/policy-fixtures.ts';
+import { tempDir } from '../support/stix-fixtures.ts';
+
+const C = '11111111-1111-4111-8111-111111111111';
+const FROM = { source: 'import' as const, detail: 'sectors' };
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()?.();
+});
+
+function setup() {
+  const t = tempDir('relay-sectors-');
+  cleanups.push(t.cleanup);
+  const store = Store.open(join(t.dir, 'store'));
+  cleanups.push(() => store.close());
+  return { store, ingestor: new Ingestor(store) };
+}
+
+const all = () => true;
+
+function pages(scan: (after: number) => { entries: readonly IndexEntry[]; more: boolean; resumeAfter: number }): IndexEntry[] {
+  const out: IndexEntry[] = [];
+  let after = 0;
+  for (let i = 0; i < 1000; i++) {
+    const page = scan(after);
+    out.push(...page.entries);
+    if (!page.more) return out;
+    after = page.resumeAfter;
+  }
+  throw new Error('did not finish');
+}
+
+describe('sector index', () => {
+  it('a 1% sector view finds its matches with a scan budget far below the collection size', () => {
+    const { store, ingestor } = setup();
+    const energy = identity(1, ['energy']);
+    const water = identity(2, ['water']);
+    const bulk = Array.from({ length: 2000 }, (_, i) => indicator(10 + i));
+    const targeted = Array.from({ length: 20 }, (_, i) => indicator(5000 + i));
+    ingestor.ingest(C, [energy, water, ...bulk, ...targeted], FROM);
+    ingestor.ingest(C, targeted.map((o, i) => relationship(9000 + i, 'targets', o.id as string, (i % 2 ? energy : water).id as string)), FROM);
+    const sparse = store.scanSectors({ collection: C, after: 0, limit: 1000, accept: all, maxScanned: 50, sectors: ['energy'], unscoped: false });
+    expect(sparse.more).toBe(false);
+    // the energy identity, 10 indicators and their 10 relationships
+    expect(sparse.entries).toHaveLength(21);
+    expect(sparse.entries.every((e) => e.attributes.sectors.includes('energy'))).toBe(true);
+    // the plain scan with the same budget cannot get past the unscoped bulk
+    const plain = store.scan({ collection: C, after: 0, limit: 1000, accept: (e) => e.attributes.sectors.includes('energy'), maxScanned: 50 });
+    expect(plain.entries).toHaveLength(1);
+    expect(plain.more).toBe(true);
+  });
+
+  it('pages exactly like a filtered scan: several sectors merged once each, unscoped bucket, small limits', () => {
+    const { store, ingestor } = setup();
+    const both = identity(1, ['energy', 'water']);
+    const objects = [both, identity(2, ['water']), ...Array.from({ length: 30 }, (_, i) => indicator(10 + i))];
+    ingestor.ingest(C, objects, FROM);
+    ingestor.ingest(C, Array.from({ length: 12 }, (_, i) => relationship(100 + i, 'targets', objects[2 + i * 2]?.id as string, both.id as string)), FROM);
+    for (const [sectors, unscoped] of [
+      [['energy'], false],
+      [['energy', 'water'], false],
+      [['water'], true],
+      [['nothing-here'], true],
+    ] as const) {
+      const wanted = (e: IndexEntry) =>
+        e.attributes.sectors.length === 0 ? unscoped : e.attributes.sectors.some((s) => (sectors as readonly string[]).includes(s));
+      const expected = pages((after) => store.scan({ collection: C, after, limit: 4, accept: wanted, maxScanned: 100_000 })).map((e) => e.dateAdded);
+      for (const limit of [1, 3, 1000]) {
+        const got = pages((after) => store.scanSectors({ collection: C, after, limit, accept: all, maxScanned: 100_000, sectors, unscoped }));
+        expect(got.map((e) => e.dateAdded), `${sectors} ${unscoped} ${limit}`).toEqual(expected);
+      }
+    }
+    expect(store.check()).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('follows re-indexing and deletes (relay check verifies it)', () => {
+    const { store, ingestor } = setup();
+    const energy = identity(1, ['energy']);
+    const ind = indicator(2);
+    ingestor.ingest(C, [energy, ind], FROM);
+    const energyOnly = () =>
+      store.scanSectors({ collection: C, after: 0, limit: 100, accept: all, maxScanned: 1000, sectors: ['energy'], unscoped: false }).entries.map((e) => e.id);
+    expect(energyOnly()).toEqual([energy.id]);
+    const rel = relationship(3, 'targets', ind.id as string, energy.id as string);
+    ingestor.ingest(C, [rel], FROM);
+    expect(energyOnly()).toEqual([energy.id, rel.id, ind.id]);
+    expect(store.check()).toMatchObject({ ok: true, problems: [] });
+    store.deleteVersions(C, store.versionsOf(C, rel.id as string));
+    expect(energyOnly()).toEqual([energy.id]);
+    expect(store.check()).toMatchObject({ ok: true, problems: [] });
+  });
+});
