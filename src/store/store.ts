@@ -211,6 +211,8 @@ export class Store {
         let added = 0;
         const fresh: Array<{ dateAdded: Micros; id: string; type: string; facts: VersionFacts }> = [];
         const changes: LatestChange[] = [];
+        /** objects that had no version in the collection before this batch */
+        const newIds = new Set<string>();
         for (const v of batch) {
           // The object's versions already in the collection (usually none or a few), oldest first.
           const held = [...this.versions.getRange({ start: [collection, v.id], end: [collection, v.id, HIGH] })];
@@ -222,6 +224,7 @@ export class Store {
             outcomes.push({ kind: 'duplicate', dateAdded: existing });
             continue;
           }
+          if (held.length === 0) newIds.add(v.id);
           const dateAdded = this.nextDateAdded();
           const bodyIsNew = !this.objects.doesExist([v.id, v.versionKey]);
           if (bodyIsNew) this.objects.putSync([v.id, v.versionKey], v.json);
@@ -233,7 +236,9 @@ export class Store {
           if (isLast && newest) this.setEdge(collection, newest.value, LAST, false);
           const facts = v.facts ?? versionFacts(JSON.parse(v.json) as StixObject, DEFAULT_NODE_POLICY);
           const before = isLast && newest ? this.entries.get([collection, newest.value])?.f : undefined;
-          this.putEntry(collection, dateAdded, {
+          // Written without its sector-index keys: deriveAfter completes the entry (linked
+          // sectors) and indexes it once, in this same transaction.
+          this.entries.putSync([collection, dateAdded], {
             id: v.id,
             type: v.type,
             version: v.version,
@@ -241,7 +246,7 @@ export class Store {
             specVersion: v.specVersion,
             edge: (isFirst ? FIRST : 0) | (isLast ? LAST : 0),
             f: facts,
-          }, undefined);
+          });
           fresh.push({ dateAdded, id: v.id, type: v.type, facts });
           if (isLast) {
             this.relink(collection, v.id, v.type, before, facts);
@@ -254,7 +259,7 @@ export class Store {
           outcomes.push({ kind: 'stored', dateAdded });
           added++;
         }
-        const reindexed = this.deriveAfter(collection, changes, fresh);
+        const reindexed = this.deriveAfter(collection, changes, fresh, newIds);
         if (added > 0) this.meta.putSync(countKey(collection), this.count(collection) + added);
         if (added > 0 || reindexed > 0) this.meta.putSync(CLOCK_KEY, this.lastAssigned);
         alsoInTransaction?.(outcomes);
@@ -296,12 +301,35 @@ export class Store {
 
   /** Latest facts and referrers of one collection's objects, for attribute derivation. */
   private linkReader(collection: string): LinkReader {
+    // Memoized for the reader's life (one derivation pass or one check): base facts and links
+    // only change when versions are stored and relinked, which happens before a pass starts.
+    // Chains revisit the same hubs (a malware, a sector identity) for many objects.
+    const latest = new Map<string, ReturnType<LinkReader['latest']>>();
+    // One range read per object gives its referrers in every role (keys are [c, ref, role, id]).
+    const referrers = new Map<string, Map<string, string[]>>();
+    const byRole = (id: string) => {
+      let roles = referrers.get(id);
+      if (!roles) {
+        roles = new Map();
+        for (const key of this.links.getKeys({ start: [collection, id], end: [collection, id, HIGH] })) {
+          const role = key[2] as string;
+          const list = roles.get(role);
+          if (list) list.push(key[3] as string);
+          else roles.set(role, [key[3] as string]);
+        }
+        referrers.set(id, roles);
+      }
+      return roles;
+    };
     return {
       latest: (id) => {
+        if (latest.has(id)) return latest.get(id);
         const e = this.latestEntry(collection, id);
-        return e ? { ...(e.value.f ?? LEGACY_FACTS), type: e.value.type } : undefined;
+        const facts = e ? { ...(e.value.f ?? LEGACY_FACTS), type: e.value.type } : undefined;
+        latest.set(id, facts);
+        return facts;
       },
-      referrers: (id, role) => this.referrersOf(collection, id, role),
+      referrers: (id, role) => byRole(id).get(role) ?? [],
     };
   }
 
@@ -323,6 +351,8 @@ export class Store {
     collection: string,
     changes: readonly LatestChange[],
     fresh: ReadonlyArray<{ dateAdded: Micros; id: string; type: string; facts: VersionFacts }>,
+    /** objects whose every version is in `fresh` (already derived above) */
+    newIds: ReadonlySet<string> = new Set(),
   ): number {
     const reader = this.linkReader(collection);
     const done = new Set<Micros>();
@@ -330,13 +360,14 @@ export class Store {
       const value = this.entries.get([collection, v.dateAdded]);
       if (!value) continue;
       const linked = deriveLinked(v.id, v.type, v.facts, reader);
-      this.putEntry(collection, v.dateAdded, withLinked(value, linked), value);
+      this.putEntry(collection, v.dateAdded, withLinked(value, linked)); // first sector indexing
       done.add(v.dateAdded);
     }
     const affected = new Set<string>();
     for (const c of changes) affectedBy(c.id, c.type, c.before, c.after, reader, affected);
     let reindexed = 0;
     for (const id of affected) {
+      if (newIds.has(id)) continue;
       for (const { value: dateAdded } of [...this.versions.getRange({ start: [collection, id], end: [collection, id, HIGH] })]) {
         if (done.has(dateAdded)) continue;
         const value = this.entries.get([collection, dateAdded]);
