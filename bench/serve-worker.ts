@@ -1,0 +1,78 @@
+/**
+ * The serving process of the benchmark: a real relay node (startNode) in its own process, so
+ * its resident memory is the node's alone (not the corpus generator's, not the client's).
+ * Driven by the parent over the IPC channel:
+ *
+ *   parent -> {cmd: 'start', config}         worker -> {event: 'ready', baseUrl, devCaPath, stats}
+ *   parent -> {cmd: 'stats', gc?: boolean}   worker -> {event: 'stats', stats}
+ *   parent -> {cmd: 'close'}                 worker -> {event: 'closed'}, then exits
+ *   any failure                              worker -> {event: 'error', message}
+ */
+import { pino } from 'pino';
+import { parseConfig } from '../src/config/index.ts';
+import { startNode, type RelayNode } from '../src/node.ts';
+import { collectGarbage, memorySnapshot, type MemorySnapshot } from './context.ts';
+
+export type WorkerCommand =
+  | { readonly cmd: 'start'; readonly config: Record<string, unknown> }
+  | { readonly cmd: 'stats'; readonly gc?: boolean }
+  | { readonly cmd: 'close' };
+
+export interface WorkerStats {
+  readonly memory: MemorySnapshot;
+  /** process.cpuUsage() in milliseconds since the worker started */
+  readonly cpuUserMs: number;
+  readonly cpuSystemMs: number;
+}
+
+export type WorkerEvent =
+  | { readonly event: 'ready'; readonly baseUrl: string; readonly devCaPath: string | undefined; readonly stats: WorkerStats }
+  | { readonly event: 'stats'; readonly stats: WorkerStats }
+  | { readonly event: 'closed' }
+  | { readonly event: 'error'; readonly message: string };
+
+function stats(gc = false): WorkerStats {
+  if (gc) collectGarbage();
+  const cpu = process.cpuUsage();
+  return { memory: memorySnapshot(), cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000 };
+}
+
+function send(message: WorkerEvent): void {
+  process.send?.(message);
+}
+
+let node: RelayNode | undefined;
+
+process.on('message', (message: WorkerCommand) => {
+  void (async () => {
+    try {
+      switch (message.cmd) {
+        case 'start': {
+          const config = parseConfig(message.config, 'bench config');
+          node = await startNode(config, pino({ level: 'silent' }));
+          send({ event: 'ready', baseUrl: node.baseUrl, devCaPath: node.devCaPath, stats: stats() });
+          break;
+        }
+        case 'stats':
+          send({ event: 'stats', stats: stats(message.gc === true) });
+          break;
+        case 'close':
+          await node?.close();
+          node = undefined;
+          send({ event: 'closed' });
+          process.disconnect?.();
+          break;
+      }
+    } catch (error) {
+      send({ event: 'error', message: (error as Error).stack ?? String(error) });
+    }
+  })();
+});
+
+// The parent went away (crash, ^C): do not linger holding the store open.
+process.on('disconnect', () => {
+  void (async () => {
+    await node?.close().catch(() => {});
+    process.exit(0);
+  })();
+});
