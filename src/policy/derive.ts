@@ -126,9 +126,17 @@ export interface LinkedAttributes {
 }
 
 const isSro = (type: string) => type === 'relationship' || type === 'sighting';
+const isEmpty = (it: Iterable<string>) => {
+  for (const _ of it) return false;
+  return true;
+};
 
 /** Sectors and opinion of one version of `id` (of `type`, with `facts`) from its links. */
 export function deriveLinked(id: string, type: string, facts: VersionFacts, reader: LinkReader): LinkedAttributes {
+  // Fast path (most objects at ingest): nothing targets-, indicates- or opinion-links it.
+  if (!isSro(type) && isEmpty(reader.referrers(id, 'ts')) && isEmpty(reader.referrers(id, 'o')) && (type !== 'indicator' || isEmpty(reader.referrers(id, 'is')))) {
+    return { sectors: facts.own };
+  }
   const r = facts.rank;
   const memo = new Map<string, (VersionFacts & { type: string }) | undefined>();
   const get = (x: string) => {
