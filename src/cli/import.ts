@@ -28,6 +28,10 @@ export interface FileReport {
 
 export async function runImport(config: RelayConfig, options: ImportOptions): Promise<number> {
   const collection = resolveCollection(config, options.collection);
+  const kind = config.api_roots.flatMap((r) => r.collections).find((c) => c.id === collection)?.kind;
+  if (kind === 'view') {
+    throw new CliError(`collection "${options.collection}" is a view (it holds nothing itself); import into its source collection`);
+  }
   if (options.files.length === 0) throw new CliError('relay import: name at least one FILE');
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError('--batch-size must be a positive integer');

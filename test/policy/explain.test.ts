@@ -93,3 +93,19 @@ describe('relay policy explain', () => {
     expect(bad.stderr).toContain('unknown member "mallory"');
   });
 });
+
+describe('relay import and views', () => {
+  it('refuses to import into a view (it holds nothing itself)', async () => {
+    const t = tempDir('relay-import-view-');
+    try {
+      const config = writeTestConfig(t.dir, (data) => {
+        data.api_roots[0].collections.push({ id: '77777777-7777-4777-8777-777777777777', alias: 'energy', title: 'Energy', kind: 'view', source: 'shared', filter: { sectors: ['energy'] } });
+      });
+      const run = await relay(['import', '--config', config, '--collection', 'energy', '/dev/null']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('is a view');
+    } finally {
+      t.cleanup();
+    }
+  });
+});
