@@ -106,7 +106,9 @@ export class Store {
       throw new StoreError(`cannot open the LMDB store at ${path}`, { cause });
     }
     this.objects = this.root.openDB<string, Key>('objects', { encoding: 'string' });
-    this.entries = this.root.openDB<EntryValue, Key>('entries', {});
+    // Shared msgpack structures: without them every entry value carries its own record definitions,
+    // and decoding those dominated both ingest and paging.
+    this.entries = this.root.openDB<EntryValue, Key>('entries', { sharedStructuresKey: Symbol.for('structures') });
     this.versions = this.root.openDB<Micros, Key>('versions', {});
     this.provenance = this.root.openDB<Micros, Key>('provenance', {});
     this.links = this.root.openDB<number, Key>('links', {});
