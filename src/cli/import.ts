@@ -4,11 +4,17 @@
  */
 import { readFileSync } from 'node:fs';
 import type { RelayConfig } from '../config/index.ts';
-import { DEFAULT_BATCH_SIZE, Ingestor, objectsOfDocument } from '../ingest/index.ts';
+import { Ingestor, objectsOfDocument } from '../ingest/index.ts';
 import { nodePolicy } from '../policy/index.ts';
 import { Store } from '../store/index.ts';
 import { CliError } from './errors.ts';
 import { resolveCollection } from './resolve.ts';
+
+/**
+ * Versions per transaction for file imports: larger than the ingest default (which suits TAXII
+ * pages), because fewer, larger commits write each touched B-tree page once per batch.
+ */
+export const IMPORT_BATCH_SIZE = 10_000;
 
 export interface ImportOptions {
   readonly collection: string | undefined;
@@ -33,7 +39,7 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
     throw new CliError(`collection "${options.collection}" is a view (it holds nothing itself); import into its source collection`);
   }
   if (options.files.length === 0) throw new CliError('relay import: name at least one FILE');
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const batchSize = options.batchSize ?? IMPORT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError('--batch-size must be a positive integer');
 
   const store = Store.openInDataDir(config.data_dir);
