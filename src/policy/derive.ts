@@ -12,7 +12,7 @@
  * opinion) counts only when its latest version is not revoked and is no more restricted (TLP)
  * than the object version being indexed. An unknown marking is more restrictive than RED.
  */
-import { resolveObjectTlp, tlpRank, type ObjectTlp } from '../stix/markings.ts';
+import { resolveObjectTlp, TLP_MARKINGS, tlpRank, type ObjectTlp } from '../stix/markings.ts';
 import type { StixObject } from '../stix/types.ts';
 import type { NodePolicy } from './types.ts';
 
@@ -51,7 +51,10 @@ const strings = (v: unknown): string[] =>
   typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
 export function versionFacts(object: StixObject, policy: NodePolicy): VersionFacts {
-  const tlp = resolveObjectTlp(object.object_marking_refs, policy.markingMap);
+  // The TLP marking definitions are public (members need them to read every marking), so an
+  // unmarked copy of one is CLEAR rather than the default TLP.
+  const publicDefinition = object.type === 'marking-definition' && TLP_MARKINGS.has(object.id) && !object.object_marking_refs;
+  const tlp: ObjectTlp = publicDefinition ? { kind: 'tlp', level: 'clear' } : resolveObjectTlp(object.object_marking_refs, policy.markingMap);
   const rank = tlp.kind === 'unknown' ? UNKNOWN_RANK : tlpRank(tlp.kind === 'tlp' ? tlp.level : policy.defaultTlp);
   const own = new Set<string>();
   if (object.type === 'identity') for (const s of strings(object.sectors)) own.add(s);

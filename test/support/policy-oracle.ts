@@ -3,7 +3,8 @@
  * STIX objects (every object version received), written independently of src/policy and of the
  * store's derived attributes. It scans every object for every question.
  *
- * Rules: TLP from object_marking_refs (most restrictive; unmarked: the default; an unknown
+ * Rules: TLP from object_marking_refs (most restrictive; unmarked: the default, except the TLP
+ * marking definitions themselves, which are CLEAR; an unknown
  * marking: never served; AMBER+STRICT and RED: never served; else up to the member's ceiling);
  * sectors: own (identity sectors, configured properties, label prefixes) plus identities
  * targeted, plus for indicators what the indicated object has (own and targeted), plus for
@@ -57,6 +58,8 @@ export class Oracle {
   /** 0..4 for TLP levels, 5 for unknown markings */
   rank(o: Obj): number {
     const refs: string[] = o.object_marking_refs ?? [];
+    // The TLP marking definitions themselves are public: every member needs them.
+    if (refs.length === 0 && o.type === 'marking-definition' && TLP_MARKINGS.has(o.id)) return 0;
     if (refs.length === 0) return rankOf(this.defaultTlp);
     let worst = 0;
     for (const ref of refs) {
