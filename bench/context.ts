@@ -28,6 +28,10 @@ export interface Settings {
      */
     readonly budgetS: number;
   };
+  readonly backfill: {
+    /** objects node B backfills from node A (BENCH_BACKFILL) */
+    readonly objects: number;
+  };
   readonly serve: {
     /** objects in the large collection (BENCH_SERVE) */
     readonly objects: number;
@@ -69,6 +73,9 @@ export function settingsFromEnv(): Settings {
       batchSize: intFromEnv('BENCH_INGEST_BATCH', 1000),
       runs: intFromEnv('BENCH_INGEST_RUNS', 3),
       budgetS: intFromEnv('BENCH_INGEST_BUDGET_S', 180),
+    },
+    backfill: {
+      objects: intFromEnv('BENCH_BACKFILL', 200_000),
     },
     serve: {
       objects: intFromEnv('BENCH_SERVE', 1_000_000),
