@@ -22,20 +22,7 @@ import { Prng } from './prng.ts';
 
 export type CorpusObject = Record<string, unknown> & { type: string; id: string };
 
-export const TLP1 = {
-  white: 'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9',
-  green: 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da',
-  amber: 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82',
-  red: 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed',
-} as const;
-
-export const TLP2 = {
-  clear: 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487',
-  green: 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb',
-  amber: 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421',
-  'amber+strict': 'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003',
-  red: 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1',
-} as const;
+import { TLP1, TLP2, TLP_MARKINGS } from '../src/stix/markings.ts';
 
 const TLP2_EXTENSION = 'extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d';
 const TLP2_EXTENSION_AUTHOR = 'identity--b3bca3c2-1f3d-4b54-b44f-dac42c3a8f01';
@@ -56,7 +43,7 @@ const MARKINGS: Record<Level, { v1: readonly string[]; v2: readonly string[]; bo
   green: { v1: [TLP1.green], v2: [TLP2.green], both: [TLP1.green, TLP2.green] },
   amber: { v1: [TLP1.amber], v2: [TLP2.amber], both: [TLP1.amber, TLP2.amber] },
   // no TLP 1.0 equivalent: sent alone, or with 1.0 AMBER for consumers that only know 1.0
-  'amber+strict': { v1: [TLP2['amber+strict']], v2: [TLP2['amber+strict']], both: [TLP2['amber+strict'], TLP1.amber] },
+  'amber+strict': { v1: [TLP2.amberStrict], v2: [TLP2.amberStrict], both: [TLP2.amberStrict, TLP1.amber] },
   red: { v1: [TLP1.red], v2: [TLP2.red], both: [TLP1.red, TLP2.red] },
 };
 const MARKING_NAMES = new Map<readonly string[], string>();
@@ -179,7 +166,8 @@ export class CorpusGenerator {
     }
     const j = i - tlp1.length - 1;
     if (j < tlp2.length) {
-      const [level, id] = tlp2[j] as [string, string];
+      const id = (tlp2[j] as [string, string])[1];
+      const level = TLP_MARKINGS.get(id) as string; // 'amber+strict', as the extension spells it
       return {
         type: 'marking-definition', spec_version: '2.1', id, created: '2022-10-01T00:00:00.000Z',
         name: `TLP:${level.toUpperCase()}`,
@@ -390,7 +378,7 @@ export class CorpusGenerator {
 
 function markingName(id: string): string {
   for (const [level, ref] of Object.entries(TLP1)) if (ref === id) return `tlp1:${level}`;
-  for (const [level, ref] of Object.entries(TLP2)) if (ref === id) return `tlp2:${level}`;
+  for (const ref of Object.values(TLP2)) if (ref === id) return `tlp2:${TLP_MARKINGS.get(ref)}`;
   return 'other';
 }
 

@@ -7,19 +7,34 @@
 export const TLP_LEVELS = ['clear', 'green', 'amber', 'amber+strict', 'red'] as const;
 export type TlpLevel = (typeof TLP_LEVELS)[number];
 
+/** The four TLP 1.0 marking definitions built into STIX 2.1 (§7.2.1.4). */
+export const TLP1 = {
+  white: 'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9',
+  green: 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da',
+  amber: 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82',
+  red: 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed',
+} as const;
+
+/** The five TLP 2.0 marking definitions (extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d). */
+export const TLP2 = {
+  clear: 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487',
+  green: 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb',
+  amber: 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421',
+  amberStrict: 'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003',
+  red: 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1',
+} as const;
+
 /** marking-definition id -> TLP level, for both TLP editions. */
 export const TLP_MARKINGS: ReadonlyMap<string, TlpLevel> = new Map<string, TlpLevel>([
-  // TLP 1.0 (STIX 2.1 §7.2.1.4)
-  ['marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9', 'clear'], // TLP:WHITE
-  ['marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da', 'green'],
-  ['marking-definition--f88d31f6-486f-44da-b317-01333bde0b82', 'amber'],
-  ['marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed', 'red'],
-  // TLP 2.0 (extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d)
-  ['marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487', 'clear'],
-  ['marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb', 'green'],
-  ['marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421', 'amber'],
-  ['marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003', 'amber+strict'],
-  ['marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1', 'red'],
+  [TLP1.white, 'clear'],
+  [TLP1.green, 'green'],
+  [TLP1.amber, 'amber'],
+  [TLP1.red, 'red'],
+  [TLP2.clear, 'clear'],
+  [TLP2.green, 'green'],
+  [TLP2.amber, 'amber'],
+  [TLP2.amberStrict, 'amber+strict'],
+  [TLP2.red, 'red'],
 ]);
 
 export function tlpRank(level: TlpLevel): number {

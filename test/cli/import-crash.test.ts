@@ -11,21 +11,11 @@ import { Store } from '../../src/store/index.ts';
 import { relay, spawnRelay, writeTestConfig, type RelayRun } from '../support/cli.ts';
 import { COLLECTIONS } from '../support/node.ts';
 import { tempDir, uuidFor } from '../support/stix-fixtures.ts';
+import { prng } from '../support/random.ts';
 
 const BATCH = 500;
 const SEED = Number(process.env.RELAY_CRASH_SEED ?? Date.now() % 1_000_000_007);
 
-/** mulberry32: small seeded PRNG so a failing run can be replayed with RELAY_CRASH_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Obj = Record<string, unknown>;
 

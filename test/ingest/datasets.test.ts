@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ingestor, objectsOfDocument, type IngestReport } from '../../src/ingest/index.ts';
 import { Store } from '../../src/store/index.ts';
 import { tempDir } from '../support/stix-fixtures.ts';
+import { DATA } from '../support/data.ts';
 
-const DATA = process.env.RELAY_TEST_DATA ?? '/work/shared/data';
 const COLLECTION = '11111111-1111-4111-8111-111111111111';
 
 type Obj = Record<string, unknown>;

@@ -1,20 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decide, type MemberProfile, type ObjectAttributes } from '../../src/policy/index.ts';
-import { resolveObjectTlp, TLP_MARKINGS } from '../../src/stix/markings.ts';
+import { resolveObjectTlp, TLP1, TLP2, TLP_MARKINGS } from '../../src/stix/markings.ts';
 
-const TLP1 = {
-  white: 'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9',
-  green: 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da',
-  amber: 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82',
-  red: 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed',
-};
-const TLP2 = {
-  clear: 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487',
-  green: 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb',
-  amber: 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421',
-  strict: 'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003',
-  red: 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1',
-};
+
 const NEAR_MISS = 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ec';
 
 const member = (over: Partial<MemberProfile> = {}): MemberProfile => ({
@@ -53,7 +41,7 @@ describe('TLP decisions', () => {
   });
 
   it('AMBER+STRICT and RED are never redistributed, whatever the ceiling', () => {
-    for (const m of [TLP1.red, TLP2.red, TLP2.strict]) {
+    for (const m of [TLP1.red, TLP2.red, TLP2.amberStrict]) {
       expect(decide(member({ tlpCeiling: 'amber' }), attrs([m]), settings).allow).toBe(false);
     }
   });

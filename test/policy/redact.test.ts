@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DATA } from '../support/data.ts';
 import { redact, type MemberProfile } from '../../src/policy/index.ts';
 import type { StixObject } from '../../src/stix/types.ts';
 
@@ -13,7 +15,7 @@ const member = (tlpCeiling: MemberProfile['tlpCeiling']): MemberProfile => ({
 
 // The only granular-marking sample in the shared data: GREEN, AMBER and RED on parts of one indicator.
 const bundle = JSON.parse(
-  readFileSync(new URL('../../../shared/data/oasis-cti-documentation/using-granular-markings.json', import.meta.url), 'utf8'),
+  readFileSync(join(DATA, 'oasis-cti-documentation/using-granular-markings.json'), 'utf8'),
 ) as { objects: StixObject[] };
 const indicator = bundle.objects.find((o) => o.granular_markings) as StixObject;
 

@@ -1,20 +1,8 @@
 /** STIX builders for policy tests: identities with sectors, relationships, sightings, opinions. */
 import { indicator, uuidFor } from './stix-fixtures.ts';
 
-export const TLP1 = {
-  white: 'marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9',
-  green: 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da',
-  amber: 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82',
-  red: 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed',
-} as const;
-
-export const TLP2 = {
-  clear: 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487',
-  green: 'marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb',
-  amber: 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421',
-  amberStrict: 'marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003',
-  red: 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1',
-} as const;
+export { TLP1, TLP2 } from '../../src/stix/markings.ts';
+import { TLP1, TLP2 } from '../../src/stix/markings.ts';
 
 /** A marking the node knows nothing about (fails closed unless mapped). */
 export const UNKNOWN_MARKING = 'marking-definition--0badbad0-0000-4000-8000-000000000001';

@@ -5,8 +5,8 @@ import { objectsOfDocument } from '../../src/ingest/index.ts';
 import type { IndexEntry, Store } from '../../src/store/index.ts';
 import { COLLECTIONS, startTestNode, type TestNode } from '../support/node.ts';
 import { indicators } from './scripted-server.ts';
+import { DATA } from '../support/data.ts';
 
-const DATA = '/work/shared/data';
 
 function jsonFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

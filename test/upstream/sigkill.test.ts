@@ -13,6 +13,7 @@ import { Store } from '../../src/store/index.ts';
 import { COLLECTIONS, startTestNode, type TestNode } from '../support/node.ts';
 import { runRelay, spawnRelay, stop, waitForStderr } from '../support/processes.ts';
 import { indicators } from './scripted-server.ts';
+import { prng } from '../support/random.ts';
 
 const OBJECTS = 25_000; // x4 versions = 100k versions
 const VERSIONS = 4;
@@ -21,17 +22,6 @@ const KILLS = 10;
 const LOCAL = 'bbbbbbbb-0000-4000-8000-000000000001';
 const CURSOR = `cursor:a/shared/${LOCAL}`;
 
-/** Deterministic PRNG (mulberry32) so a failing run can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function entries(store: Store, collection: string): Array<{ key: string; dateAdded: number }> {
   const out: Array<{ key: string; dateAdded: number }> = [];

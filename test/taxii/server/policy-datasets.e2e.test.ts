@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectsOfDocument } from '../../../src/ingest/index.ts';
 import { ATTACK_STATEMENT, COLLECTIONS, startTestNode, type TestMember, type TestNode } from '../../support/node.ts';
 import { Oracle, versionOf } from '../../support/policy-oracle.ts';
+import { DATA } from '../../support/data.ts';
 
 type Obj = Record<string, any>;
-const DATA = '/work/shared/data';
 
 function jsonFiles(dir: string): string[] {
   return readdirSync(dir)

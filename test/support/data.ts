@@ -1,0 +1,22 @@
+/**
+ * Where the shared STIX data sets are: $RELAY_TEST_DATA, else `shared/data` beside this
+ * checkout (how the workspace and CI lay it out), else /work/shared/data. Tests that need them
+ * fail with this message rather than skip.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+function locate(): string {
+  const candidates = [
+    process.env.RELAY_TEST_DATA,
+    fileURLToPath(new URL('../../../shared/data', import.meta.url)),
+    '/work/shared/data',
+  ].filter((c): c is string => c !== undefined && c !== '');
+  const found = candidates.find((c) => existsSync(c));
+  if (!found) {
+    throw new Error(`the shared STIX data sets are missing: looked in ${candidates.join(', ')}; set RELAY_TEST_DATA`);
+  }
+  return found;
+}
+
+export const DATA = locate();
