@@ -9,21 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ingestor, objectsOfDocument, type IngestReport } from '../../src/ingest/index.ts';
 import { Store } from '../../src/store/index.ts';
 import { tempDir } from '../support/stix-fixtures.ts';
-import { DATA } from '../support/data.ts';
+import { DATA, jsonFiles } from '../support/data.ts';
 
 const COLLECTION = '11111111-1111-4111-8111-111111111111';
 
 type Obj = Record<string, unknown>;
 
-function jsonFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return jsonFiles(path);
-      return name.endsWith('.json') ? [path] : [];
-    });
-}
 
 /** The STIX objects of one data set, in file order, each with the file it came from. */
 function objectsOf(dataset: string): Array<{ file: string; object: unknown }> {

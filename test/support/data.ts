@@ -3,7 +3,8 @@
  * checkout (how the workspace and CI lay it out), else /work/shared/data. Tests that need them
  * fail with this message rather than skip.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 function locate(): string {
@@ -20,3 +21,14 @@ function locate(): string {
 }
 
 export const DATA = locate();
+
+/** Every .json file below `dir`, in a stable (sorted) order. */
+export function jsonFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return jsonFiles(path);
+      return name.endsWith('.json') ? [path] : [];
+    });
+}

@@ -1,20 +1,13 @@
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectsOfDocument } from '../../src/ingest/index.ts';
 import type { IndexEntry, Store } from '../../src/store/index.ts';
 import { COLLECTIONS, startTestNode, type TestNode } from '../support/node.ts';
 import { indicators } from './scripted-server.ts';
-import { DATA } from '../support/data.ts';
+import { DATA, jsonFiles } from '../support/data.ts';
 
 
-function jsonFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return jsonFiles(path);
-    return name.endsWith('.json') ? [path] : [];
-  });
-}
 
 function objectsOf(path: string): unknown[] {
   return objectsOfDocument(JSON.parse(readFileSync(path, 'utf8')));

@@ -6,25 +6,16 @@
  * and a sector member each receive exactly what the oracle (test/support/policy-oracle.ts)
  * predicts, bodies included (redacted where granular markings apply).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectsOfDocument } from '../../../src/ingest/index.ts';
 import { ATTACK_STATEMENT, COLLECTIONS, startTestNode, type TestMember, type TestNode } from '../../support/node.ts';
 import { Oracle, versionOf } from '../../support/policy-oracle.ts';
-import { DATA } from '../../support/data.ts';
+import { DATA, jsonFiles } from '../../support/data.ts';
 
 type Obj = Record<string, any>;
 
-function jsonFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return jsonFiles(path);
-      return name.endsWith('.json') ? [path] : [];
-    });
-}
 
 const SOURCES = [
   ...jsonFiles(join(DATA, 'oasis-cti-documentation')),
