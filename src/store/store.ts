@@ -394,33 +394,12 @@ export class Store {
 
   /** Range scan of one collection's index in date_added order, filtering without bodies. */
   scan(request: ScanRequest): ScanResult {
-    const { collection, after, limit, accept, maxScanned } = request;
-    const found: IndexEntry[] = [];
-    let scanned = 0;
-    let resumeAfter = after;
-    let more = false;
+    const { collection, after } = request;
     const range = this.entries.getRange({ start: [collection, after], end: [collection, Infinity] });
-    for (const { key, value } of range) {
-      const dateAdded = key[1] as Micros;
-      if (dateAdded <= after) continue;
-      const entry = toEntry(collection, dateAdded, value);
-      if (scanned >= maxScanned) {
-        more = true; // budget spent: the client continues from resumeAfter
-        break;
-      }
-      scanned++;
-      if (!accept(entry)) {
-        resumeAfter = dateAdded;
-        continue;
-      }
-      if (found.length === limit) {
-        more = true;
-        break;
-      }
-      found.push(entry);
-      resumeAfter = dateAdded;
-    }
-    return { entries: found, more, resumeAfter };
+    const candidates = function* (): Generator<[Micros, EntryValue]> {
+      for (const { key, value } of range) yield [key[1] as Micros, value];
+    };
+    return this.collectPage(request, candidates());
   }
 
   /**
@@ -429,7 +408,7 @@ export class Store {
    * so a sparse sector view costs about what its matches cost, not the whole collection.
    */
   scanSectors(request: ScanRequest & { readonly sectors: readonly string[]; readonly unscoped: boolean }): ScanResult {
-    const { collection, after, limit, accept, maxScanned } = request;
+    const { collection, after } = request;
     const keys = [...new Set([...request.sectors.filter((x) => x !== UNSCOPED), ...(request.unscoped ? [UNSCOPED] : [])])];
     const heads: Array<{ it: Iterator<Key>; at: Micros | undefined }> = keys.map((sector) => {
       const it = this.sectorIndex.getKeys({ start: [collection, sector, after], end: [collection, sector, Infinity] })[Symbol.iterator]();
@@ -444,25 +423,42 @@ export class Store {
       }
     };
     heads.forEach(advance);
+    const entries = this.entries;
+    const candidates = function* (): Generator<[Micros, EntryValue]> {
+      for (;;) {
+        let next: Micros | undefined;
+        for (const h of heads) if (h.at !== undefined && (next === undefined || h.at < next)) next = h.at;
+        if (next === undefined) return;
+        for (const h of heads) if (h.at === next) advance(h); // an entry in several sectors once
+        const value = entries.get([collection, next]);
+        if (value) yield [next, value];
+      }
+    };
+    return this.collectPage(request, candidates());
+  }
+
+  /**
+   * One page from candidate entries in date_added order: at most `maxScanned` examined, those
+   * `accept` refuses skipped (their position still advances `resumeAfter`), `limit` kept, and
+   * `more` set when a further match or the spent budget means the client should continue.
+   */
+  private collectPage(request: ScanRequest, candidates: Iterator<[Micros, EntryValue]>): ScanResult {
+    const { collection, after, limit, accept, maxScanned } = request;
     const found: IndexEntry[] = [];
     let scanned = 0;
     let resumeAfter = after;
     let more = false;
-    for (;;) {
-      let next: Micros | undefined;
-      for (const h of heads) if (h.at !== undefined && (next === undefined || h.at < next)) next = h.at;
-      if (next === undefined) break;
-      for (const h of heads) if (h.at === next) advance(h); // an entry in several sectors once
-      const value = this.entries.get([collection, next]);
-      if (!value) continue;
-      const entry = toEntry(collection, next, value);
+    for (let c = candidates.next(); !c.done; c = candidates.next()) {
+      const [dateAdded, value] = c.value;
+      if (dateAdded <= after) continue;
       if (scanned >= maxScanned) {
-        more = true;
+        more = true; // budget spent: the client continues from resumeAfter
         break;
       }
       scanned++;
+      const entry = toEntry(collection, dateAdded, value);
       if (!accept(entry)) {
-        resumeAfter = next;
+        resumeAfter = dateAdded;
         continue;
       }
       if (found.length === limit) {
@@ -470,8 +466,9 @@ export class Store {
         break;
       }
       found.push(entry);
-      resumeAfter = next;
+      resumeAfter = dateAdded;
     }
+    candidates.return?.(undefined);
     return { entries: found, more, resumeAfter };
   }
 
