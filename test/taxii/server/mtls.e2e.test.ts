@@ -34,30 +34,19 @@ describe('mutual TLS member authentication', () => {
 
     t = await startTestNode((data) => {
       data.pki = { dir: join(dir, 'pki') };
-      data.members.push({
-        id: 'acme',
-        name: 'ACME by certificate',
-        credentials: { cert_subject: 'acme' },
+      // Members who read `shared` with a certificate, mapped by subject or by fingerprint.
+      const certificateMember = (id: string, credentials: Record<string, string>) => ({
+        id,
+        name: `${id} by certificate`,
+        credentials,
         grants: [{ api_root: 'isac', collection: 'shared', read: true }],
       });
-      data.members.push({
-        id: 'acme-old',
-        name: 'ACME old certificate',
-        credentials: { cert_subject: 'acme-old' },
-        grants: [{ api_root: 'isac', collection: 'shared', read: true }],
-      });
-      data.members.push({
-        id: 'acme-expired',
-        name: 'ACME expired certificate',
-        credentials: { cert_subject: 'acme-expired' },
-        grants: [{ api_root: 'isac', collection: 'shared', read: true }],
-      });
-      data.members.push({
-        id: 'acme-revoked',
-        name: 'ACME revoked while running',
-        credentials: { cert_fingerprint: revoked.record.fingerprint },
-        grants: [{ api_root: 'isac', collection: 'shared', read: true }],
-      });
+      data.members.push(
+        certificateMember('acme', { cert_subject: 'acme' }),
+        certificateMember('acme-old', { cert_subject: 'acme-old' }),
+        certificateMember('acme-expired', { cert_subject: 'acme-expired' }),
+        certificateMember('acme-revoked', { cert_fingerprint: revoked.record.fingerprint }),
+      );
     });
     serverCa = readFileSync(join(t.dir, 'certs', 'dev-ca.crt'), 'utf8');
   });
