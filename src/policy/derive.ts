@@ -5,8 +5,9 @@
  *     refer to). Pure; computed once per version by the ingestor.
  *   - `deriveLinked`: sectors and opinion score that come from other objects (targets
  *     relationships, indicator -indicates-> X -targets-> identity chains, ends of relationships
- *     and sightings, opinions). It reads the latest facts of linked objects through a
- *     `LinkReader` (the store, inside its write transaction).
+ *     and sightings, opinions), by walking the links through a `LinkReader`. It is the
+ *     definition: ingest computes the same values incrementally from link summaries
+ *     (linked.ts), and `relay check` compares every stored entry with this walk.
  *
  * Derived attributes must not leak: a link (relationship, sighting end, target identity,
  * opinion) counts only when its latest version is not revoked and is no more restricted (TLP)
@@ -94,25 +95,32 @@ export function versionFacts(object: StixObject, policy: NodePolicy): VersionFac
 }
 
 /**
- * How a link refers to an object: source / target of a `targets` relationship (ts / tt), of an
- * `indicates` relationship (is / it), any other relationship end or sighting ref (e), an
- * opinion's object_refs (o). Keyed by role, derivation reads only the links it needs.
+ * How a link refers to an object. The latest version of a `targets` relationship refers to its
+ * source and target as ts / tt, of an `indicates` relationship as is / it, the latest version of
+ * an opinion to its object_refs as o: the links the summaries are built from. Every version of
+ * a relationship or sighting (not only the latest) refers to each of its ends as v: the
+ * relationships and sightings whose sectors follow that end. Keyed by role, derivation reads
+ * only the links it needs.
  */
-export type LinkRole = 'ts' | 'tt' | 'is' | 'it' | 'e' | 'o';
+export type LinkRole = 'ts' | 'tt' | 'is' | 'it' | 'o' | 'v';
 
-/** The (referenced id, role) pairs of one version's links. */
+/** The (referenced id, role) pairs of an object's latest version (roles ts, tt, is, it, o). */
 export function linkKeys(type: string, facts: VersionFacts | undefined): Array<[string, LinkRole]> {
   if (!facts?.refs) return [];
   if (type === 'relationship') {
-    const [s, t]: [LinkRole, LinkRole] =
-      facts.rt === 'targets' ? ['ts', 'tt'] : facts.rt === 'indicates' ? ['is', 'it'] : ['e', 'e'];
+    if (facts.rt !== 'targets' && facts.rt !== 'indicates') return [];
+    const [s, t]: [LinkRole, LinkRole] = facts.rt === 'targets' ? ['ts', 'tt'] : ['is', 'it'];
     const out: Array<[string, LinkRole]> = [];
     if (facts.src !== undefined) out.push([facts.src, s]);
-    if (facts.tgt !== undefined && !(facts.tgt === facts.src && s === t)) out.push([facts.tgt, t]);
+    if (facts.tgt !== undefined) out.push([facts.tgt, t]);
     return out;
   }
-  const role: LinkRole = type === 'opinion' ? 'o' : 'e';
-  return facts.refs.map((r) => [r, role]);
+  return type === 'opinion' ? facts.refs.map((r) => [r, 'o']) : [];
+}
+
+/** The ends of one version of a relationship or sighting (role v); none for other types. */
+export function endRefs(type: string, facts: VersionFacts | undefined): readonly string[] {
+  return (type === 'relationship' || type === 'sighting') && facts?.refs ? facts.refs : [];
 }
 
 /** Read access to the latest facts of objects in one collection, and who refers to them. */
@@ -192,45 +200,4 @@ export function deriveLinked(id: string, type: string, facts: VersionFacts, read
   }
   const sorted = [...sectors].sort();
   return n > 0 ? { sectors: sorted, opinion: sum / n } : { sectors: sorted };
-}
-
-/**
- * Objects whose linked attributes may change when the latest version of `id` changes from
- * `before` to `after` (either may be undefined: first version, or deleted).
- */
-export function affectedBy(
-  id: string,
-  type: string,
-  before: VersionFacts | undefined,
-  after: VersionFacts | undefined,
-  reader: LinkReader,
-  out: Set<string>,
-): void {
-  out.add(id);
-  const seen = new Set<string>();
-  const sectorChanged = (x: string, depth: number) => {
-    if (seen.has(x) || depth > 4) return;
-    seen.add(x);
-    out.add(x);
-    // relationships and sightings take their ends' sectors
-    for (const role of ['ts', 'is', 'e'] as const) for (const rel of reader.referrers(x, role)) out.add(rel);
-    // x targeted / indicated: the source's sectors follow x's
-    for (const role of ['tt', 'it'] as const) {
-      for (const rel of reader.referrers(x, role)) {
-        out.add(rel);
-        const src = reader.latest(rel)?.src;
-        if (src !== undefined) sectorChanged(src, depth + 1);
-      }
-    }
-  };
-  if (type === 'opinion') {
-    for (const f of [before, after]) for (const ref of f?.refs ?? []) out.add(ref);
-    sectorChanged(id, 0);
-  } else if (type === 'relationship') {
-    for (const f of [before, after]) {
-      if (f && (f.rt === 'targets' || f.rt === 'indicates') && f.src !== undefined) sectorChanged(f.src, 0);
-    }
-  } else if (type !== 'sighting') {
-    sectorChanged(id, 0);
-  }
 }

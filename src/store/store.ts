@@ -8,10 +8,14 @@
  *                                                     version, kept exact at commit and delete)
  *   versions     [collection, id, versionKey]      -> dateAdded    (per-object version lookup)
  *   links        [collection, referencedId, role, referrerId] -> 1 (what the latest version of
- *                                                     each relationship, sighting and opinion
- *                                                     refers to, and how: policy/derive.ts)
+ *                                                     each targets / indicates relationship and
+ *                                                     opinion refers to, and the ends of every
+ *                                                     version of each relationship and sighting:
+ *                                                     policy/derive.ts LinkRole)
  *   sectors      [collection, sector, dateAdded]   -> 1 (secondary index of `entries` by derived
  *                                                     sector; sector "" holds unscoped entries)
+ *   summaries    [collection, id]                  -> LinkSummary (what an object's links give it:
+ *                                                     policy/linked.ts; absent when nothing)
  *   provenance   [id, versionKey, source, detail]  -> first seen (micros)
  *   meta         string key                        -> clock, counters, node secret
  *   status       status id                         -> TAXII status resource
@@ -23,13 +27,17 @@
  * sectors and opinion score derived from links), so a page's policy check never loads bodies.
  * When a later object changes the linked attributes of an object's latest version (a targets
  * relationship or an opinion arriving after the indicator), that entry is re-indexed under a
- * new date_added in the same transaction, so pollers using added_after receive it again.
+ * new date_added in the same transaction, so pollers using added_after receive it again. Link
+ * summaries are kept with the links, so a transaction re-derives only the objects whose
+ * summaries (or linked ends) changed; `check()` compares every entry with a from-scratch walk
+ * of its links (`deriveLinked`).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { affectedBy, deriveLinked, linkKeys, versionFacts, type LinkReader, type LinkRole, type VersionFacts } from '../policy/derive.ts';
+import { deriveLinked, endRefs, linkKeys, versionFacts, type LinkReader, type LinkRole, type VersionFacts } from '../policy/derive.ts';
+import { linkedOfVersion, propagate, sameSummary, summaryOf, type LatestChange, type LinkSummary, type SummaryReader } from '../policy/linked.ts';
 import { DEFAULT_NODE_POLICY } from '../policy/types.ts';
 import { nowMicros, type Micros } from '../stix/time.ts';
 import type { StixObject } from '../stix/types.ts';
@@ -65,14 +73,6 @@ interface EntryValue {
   o?: number;
 }
 
-/** One object whose latest version changed in a transaction: its facts before and after. */
-interface LatestChange {
-  readonly id: string;
-  readonly type: string;
-  readonly before: VersionFacts | undefined;
-  readonly after: VersionFacts | undefined;
-}
-
 const FIRST = 1;
 const LAST = 2;
 
@@ -90,6 +90,7 @@ export class Store {
   private readonly provenance: Database<Micros, Key>;
   private readonly links: Database<number, Key>;
   private readonly sectorIndex: Database<number, Key>;
+  private readonly summaries: Database<LinkSummary, Key>;
   private readonly meta: Database<unknown, string>;
   private readonly statuses: Database<unknown, string>;
   /** upstream subscription cursors and status records, by key (see src/upstream/) */
@@ -113,12 +114,52 @@ export class Store {
     this.provenance = this.root.openDB<Micros, Key>('provenance', {});
     this.links = this.root.openDB<number, Key>('links', {});
     this.sectorIndex = this.root.openDB<number, Key>('sectors', {});
+    this.summaries = this.root.openDB<LinkSummary, Key>('summaries', {});
     this.meta = this.root.openDB<unknown, string>('meta', {});
     this.statuses = this.root.openDB<unknown, string>('status', {});
     this.upstream = this.root.openDB<unknown, string>('upstream', {});
     this.quarantine = this.root.openDB<Omit<QuarantineRecord, 'id'>, number>('quarantine', {});
     this.lastAssigned = this.readClock();
     this.ensureSectorIndex();
+    this.ensureSummaries();
+  }
+
+  /**
+   * Brings the links of a store written before link summaries existed up to date once: the
+   * ends of every relationship and sighting version (role v, replacing the latest-only role e),
+   * then a summary for every object something links to.
+   */
+  private ensureSummaries(): void {
+    if (this.meta.get(SUMMARIES_KEY) !== undefined) return;
+    this.root.transactionSync(() => {
+      if (this.meta.get(SUMMARIES_KEY) !== undefined) return;
+      for (const key of this.links.getKeys({})) if (key[2] === 'e') this.links.removeSync(key);
+      for (const { key, value: dateAdded } of this.versions.getRange({})) {
+        const [collection, id] = key as [string, string];
+        const entry = this.entries.get([collection, dateAdded]);
+        if (entry) this.linkEnds(collection, id, entry.type, entry.f);
+      }
+      for (const [collection, ids] of this.referencedIds()) {
+        const reader = this.linkReader(collection);
+        for (const id of ids) {
+          const summary = summaryOf(id, reader);
+          if (summary) this.summaries.putSync([collection, id], summary);
+        }
+      }
+      this.meta.putSync(SUMMARIES_KEY, 1);
+    });
+  }
+
+  /** Every id some link refers to, per collection. */
+  private referencedIds(): Map<string, Set<string>> {
+    const out = new Map<string, Set<string>>();
+    for (const key of this.links.getKeys({})) {
+      const [collection, ref] = key as [string, string];
+      let ids = out.get(collection);
+      if (!ids) out.set(collection, (ids = new Set()));
+      ids.add(ref);
+    }
+    return out;
   }
 
   /** Builds the sector index once for a store written before it existed. */
@@ -250,6 +291,7 @@ export class Store {
             f: facts,
           });
           fresh.push({ dateAdded, id: v.id, type: v.type, facts });
+          this.linkEnds(collection, v.id, v.type, facts);
           if (isLast) {
             this.relink(collection, v.id, v.type, before, facts);
             changes.push({ id: v.id, type: v.type, before, after: facts });
@@ -269,6 +311,14 @@ export class Store {
       });
     } catch (cause) {
       throw new StoreError(`cannot store a batch of ${batch.length} versions in ${collection}`, { cause });
+    }
+  }
+
+  /** Records the ends of one version of a relationship or sighting (role v). */
+  private linkEnds(collection: string, id: string, type: string, facts: VersionFacts | undefined): void {
+    for (const ref of endRefs(type, facts)) {
+      const key = [collection, ref, 'v', id];
+      if (!this.links.doesExist(key)) this.links.putSync(key, 1);
     }
   }
 
@@ -335,46 +385,62 @@ export class Store {
     };
   }
 
-  /** Ids whose latest version refers to `id` in a collection, in one role or in any. */
-  referrersOf(collection: string, id: string, role?: LinkRole): string[] {
-    const out: string[] = [];
-    const start = role === undefined ? [collection, id] : [collection, id, role];
-    for (const key of this.links.getKeys({ start, end: [...start, HIGH] })) out.push(key[3] as string);
-    return out;
+  /**
+   * The link reader plus the stored link summaries (memoized for the pass; `remember` records a
+   * summary the pass has just written).
+   */
+  private summaryReader(collection: string): SummaryReader & { remember(id: string, summary: LinkSummary | undefined): void } {
+    const links = this.linkReader(collection);
+    const known = new Map<string, LinkSummary | undefined>();
+    return {
+      latest: links.latest,
+      referrers: links.referrers,
+      summary: (id) => {
+        if (known.has(id)) return known.get(id);
+        const summary = this.summaries.get([collection, id]);
+        known.set(id, summary);
+        return summary;
+      },
+      remember: (id, summary) => known.set(id, summary),
+    };
   }
 
   /**
-   * After a transaction's versions are in place: fills the linked attributes of the versions
-   * it stored, and re-derives every version of each object whose links changed: the latest
-   * version is re-indexed (new date_added) when its attributes changed, older versions are
-   * updated in place. Returns how many entries were re-indexed.
+   * After a transaction's versions are in place (and relinked): updates the link summaries the
+   * changes affect (policy/linked.ts `propagate`), fills the linked attributes of the versions it
+   * stored, and re-derives every version of each object whose summaries or linked ends changed:
+   * the latest version is re-indexed (new date_added) when its attributes changed, older
+   * versions are updated in place. Returns how many entries were re-indexed.
    */
   private deriveAfter(
     collection: string,
     changes: readonly LatestChange[],
     fresh: ReadonlyArray<{ dateAdded: Micros; id: string; type: string; facts: VersionFacts }>,
-    /** objects whose every version is in `fresh` (already derived above) */
+    /** objects whose every version is in `fresh` (derived with it) */
     newIds: ReadonlySet<string> = new Set(),
   ): number {
-    const reader = this.linkReader(collection);
+    const reader = this.summaryReader(collection);
+    const { summaries, rederive } = propagate(changes, reader);
+    for (const [id, summary] of summaries) {
+      if (summary) this.summaries.putSync([collection, id], summary);
+      else this.summaries.removeSync([collection, id]);
+      reader.remember(id, summary);
+    }
     const done = new Set<Micros>();
     for (const v of fresh) {
       const value = this.entries.get([collection, v.dateAdded]);
       if (!value) continue;
-      const linked = deriveLinked(v.id, v.type, v.facts, reader);
-      this.putEntry(collection, v.dateAdded, withLinked(value, linked)); // first sector indexing
+      this.putEntry(collection, v.dateAdded, withLinked(value, linkedOfVersion(v.id, v.type, v.facts, reader))); // first sector indexing
       done.add(v.dateAdded);
     }
-    const affected = new Set<string>();
-    for (const c of changes) affectedBy(c.id, c.type, c.before, c.after, reader, affected);
     let reindexed = 0;
-    for (const id of affected) {
+    for (const id of rederive) {
       if (newIds.has(id)) continue;
       for (const { value: dateAdded } of [...this.versions.getRange({ start: [collection, id], end: [collection, id, HIGH] })]) {
         if (done.has(dateAdded)) continue;
         const value = this.entries.get([collection, dateAdded]);
         if (!value) continue;
-        const linked = deriveLinked(id, value.type, value.f ?? LEGACY_FACTS, reader);
+        const linked = linkedOfVersion(id, value.type, value.f ?? LEGACY_FACTS, reader);
         if (sameLinked(value, linked)) continue;
         if ((value.edge & LAST) === 0) {
           // an older version: its attributes follow (pollers are not sent old versions again)
@@ -544,6 +610,19 @@ export class Store {
         if (first) this.setEdge(collection, first.value, FIRST, true);
         if (last) this.setEdge(collection, last.value, LAST, true);
       }
+      // Ends no remaining version of a relationship or sighting refers to are unlinked.
+      for (const id of touched) {
+        const type = latestBefore.get(id)?.type ?? '';
+        if (type !== 'relationship' && type !== 'sighting') continue;
+        const kept = new Set<string>();
+        for (const { value: dateAdded } of this.versions.getRange({ start: [collection, id], end: [collection, id, HIGH] })) {
+          for (const ref of endRefs(type, this.entries.get([collection, dateAdded])?.f)) kept.add(ref);
+        }
+        for (const e of entries) {
+          if (e.id !== id) continue;
+          for (const ref of e.attributes.refs ?? []) if (!kept.has(ref)) this.links.removeSync([collection, ref, 'v', id]);
+        }
+      }
       // The links and linked attributes follow the new latest versions.
       const changes: LatestChange[] = [];
       for (const id of touched) {
@@ -685,6 +764,7 @@ export class Store {
       const value = this.entries.get([collection, dateAdded]);
       if (!value) continue;
       latest.push({ collection, id, value });
+      for (const ref of endRefs(value.type, value.f)) expected.add(JSON.stringify([collection, ref, 'v', id]));
       if ((value.edge & LAST) === 0) continue;
       for (const [ref, role] of linkKeys(value.type, value.f)) expected.add(JSON.stringify([collection, ref, role, id]));
     }
@@ -694,6 +774,7 @@ export class Store {
       else report(`link ${JSON.stringify(key)} does not match the latest version of its referrer`);
     }
     if (matched < expected.size) report(`links index lacks ${expected.size - matched} links the latest versions make`);
+    this.checkSummaries(report);
     const readers = new Map<string, LinkReader>();
     for (const { collection, id, value } of latest) {
       if (!value.f) continue;
@@ -702,6 +783,23 @@ export class Store {
       const linked = deriveLinked(id, value.type, value.f, reader);
       if (!sameLinked(value, linked)) {
         report(`${collection} ${id}: stored sectors/opinion ${JSON.stringify([value.s ?? [], value.o])} are stale (now ${JSON.stringify([linked.sectors, linked.opinion])})`);
+      }
+    }
+  }
+
+  /** Every stored link summary is what the links give now, and no referenced object lacks one. */
+  private checkSummaries(report: (p: string) => void): void {
+    const referenced = this.referencedIds();
+    for (const { key, value } of this.summaries.getRange({})) {
+      const [collection, id] = key as [string, string];
+      if (!referenced.get(collection)?.has(id)) report(`${collection} ${id}: link summary ${JSON.stringify(value)} but nothing links to it`);
+    }
+    for (const [collection, ids] of referenced) {
+      const reader = this.linkReader(collection);
+      for (const id of ids) {
+        const stored = this.summaries.get([collection, id]);
+        const now = summaryOf(id, reader);
+        if (!sameSummary(stored, now)) report(`${collection} ${id}: link summary ${JSON.stringify(stored)} is stale (now ${JSON.stringify(now)})`);
       }
     }
   }
@@ -782,6 +880,8 @@ export class Store {
 }
 
 const SECTOR_INDEX_KEY = 'sector-index';
+/** set once the links carry role v and link summaries exist (stores before that are migrated) */
+const SUMMARIES_KEY = 'link-summaries';
 /** the sector index's bucket for entries without any sector */
 const UNSCOPED = '';
 

@@ -162,6 +162,25 @@ describe('re-indexing when a later object changes an earlier one', () => {
     expect(store.check()).toMatchObject({ ok: true, problems: [] });
   });
 
+  it('an older version of a relationship keeps following its own ends after a later version re-points it', () => {
+    const { add, store } = setup();
+    const ind = indicator(1);
+    const m = malware(2);
+    const elsewhere = malware(3);
+    add([ind, relationship(4, 'indicates', idOf(ind), idOf(m))]);
+    add([relationship(4, 'indicates', idOf(ind), idOf(elsewhere), {}, 1)]);
+    // the malware the first version pointed at arrives later, with a sector of its own
+    add([malware(2, { x_sector: 'energy' })], C);
+    const [older, newer] = store.versionsOf(C, relationship(4, 'indicates', '', '').id as string);
+    expect(older?.attributes.sectors).toEqual([]);
+    expect(newer?.attributes.sectors).toEqual([]);
+    add([identity(5, ['energy']), relationship(6, 'targets', idOf(m), identity(5, []).id as string)]);
+    const [olderNow, newerNow] = store.versionsOf(C, relationship(4, 'indicates', '', '').id as string);
+    expect(olderNow?.attributes.sectors).toEqual(['energy']);
+    expect(newerNow?.attributes.sectors).toEqual([]);
+    expect(store.check()).toMatchObject({ ok: true, problems: [] });
+  });
+
   it('an object whose attributes do not change keeps its date_added', () => {
     const { latest, add } = setup();
     const ind = indicator(1);

@@ -1,0 +1,103 @@
+/**
+ * A store written by an earlier release opens as a current one: the indexes added since (the
+ * sector index; link summaries and the ends of every relationship and sighting version, which
+ * replaced the latest-only role e) are built once when it is opened.
+ */
+import { join } from 'node:path';
+import { open } from 'lmdb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Ingestor } from '../../src/ingest/index.ts';
+import { DEFAULT_NODE_POLICY } from '../../src/policy/index.ts';
+import { Store, type IndexEntry } from '../../src/store/index.ts';
+import { identity, indicator, malware, marked, opinion, relationship, sighting, TLP2 } from '../support/policy-fixtures.ts';
+import { tempDir } from '../support/stix-fixtures.ts';
+
+const C = '11111111-1111-4111-8111-111111111111';
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()?.();
+});
+
+type Key = (string | number)[];
+
+/** Rewrites the store at `path` the way the release before link summaries left it. */
+async function rewindToEarlierLayout(path: string): Promise<void> {
+  const env = open({ path, maxDbs: 16, compression: false });
+  const links = env.openDB<number, Key>('links', {});
+  const meta = env.openDB<unknown, string>('meta', {});
+  const sectors = env.openDB<number, Key>('sectors', {});
+  const summaries = env.openDB<unknown, Key>('summaries', {});
+  const versions = env.openDB<number, Key>('versions', {});
+  const entries = env.openDB<{ type: string; edge: number; f?: { rt?: string; refs?: string[] } }, Key>('entries', {
+    sharedStructuresKey: Symbol.for('structures'),
+  });
+  await env.transaction(() => {
+    for (const key of [...links.getKeys({})]) if (key[2] === 'v') links.removeSync(key);
+    // then: the latest version of a relationship other than targets / indicates, and of a
+    // sighting, referred to its ends as e
+    for (const { key, value: dateAdded } of versions.getRange({})) {
+      const [collection, id] = key as [string, string];
+      const e = entries.get([collection, dateAdded]);
+      if (!e || (e.edge & 2) === 0) continue;
+      const isOther = e.type === 'relationship' && e.f?.rt !== 'targets' && e.f?.rt !== 'indicates';
+      if (isOther || e.type === 'sighting') for (const ref of e.f?.refs ?? []) links.putSync([collection, ref, 'e', id], 1);
+    }
+    for (const key of [...sectors.getKeys({})]) sectors.removeSync(key);
+    for (const key of [...summaries.getKeys({})]) summaries.removeSync(key);
+    meta.removeSync('sector-index');
+    meta.removeSync('link-summaries');
+  });
+  await env.close();
+}
+
+describe('opening a store written by an earlier release', () => {
+  it('builds the sector index, link summaries and ends of every version once; attributes and pages are unchanged', async () => {
+    const t = tempDir('relay-upgrade-');
+    cleanups.push(t.cleanup);
+    const path = join(t.dir, 'store');
+    const energy = identity(1, ['energy']);
+    const water = identity(2, ['water'], marked(TLP2.green));
+    const m = malware(3);
+    const ind = indicator(4, 0, marked(TLP2.green));
+    const other = indicator(5);
+    const first = [
+      energy,
+      water,
+      m,
+      ind,
+      other,
+      relationship(6, 'indicates', ind.id as string, m.id as string),
+      relationship(7, 'targets', m.id as string, energy.id as string),
+      relationship(8, 'related-to', other.id as string, water.id as string),
+      sighting(9, ind.id as string, [water.id as string]),
+      opinion(10, 'agree', [ind.id as string]),
+    ];
+    // a later version re-points the related-to relationship: its older version keeps its ends
+    const later = [relationship(8, 'related-to', other.id as string, energy.id as string, {}, 1), opinion(11, 'disagree', [ind.id as string, m.id as string])];
+
+    const before = Store.open(path);
+    const ingestor = new Ingestor(before, DEFAULT_NODE_POLICY);
+    ingestor.ingest(C, first, { source: 'import', detail: 'upgrade' });
+    ingestor.ingest(C, later, { source: 'import', detail: 'upgrade' });
+    const snapshot = (s: Store): IndexEntry[] => s.scan({ collection: C, after: 0, limit: 1000, accept: () => true, maxScanned: 10_000 }).entries.slice();
+    const expected = snapshot(before);
+    expect(expected.some((e) => e.attributes.sectors.length > 0 && e.attributes.opinion !== undefined)).toBe(true);
+    expect(before.check().problems).toEqual([]);
+    await before.close();
+
+    await rewindToEarlierLayout(path);
+    const rewound = Store.open(path);
+    try {
+      expect(rewound.check().problems).toEqual([]);
+      expect(snapshot(rewound)).toEqual(expected);
+      const energyView = rewound.scanSectors({ collection: C, after: 0, limit: 1000, accept: () => true, maxScanned: 10_000, sectors: ['energy'], unscoped: false });
+      expect(energyView.entries.map((e) => e.id)).toEqual(expected.filter((e) => e.attributes.sectors.includes('energy')).map((e) => e.id));
+      // new links are derived incrementally from the rebuilt summaries
+      new Ingestor(rewound).ingest(C, [relationship(12, 'targets', other.id as string, water.id as string)], { source: 'import', detail: 'upgrade' });
+      expect(rewound.latestOf(C, other.id as string)?.attributes.sectors).toEqual(['water']);
+      expect(rewound.check().problems).toEqual([]);
+    } finally {
+      await rewound.close();
+    }
+  });
+});
