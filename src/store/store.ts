@@ -73,6 +73,15 @@ interface EntryValue {
   o?: number;
 }
 
+/** A version stored by the current transaction, as placed (before linked attributes). */
+interface FreshVersion {
+  readonly dateAdded: Micros;
+  readonly id: string;
+  readonly type: string;
+  readonly facts: VersionFacts;
+  readonly value: EntryValue;
+}
+
 const FIRST = 1;
 const LAST = 2;
 
@@ -139,12 +148,10 @@ export class Store {
         const entry = this.entries.get([collection, dateAdded]);
         if (entry) this.linkEnds(collection, id, entry.type, entry.f);
       }
+      this.summaries.clearSync();
       for (const [collection, ids] of this.referencedIds()) {
         const reader = this.linkReader(collection);
-        for (const id of ids) {
-          const summary = summaryOf(id, reader);
-          if (summary) this.summaries.putSync([collection, id], summary);
-        }
+        for (const id of ids) this.summaries.putSync([collection, id], summaryOf(id, reader) ?? {});
       }
       this.meta.putSync(SUMMARIES_KEY, 1);
     });
@@ -252,8 +259,9 @@ export class Store {
         this.syncClock();
         const outcomes: VersionOutcome[] = [];
         let added = 0;
-        const fresh: Array<{ dateAdded: Micros; id: string; type: string; facts: VersionFacts }> = [];
+        const fresh: FreshVersion[] = [];
         const changes: LatestChange[] = [];
+        const unlinked = new Set<string>();
         /** objects that had no version in the collection before this batch */
         const newIds = new Set<string>();
         for (const v of batch) {
@@ -279,21 +287,17 @@ export class Store {
           if (isLast && newest) this.setEdge(collection, newest.value, LAST, false);
           const facts = v.facts ?? versionFacts(JSON.parse(v.json) as StixObject, DEFAULT_NODE_POLICY);
           const before = isLast && newest ? this.entries.get([collection, newest.value])?.f : undefined;
-          // Written without its sector-index keys: deriveAfter completes the entry (linked
-          // sectors) and indexes it once, in this same transaction.
-          this.entries.putSync([collection, dateAdded], {
-            id: v.id,
-            type: v.type,
-            version: v.version,
-            versionKey: v.versionKey,
-            specVersion: v.specVersion,
-            edge: (isFirst ? FIRST : 0) | (isLast ? LAST : 0),
-            f: facts,
-          });
-          fresh.push({ dateAdded, id: v.id, type: v.type, facts });
+          // Written with its own sectors, as if nothing linked to it; deriveAfter rewrites the
+          // entries whose links give them more (most new objects have no links yet).
+          const value = withLinked(
+            { id: v.id, type: v.type, version: v.version, versionKey: v.versionKey, specVersion: v.specVersion, edge: (isFirst ? FIRST : 0) | (isLast ? LAST : 0), f: facts },
+            { sectors: facts.own },
+          );
+          this.putEntry(collection, dateAdded, value);
+          fresh.push({ dateAdded, id: v.id, type: v.type, facts, value });
           this.linkEnds(collection, v.id, v.type, facts);
           if (isLast) {
-            this.relink(collection, v.id, v.type, before, facts);
+            this.relink(collection, v.id, v.type, before, facts, unlinked);
             changes.push({ id: v.id, type: v.type, before, after: facts });
           }
           this.versions.putSync([collection, v.id, v.versionKey], dateAdded);
@@ -303,7 +307,7 @@ export class Store {
           outcomes.push({ kind: 'stored', dateAdded });
           added++;
         }
-        const reindexed = this.deriveAfter(collection, changes, fresh, newIds);
+        const reindexed = this.deriveAfter(collection, changes, unlinked, fresh, newIds);
         if (added > 0) this.meta.putSync(countKey(collection), this.count(collection) + added);
         if (added > 0 || reindexed > 0) this.meta.putSync(CLOCK_KEY, this.lastAssigned);
         alsoInTransaction?.(outcomes);
@@ -318,8 +322,29 @@ export class Store {
   private linkEnds(collection: string, id: string, type: string, facts: VersionFacts | undefined): void {
     for (const ref of endRefs(type, facts)) {
       const key = [collection, ref, 'v', id];
-      if (!this.links.doesExist(key)) this.links.putSync(key, 1);
+      if (!this.links.doesExist(key)) this.addLink(key);
     }
+  }
+
+  /**
+   * Adds a link key. The referenced object's summary record exists exactly while something
+   * links to it (an empty summary `{}` when its links give nothing), so derivation knows from
+   * one read whether an object has referrers at all.
+   */
+  private addLink(key: Key): void {
+    this.links.putSync(key, 1);
+    const marker = [key[0] as string, key[1] as string];
+    if (!this.summaries.doesExist(marker)) this.summaries.putSync(marker, {});
+  }
+
+  /**
+   * Removes a link key and notes the referenced object in `unlinked`: its summary record is
+   * dropped after the pass (`deriveAfter`) if nothing links to it any more. Not before: the pass
+   * compares the summary as it was with what the links give now.
+   */
+  private removeLink(key: Key, unlinked: Set<string>): void {
+    this.links.removeSync(key);
+    unlinked.add(key[1] as string);
   }
 
   /** Keeps the links index equal to what the latest version of `id` refers to. */
@@ -329,12 +354,13 @@ export class Store {
     type: string,
     before: VersionFacts | undefined,
     after: VersionFacts | undefined,
+    unlinked: Set<string>,
   ): void {
     const key = ([ref, role]: [string, LinkRole]) => `${role} ${ref}`;
     const old = new Map(linkKeys(type, before).map((k) => [key(k), k]));
     const now = new Map(linkKeys(type, after).map((k) => [key(k), k]));
-    for (const [k, [ref, role]] of old) if (!now.has(k)) this.links.removeSync([collection, ref, role, id]);
-    for (const [k, [ref, role]] of now) if (!old.has(k)) this.links.putSync([collection, ref, role, id], 1);
+    for (const [k, [ref, role]] of old) if (!now.has(k)) this.removeLink([collection, ref, role, id], unlinked);
+    for (const [k, [ref, role]] of now) if (!old.has(k)) this.addLink([collection, ref, role, id]);
   }
 
   /** The latest entry of an object in a collection (by version), or undefined. */
@@ -351,11 +377,14 @@ export class Store {
     return undefined;
   }
 
-  /** Latest facts and referrers of one collection's objects, for attribute derivation. */
+  /**
+   * Latest facts and referrers of one collection's objects, read straight from the indexes
+   * (for `check()` and rebuilding summaries).
+   */
   private linkReader(collection: string): LinkReader {
-    // Memoized for the reader's life (one derivation pass or one check): base facts and links
-    // only change when versions are stored and relinked, which happens before a pass starts.
-    // Chains revisit the same hubs (a malware, a sector identity) for many objects.
+    // Memoized for the reader's life (one pass): base facts and links only change when versions
+    // are stored and relinked, which happens before a pass starts. Chains revisit the same hubs
+    // (a malware, a sector identity) for many objects.
     const latest = new Map<string, ReturnType<LinkReader['latest']>>();
     // One range read per object gives its referrers in every role (keys are [c, ref, role, id]).
     const referrers = new Map<string, Map<string, string[]>>();
@@ -382,26 +411,30 @@ export class Store {
         return facts;
       },
       referrers: (id, role) => byRole(id).get(role) ?? [],
-    };
+      seed: (id: string, facts: ReturnType<LinkReader['latest']>) => latest.set(id, facts),
+    } as LinkReader & { seed(id: string, facts: ReturnType<LinkReader['latest']>): void };
   }
 
   /**
-   * The link reader plus the stored link summaries (memoized for the pass; `remember` records a
-   * summary the pass has just written).
+   * The reader one derivation pass uses: latest facts of the transaction's changed objects are
+   * known without a read, link summaries are memoized (`remember` records one the pass has just
+   * written), and an object without a summary record has no referrers, so it costs no range read.
    */
-  private summaryReader(collection: string): SummaryReader & { remember(id: string, summary: LinkSummary | undefined): void } {
-    const links = this.linkReader(collection);
+  private derivationReader(collection: string, changes: readonly LatestChange[]): SummaryReader & { remember(id: string, summary: LinkSummary | undefined): void } {
+    const links = this.linkReader(collection) as LinkReader & { seed(id: string, facts: ReturnType<LinkReader['latest']>): void };
+    for (const c of changes) links.seed(c.id, c.after && { ...c.after, type: c.type });
     const known = new Map<string, LinkSummary | undefined>();
+    const summary = (id: string) => {
+      if (known.has(id)) return known.get(id);
+      const found = this.summaries.get([collection, id]);
+      known.set(id, found);
+      return found;
+    };
     return {
       latest: links.latest,
-      referrers: links.referrers,
-      summary: (id) => {
-        if (known.has(id)) return known.get(id);
-        const summary = this.summaries.get([collection, id]);
-        known.set(id, summary);
-        return summary;
-      },
-      remember: (id, summary) => known.set(id, summary),
+      referrers: (id, role) => (summary(id) === undefined ? [] : links.referrers(id, role)),
+      summary,
+      remember: (id, s) => known.set(id, s),
     };
   }
 
@@ -415,23 +448,33 @@ export class Store {
   private deriveAfter(
     collection: string,
     changes: readonly LatestChange[],
-    fresh: ReadonlyArray<{ dateAdded: Micros; id: string; type: string; facts: VersionFacts }>,
+    /** objects some link to which was removed (their summary record goes if none is left) */
+    unlinked: ReadonlySet<string>,
+    fresh: readonly FreshVersion[],
     /** objects whose every version is in `fresh` (derived with it) */
     newIds: ReadonlySet<string> = new Set(),
   ): number {
-    const reader = this.summaryReader(collection);
+    const reader = this.derivationReader(collection, changes);
     const { summaries, rederive } = propagate(changes, reader);
     for (const [id, summary] of summaries) {
-      if (summary) this.summaries.putSync([collection, id], summary);
-      else this.summaries.removeSync([collection, id]);
-      reader.remember(id, summary);
+      // the record stays while something links to the object (relink / removeLink keep that)
+      const key = [collection, id];
+      const kept = summary ?? (this.summaries.doesExist(key) ? {} : undefined);
+      if (kept) this.summaries.putSync(key, kept);
+      reader.remember(id, kept);
+    }
+    for (const id of unlinked) {
+      if (!isEmptyRange(this.links.getKeys({ start: [collection, id], end: [collection, id, HIGH], limit: 1 }))) continue;
+      this.summaries.removeSync([collection, id]);
+      reader.remember(id, undefined);
     }
     const done = new Set<Micros>();
     for (const v of fresh) {
-      const value = this.entries.get([collection, v.dateAdded]);
-      if (!value) continue;
-      this.putEntry(collection, v.dateAdded, withLinked(value, linkedOfVersion(v.id, v.type, v.facts, reader))); // first sector indexing
       done.add(v.dateAdded);
+      const linked = linkedOfVersion(v.id, v.type, v.facts, reader);
+      if (sameLinked(v.value, linked)) continue; // placed with exactly these sectors
+      const value = this.entries.get([collection, v.dateAdded]); // edge flags may have changed since
+      if (value) this.putEntry(collection, v.dateAdded, withLinked(value, linked), value);
     }
     let reindexed = 0;
     for (const id of rederive) {
@@ -588,6 +631,7 @@ export class Store {
     return this.root.transactionSync(() => {
       let removed = 0;
       const touched = new Set<string>();
+      const unlinked = new Set<string>();
       const latestBefore = new Map<string, { type: string; facts: VersionFacts | undefined }>();
       for (const e of entries) {
         if (!latestBefore.has(e.id)) {
@@ -620,7 +664,7 @@ export class Store {
         }
         for (const e of entries) {
           if (e.id !== id) continue;
-          for (const ref of e.attributes.refs ?? []) if (!kept.has(ref)) this.links.removeSync([collection, ref, 'v', id]);
+          for (const ref of e.attributes.refs ?? []) if (!kept.has(ref) && this.links.doesExist([collection, ref, 'v', id])) this.removeLink([collection, ref, 'v', id], unlinked);
         }
       }
       // The links and linked attributes follow the new latest versions.
@@ -629,11 +673,11 @@ export class Store {
         const was = latestBefore.get(id);
         const now = this.latestEntry(collection, id)?.value.f;
         if (was && was.facts !== now) {
-          this.relink(collection, id, was.type, was.facts, now);
+          this.relink(collection, id, was.type, was.facts, now, unlinked);
           changes.push({ id, type: was.type, before: was.facts, after: now });
         }
       }
-      if (this.deriveAfter(collection, changes, []) > 0) this.meta.putSync(CLOCK_KEY, this.lastAssigned);
+      if (this.deriveAfter(collection, changes, unlinked, []) > 0) this.meta.putSync(CLOCK_KEY, this.lastAssigned);
       this.meta.putSync(countKey(collection), this.count(collection) - removed);
       return removed;
     });
@@ -799,7 +843,8 @@ export class Store {
       for (const id of ids) {
         const stored = this.summaries.get([collection, id]);
         const now = summaryOf(id, reader);
-        if (!sameSummary(stored, now)) report(`${collection} ${id}: link summary ${JSON.stringify(stored)} is stale (now ${JSON.stringify(now)})`);
+        if (stored === undefined) report(`${collection} ${id}: something links to it but it has no summary record`);
+        else if (!sameSummary(stored, now)) report(`${collection} ${id}: link summary ${JSON.stringify(stored)} is stale (now ${JSON.stringify(now)})`);
       }
     }
   }
@@ -880,10 +925,15 @@ export class Store {
 }
 
 const SECTOR_INDEX_KEY = 'sector-index';
-/** set once the links carry role v and link summaries exist (stores before that are migrated) */
-const SUMMARIES_KEY = 'link-summaries';
+/** set once the links carry role v and every referenced object has a summary record (earlier stores are migrated) */
+const SUMMARIES_KEY = 'link-summaries-2';
 /** the sector index's bucket for entries without any sector */
 const UNSCOPED = '';
+
+function isEmptyRange(range: Iterable<unknown>): boolean {
+  for (const _ of range) return false;
+  return true;
+}
 
 function sectorKeys(value: EntryValue): string[] {
   return value.s && value.s.length > 0 ? value.s : [UNSCOPED];

@@ -44,8 +44,9 @@ async function rewindToEarlierLayout(path: string): Promise<void> {
     }
     for (const key of [...sectors.getKeys({})]) sectors.removeSync(key);
     for (const key of [...summaries.getKeys({})]) summaries.removeSync(key);
-    meta.removeSync('sector-index');
-    meta.removeSync('link-summaries');
+    // an earlier release had none of the flags that say an index was built (only the clock,
+    // the counters and the node secret)
+    for (const key of [...meta.getKeys({})]) if (key !== 'clock' && key !== 'node-secret' && !key.startsWith('count:')) meta.removeSync(key);
   });
   await env.close();
 }
