@@ -1,15 +1,19 @@
 /**
- * Ingest throughput through the real path, against a floor.
+ * Ingest throughput through the real path, against a baseline and a floor.
  *
- *   ingest: JSON text of import files -> JSON.parse -> objectsOfDocument ->
- *           Ingestor.ingest(collection, objects, {source: 'import'}) on a fresh Store
- *           (validation, serialization, indexes, provenance, counters: everything)
- *   floor:  the same JSON texts -> JSON.parse -> per object JSON.stringify + one LMDB put keyed by
- *           [id, modified], in transactions of the same batch size, in a separate bare LMDB env
+ *   ingest:   JSON text of import files -> JSON.parse -> objectsOfDocument ->
+ *             Ingestor.ingest(collection, objects, {source: 'import'}) on a fresh Store
+ *             (validation, serialization, indexes, provenance, counters, and the member-policy
+ *             attributes: facts, links, link summaries, derived sectors, re-indexing, sector index)
+ *   baseline: the same, into a Store created without policy attributes (`policyAttributes:
+ *             false`): what the attributes cost is the difference
+ *   floor:    the same JSON texts -> JSON.parse -> per object JSON.stringify + one LMDB put keyed
+ *             by [id, modified], in transactions of the same batch size, in a bare LMDB env
  *
- * Both start from text so that parsing is in both; the ratio says what the ingest path costs
- * on top of the least any LMDB-backed store has to do. Runs alternate between the two paths
- * (after one warm-up file each) and the median of the runs is reported.
+ * All start from text so that parsing is in all; the ratios say what the ingest path costs on
+ * top of the least any LMDB-backed store has to do, and what policy attributes cost on top of
+ * storing. Each run takes the three paths in a rotating order (after one warm-up file each) and
+ * the median of the runs is reported.
  */
 import { join } from 'node:path';
 import { open } from 'lmdb';
@@ -22,6 +26,8 @@ import { figure, type SectionOutcome } from './report.ts';
 
 export const INGEST_TARGET_OBJECTS_PER_S = 50_000;
 export const INGEST_TARGET_FLOOR_RATIO = 0.5;
+/** issue 4: ingest with attribute derivation within 20% of ingest without it */
+export const INGEST_TARGET_ATTRIBUTES_RATIO = 0.8;
 
 const COLLECTION = 'bench-ingest';
 
@@ -48,6 +54,8 @@ function written(before: number | null): number | null {
 interface IngestRun extends RunTiming {
   /** import files processed (all, unless the run hit its deadline) */
   files: number;
+  /** entries re-indexed because a later object changed their linked attributes */
+  reindexed: number;
   stored: number;
   duplicate: number;
   rejected: number;
@@ -55,13 +63,14 @@ interface IngestRun extends RunTiming {
 }
 
 /**
- * The measured ingest path over `texts`, into a fresh store at `dir`. With a deadline
- * (performance.now() value) it stops after the file during which the deadline passed.
+ * The measured ingest path over `texts`, into a fresh store at `dir` (with or without policy
+ * attributes). With a deadline (performance.now() value) it stops after the file during which
+ * the deadline passed.
  */
-async function runIngest(texts: readonly string[], dir: string, batchSize: number, deadline = Infinity): Promise<IngestRun> {
-  const store = Store.open(join(dir, 'store'));
+async function runIngest(texts: readonly string[], dir: string, batchSize: number, policyAttributes: boolean, deadline = Infinity): Promise<IngestRun> {
+  const store = Store.open(join(dir, 'store'), { policyAttributes });
   const ingestor = new Ingestor(store);
-  const run: IngestRun = { objects: 0, totalMs: 0, parseMs: 0, writtenBytes: null, cpuMs: 0, files: 0, stored: 0, duplicate: 0, rejected: 0, firstRejections: [] };
+  const run: IngestRun = { objects: 0, totalMs: 0, parseMs: 0, writtenBytes: null, cpuMs: 0, files: 0, reindexed: 0, stored: 0, duplicate: 0, rejected: 0, firstRejections: [] };
   try {
     collectGarbage();
     const w0 = bytesWritten();
@@ -87,6 +96,7 @@ async function runIngest(texts: readonly string[], dir: string, batchSize: numbe
     run.totalMs = performance.now() - t0;
     run.writtenBytes = written(w0);
     run.cpuMs = cpuMs() - c0;
+    run.reindexed = store.reindexed;
   } finally {
     await store.close();
   }
@@ -132,9 +142,12 @@ async function runFloor(texts: readonly string[], dir: string, batchSize: number
 const rate = (r: RunTiming) => r.objects / (r.totalMs / 1000);
 const perObject = (r: RunTiming) => (r.writtenBytes === null ? null : round(r.writtenBytes / r.objects));
 
+type Path = 'ingest' | 'baseline' | 'floor';
+const PATHS: readonly Path[] = ['ingest', 'baseline', 'floor'];
+
 export const ingestSection: Section = {
   name: 'ingest',
-  title: 'Ingest (file import path vs bare JSON.parse + LMDB put)',
+  title: 'Ingest (file import path, without policy attributes, bare JSON.parse + LMDB put)',
   async run(ctx: BenchContext): Promise<SectionOutcome> {
     const { objects, perFile, batchSize, runs } = ctx.settings.ingest;
     ctx.progress(`ingest: generating ${objects.toLocaleString('en-US')} objects as ${Math.ceil(objects / perFile)} import files`);
@@ -147,53 +160,61 @@ export const ingestSection: Section = {
     // Warm-up: a small file of other objects through each path (JIT, LMDB code paths), in
     // throwaway directories.
     const warm = bundleTexts(new CorpusGenerator(ctx.settings.seed + 99), Math.min(perFile, 2000), perFile);
-    const warmDir = ctx.tempDir('ingest-warm');
-    await runIngest(warm, warmDir, batchSize);
-    await runFloor(warm, warmDir, batchSize);
-    ctx.removeTemp(warmDir);
+    for (const attributes of [true, false]) {
+      const warmDir = ctx.tempDir('ingest-warm');
+      await runIngest(warm, warmDir, batchSize, attributes);
+      if (attributes) await runFloor(warm, warmDir, batchSize);
+      ctx.removeTemp(warmDir);
+    }
 
     // The first ingest run may use half the time budget; when it runs out, it stops at a file
-    // boundary and every later run (ingest and floor) covers the same files. Further runs
-    // start only while the budget allows another pair.
+    // boundary and every later run (of every path) covers the same files. Further runs start
+    // only while the budget allows another round of the three paths.
     const budgetMs = ctx.settings.ingest.budgetS * 1000;
     const s0 = performance.now();
     const ingestRuns: IngestRun[] = [];
+    const baselineRuns: IngestRun[] = [];
     const floorRuns: RunTiming[] = [];
     let measured: readonly string[] = texts;
     for (let r = 0; r < runs; r++) {
-      const pairStart = performance.now();
+      const roundStart = performance.now();
       if (r > 0) {
-        const lastPairMs = (pairStart - s0) / r;
-        if (pairStart - s0 + lastPairMs > budgetMs) {
+        const lastRoundMs = (roundStart - s0) / r;
+        if (roundStart - s0 + lastRoundMs > budgetMs) {
           ctx.progress(`ingest: time budget (BENCH_INGEST_BUDGET_S=${ctx.settings.ingest.budgetS}) leaves no room for run ${r + 1}`);
           break;
         }
       }
-      // alternate the order so neither path always runs on a warmer (or more fragmented) disk
-      const order = r % 2 === 0 ? (['ingest', 'floor'] as const) : (['floor', 'ingest'] as const);
+      // rotate the order so no path always runs on a warmer (or more fragmented) disk; the
+      // first round starts with the full ingest path, whose deadline sets what every run covers
+      const order = PATHS.map((_, k) => PATHS[(k + r) % PATHS.length] as Path);
       for (const which of order) {
         const dir = ctx.tempDir(`ingest-${which}`);
-        if (which === 'ingest') {
-          const run = await runIngest(measured, dir, batchSize, r === 0 ? s0 + budgetMs / 2 : Infinity);
+        if (which === 'floor') {
+          const run = await runFloor(measured, dir, batchSize);
+          floorRuns.push(run);
+          ctx.progress(`floor    run ${r + 1}/${runs}: ${Math.round(rate(run)).toLocaleString('en-US')} objects/s`);
+        } else {
+          const attributes = which === 'ingest';
+          const run = await runIngest(measured, dir, batchSize, attributes, r === 0 && attributes ? s0 + budgetMs / 2 : Infinity);
           if (run.files < measured.length) {
             measured = measured.slice(0, run.files);
             ctx.progress(`ingest: the first run reached half the time budget after ${run.objects.toLocaleString('en-US')} objects; all runs cover those`);
           }
-          ingestRuns.push(run);
-          ctx.progress(`ingest run ${r + 1}/${runs}: ${Math.round(rate(run)).toLocaleString('en-US')} objects/s (${run.stored} stored, ${run.rejected} rejected)`);
-        } else {
-          const run = await runFloor(measured, dir, batchSize);
-          floorRuns.push(run);
-          ctx.progress(`floor  run ${r + 1}/${runs}: ${Math.round(rate(run)).toLocaleString('en-US')} objects/s`);
+          (attributes ? ingestRuns : baselineRuns).push(run);
+          ctx.progress(`${which.padEnd(8)} run ${r + 1}/${runs}: ${Math.round(rate(run)).toLocaleString('en-US')} objects/s (${run.stored} stored, ${run.rejected} rejected${attributes ? `, ${run.reindexed} re-indexed` : ''})`);
         }
         ctx.removeTemp(dir);
       }
     }
 
     const ingestRate = median(ingestRuns.map(rate));
+    const baselineRate = median(baselineRuns.map(rate));
     const floorRate = median(floorRuns.map(rate));
     const pairedRatios = ingestRuns.map((run, i) => rate(run) / rate(floorRuns[i] as RunTiming));
+    const pairedAttributeRatios = ingestRuns.map((run, i) => rate(run) / rate(baselineRuns[i] as RunTiming));
     const ratio = ingestRate / floorRate;
+    const attributesRatio = ingestRate / baselineRate;
     const last = ingestRuns[ingestRuns.length - 1] as IngestRun;
     const parseShare = median(ingestRuns.map((r) => r.parseMs / r.totalMs));
 
@@ -206,29 +227,52 @@ export const ingestSection: Section = {
       );
     }
     if (ingestRuns.length < runs) notes.push(`${ingestRuns.length} of ${runs} runs fitted in the time budget`);
-    if (last.stored !== measuredObjects || last.rejected > 0) {
-      notes.push(`expected ${measuredObjects} stored, got ${last.stored} stored, ${last.duplicate} duplicate, ${last.rejected} rejected: ${last.firstRejections.join('; ')}`);
+    for (const [name, run] of [['ingest', last], ['baseline', baselineRuns[baselineRuns.length - 1] as IngestRun]] as const) {
+      if (run.stored !== measuredObjects || run.rejected > 0) {
+        notes.push(`${name}: expected ${measuredObjects} stored, got ${run.stored} stored, ${run.duplicate} duplicate, ${run.rejected} rejected: ${run.firstRejections.join('; ')}`);
+      }
     }
     notes.push(
       `median of ${ingestRuns.length} runs of ${measuredObjects.toLocaleString('en-US')} objects in ${measured.length} files of ≤${perFile.toLocaleString('en-US')} (${round(measuredBytes / 1024 / 1024, 1)} MiB JSON), ${batchSize} versions per transaction; JSON.parse is ${round(parseShare * 100, 1)}% of the ingest time`,
     );
+    notes.push(
+      `policy attributes: ${round(last.reindexed / measuredObjects, 2)} entries re-indexed per object stored (a later relationship or opinion changed their sectors or score, so they moved to a new date_added); baseline = the same ingest path into a store created without policy attributes (no facts, links, summaries, derived sectors or sector index)`,
+    );
 
     const perCpu = (r: RunTiming) => r.objects / (r.cpuMs / 1000);
     notes.push(
-      `per CPU-second of this process (less sensitive to other load): ingest ${Math.round(median(ingestRuns.map(perCpu))).toLocaleString('en-US')} objects, floor ${Math.round(median(floorRuns.map(perCpu))).toLocaleString('en-US')} objects`,
+      `per CPU-second of this process (less sensitive to other load): ingest ${Math.round(median(ingestRuns.map(perCpu))).toLocaleString('en-US')} objects, baseline ${Math.round(median(baselineRuns.map(perCpu))).toLocaleString('en-US')}, floor ${Math.round(median(floorRuns.map(perCpu))).toLocaleString('en-US')}`,
     );
-    const ingestWrite = median(ingestRuns.map(perObject).filter((x): x is number => x !== null));
-    const floorWrite = median(floorRuns.map(perObject).filter((x): x is number => x !== null));
-    if (Number.isFinite(ingestWrite) && Number.isFinite(floorWrite)) {
+    const writes = (list: readonly RunTiming[]) => median(list.map(perObject).filter((x): x is number => x !== null));
+    const [ingestWrite, baselineWrite, floorWrite] = [writes(ingestRuns), writes(baselineRuns), writes(floorRuns)];
+    if (Number.isFinite(ingestWrite) && Number.isFinite(baselineWrite) && Number.isFinite(floorWrite)) {
       notes.push(
-        `bytes written to storage per object (/proc/self/io write_bytes, as the kernel accounts dirtied page cache): ingest ${Math.round(ingestWrite).toLocaleString('en-US')}, floor ${Math.round(floorWrite).toLocaleString('en-US')} (JSON ${Math.round(bytes / objects)})`,
+        `bytes written to storage per object (/proc/self/io write_bytes, as the kernel accounts dirtied page cache): ingest ${Math.round(ingestWrite).toLocaleString('en-US')}, baseline ${Math.round(baselineWrite).toLocaleString('en-US')}, floor ${Math.round(floorWrite).toLocaleString('en-US')} (JSON ${Math.round(bytes / objects)})`,
       );
     }
+    const ingestDetails = (list: readonly IngestRun[]) =>
+      list.map((r) => ({
+        objectsPerS: round(rate(r)),
+        totalMs: round(r.totalMs),
+        parseMs: round(r.parseMs),
+        cpuMs: round(r.cpuMs),
+        objectsPerCpuS: round(r.objects / (r.cpuMs / 1000)),
+        writtenBytesPerObject: perObject(r),
+        stored: r.stored,
+        duplicate: r.duplicate,
+        rejected: r.rejected,
+        reindexed: r.reindexed,
+        ...(r.firstRejections.length > 0 ? { firstRejections: r.firstRejections } : {}),
+      }));
 
     return {
       figures: [
         figure('ingest.objects_per_s', 'ingest (parse + Ingestor.ingest)', round(ingestRate), 'objects/s', {
           target: { op: '>=', value: INGEST_TARGET_OBJECTS_PER_S },
+        }),
+        figure('ingest.without_attributes_objects_per_s', 'same, store without policy attributes', round(baselineRate), 'objects/s'),
+        figure('ingest.attributes_ratio', 'ingest / without policy attributes', round(attributesRatio, 3), 'x', {
+          target: { op: '>=', value: INGEST_TARGET_ATTRIBUTES_RATIO },
         }),
         figure('ingest.floor_objects_per_s', 'floor (parse + stringify + LMDB put)', round(floorRate), 'objects/s'),
         figure('ingest.floor_ratio', 'ingest / floor', round(ratio, 3), 'x', { target: { op: '>=', value: INGEST_TARGET_FLOOR_RATIO } }),
@@ -247,18 +291,8 @@ export const ingestSection: Section = {
         jsonBytes: bytes,
         generateS: round(generateS, 2),
         corpus: gen.stats,
-        ingestRuns: ingestRuns.map((r) => ({
-          objectsPerS: round(rate(r)),
-          totalMs: round(r.totalMs),
-          parseMs: round(r.parseMs),
-          cpuMs: round(r.cpuMs),
-          objectsPerCpuS: round(r.objects / (r.cpuMs / 1000)),
-          writtenBytesPerObject: perObject(r),
-          stored: r.stored,
-          duplicate: r.duplicate,
-          rejected: r.rejected,
-          ...(r.firstRejections.length > 0 ? { firstRejections: r.firstRejections } : {}),
-        })),
+        ingestRuns: ingestDetails(ingestRuns),
+        baselineRuns: ingestDetails(baselineRuns),
         floorRuns: floorRuns.map((r) => ({
           objectsPerS: round(rate(r)),
           totalMs: round(r.totalMs),
@@ -268,6 +302,7 @@ export const ingestSection: Section = {
           writtenBytesPerObject: perObject(r),
         })),
         pairedRatios: pairedRatios.map((x) => round(x, 3)),
+        pairedAttributeRatios: pairedAttributeRatios.map((x) => round(x, 3)),
         parseShareOfIngest: round(parseShare, 3),
       },
     };

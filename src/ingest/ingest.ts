@@ -93,7 +93,7 @@ export class Ingestor {
           versionKey: v.versionKey,
           specVersion: v.specVersion,
           json: JSON.stringify(v.object),
-          facts: versionFacts(v.object, this.policy),
+          ...(this.store.keepsPolicyAttributes ? { facts: versionFacts(v.object, this.policy) } : {}),
         });
         positions.push(i);
       }

@@ -57,6 +57,17 @@ import type {
 
 type Key = (string | number)[];
 
+export interface StoreOptions {
+  /**
+   * Whether index entries carry member-policy attributes: each version's TLP and other facts,
+   * the links index, link summaries and the sector index, kept at every commit (default true).
+   * `false` exists as the benchmark's baseline (what storing costs without them, `npm run
+   * bench`); such a store cannot serve member policy and is never what a node opens. The mode is
+   * fixed when a store is created.
+   */
+  readonly policyAttributes?: boolean;
+}
+
 interface EntryValue {
   id: string;
   type: string;
@@ -108,8 +119,14 @@ export class Store {
   private readonly quarantine: Database<Omit<QuarantineRecord, 'id'>, number>;
   private lastQuarantined: Micros | undefined;
   private lastAssigned: Micros;
+  private reindexedCount = 0;
+  /** whether entries carry policy attributes (facts, links, summaries, sector index): see StoreOptions */
+  readonly keepsPolicyAttributes: boolean;
 
-  private constructor(readonly path: string) {
+  private constructor(
+    readonly path: string,
+    options: StoreOptions = {},
+  ) {
     try {
       this.root = open({ path, maxDbs: 16, compression: false });
     } catch (cause) {
@@ -129,8 +146,29 @@ export class Store {
     this.upstream = this.root.openDB<unknown, string>('upstream', {});
     this.quarantine = this.root.openDB<Omit<QuarantineRecord, 'id'>, number>('quarantine', {});
     this.lastAssigned = this.readClock();
-    this.ensureSectorIndex();
-    this.ensureSummaries();
+    this.keepsPolicyAttributes = this.settleAttributeMode(options.policyAttributes ?? true);
+    if (this.keepsPolicyAttributes) {
+      this.ensureSectorIndex();
+      this.ensureSummaries();
+    }
+  }
+
+  /**
+   * A store keeps policy attributes or not for its whole life: the mode is recorded when it is
+   * created, and opening it in the other mode fails (its indexes would be incomplete).
+   */
+  private settleAttributeMode(wanted: boolean): boolean {
+    const recorded = this.meta.get(ATTRIBUTES_KEY) as 'none' | undefined;
+    const isNew = this.collectionIds().length === 0 && this.meta.get(CLOCK_KEY) === undefined;
+    if (isNew && !wanted && recorded === undefined) this.meta.putSync(ATTRIBUTES_KEY, 'none');
+    const keeps = isNew && recorded === undefined ? wanted : recorded !== 'none';
+    if (keeps !== wanted) {
+      void this.root.close();
+      throw new StoreError(
+        `the store at ${this.path} was created ${keeps ? 'with' : 'without'} policy attributes and cannot be opened ${wanted ? 'with' : 'without'} them`,
+      );
+    }
+    return keeps;
   }
 
   /**
@@ -185,6 +223,7 @@ export class Store {
   /** Writes an index entry and keeps the sector index in step (`before`: the value it replaces at this position). */
   private putEntry(collection: string, dateAdded: Micros, value: EntryValue, before?: EntryValue): void {
     this.entries.putSync([collection, dateAdded], value);
+    if (!this.keepsPolicyAttributes) return;
     const old = before ? sectorKeys(before) : [];
     const now = sectorKeys(value);
     for (const s of old) if (!now.includes(s)) this.sectorIndex.removeSync([collection, s, dateAdded]);
@@ -193,11 +232,11 @@ export class Store {
 
   private removeEntry(collection: string, dateAdded: Micros, value: EntryValue | undefined): void {
     this.entries.removeSync([collection, dateAdded]);
-    if (value) for (const s of sectorKeys(value)) this.sectorIndex.removeSync([collection, s, dateAdded]);
+    if (value && this.keepsPolicyAttributes) for (const s of sectorKeys(value)) this.sectorIndex.removeSync([collection, s, dateAdded]);
   }
 
-  static open(path: string): Store {
-    return new Store(path);
+  static open(path: string, options?: StoreOptions): Store {
+    return new Store(path, options);
   }
 
   /** Opens (creating it) the store of a node's data directory: `<dataDir>/store`. */
@@ -252,8 +291,9 @@ export class Store {
     provenance: Provenance,
     alsoInTransaction?: (outcomes: readonly VersionOutcome[]) => void,
   ): VersionOutcome[] {
+    let reindexed = 0;
     try {
-      return this.root.transactionSync(() => {
+      const outcomes = this.root.transactionSync(() => {
         // Another process (`relay import` next to `relay start`) may have assigned dates since
         // this store was opened; the write transaction sees its committed clock.
         this.syncClock();
@@ -285,20 +325,25 @@ export class Store {
           const isLast = !newest || v.versionKey > (newest.key[2] as string);
           if (isFirst && oldest) this.setEdge(collection, oldest.value, FIRST, false);
           if (isLast && newest) this.setEdge(collection, newest.value, LAST, false);
-          const facts = v.facts ?? versionFacts(JSON.parse(v.json) as StixObject, DEFAULT_NODE_POLICY);
-          const before = isLast && newest ? this.entries.get([collection, newest.value])?.f : undefined;
-          // Written with its own sectors, as if nothing linked to it; deriveAfter rewrites the
-          // entries whose links give them more (most new objects have no links yet).
-          const value = withLinked(
-            { id: v.id, type: v.type, version: v.version, versionKey: v.versionKey, specVersion: v.specVersion, edge: (isFirst ? FIRST : 0) | (isLast ? LAST : 0), f: facts },
-            { sectors: facts.own },
-          );
-          this.putEntry(collection, dateAdded, value);
-          fresh.push({ dateAdded, id: v.id, type: v.type, facts, value });
-          this.linkEnds(collection, v.id, v.type, facts);
-          if (isLast) {
-            this.relink(collection, v.id, v.type, before, facts, unlinked);
-            changes.push({ id: v.id, type: v.type, before, after: facts });
+          if (!this.keepsPolicyAttributes) {
+            const edge = (isFirst ? FIRST : 0) | (isLast ? LAST : 0);
+            this.entries.putSync([collection, dateAdded], { id: v.id, type: v.type, version: v.version, versionKey: v.versionKey, specVersion: v.specVersion, edge });
+          } else {
+            const facts = v.facts ?? versionFacts(JSON.parse(v.json) as StixObject, DEFAULT_NODE_POLICY);
+            const before = isLast && newest ? this.entries.get([collection, newest.value])?.f : undefined;
+            // Written with its own sectors, as if nothing linked to it; deriveAfter rewrites the
+            // entries whose links give them more (most new objects have no links yet).
+            const value = withLinked(
+              { id: v.id, type: v.type, version: v.version, versionKey: v.versionKey, specVersion: v.specVersion, edge: (isFirst ? FIRST : 0) | (isLast ? LAST : 0), f: facts },
+              { sectors: facts.own },
+            );
+            this.putEntry(collection, dateAdded, value);
+            fresh.push({ dateAdded, id: v.id, type: v.type, facts, value });
+            this.linkEnds(collection, v.id, v.type, facts);
+            if (isLast) {
+              this.relink(collection, v.id, v.type, before, facts, unlinked);
+              changes.push({ id: v.id, type: v.type, before, after: facts });
+            }
           }
           this.versions.putSync([collection, v.id, v.versionKey], dateAdded);
           const provenanceKey = [v.id, v.versionKey, provenance.source, provenance.detail];
@@ -307,12 +352,14 @@ export class Store {
           outcomes.push({ kind: 'stored', dateAdded });
           added++;
         }
-        const reindexed = this.deriveAfter(collection, changes, unlinked, fresh, newIds);
+        reindexed = this.keepsPolicyAttributes ? this.deriveAfter(collection, changes, unlinked, fresh, newIds) : 0;
         if (added > 0) this.meta.putSync(countKey(collection), this.count(collection) + added);
         if (added > 0 || reindexed > 0) this.meta.putSync(CLOCK_KEY, this.lastAssigned);
         alsoInTransaction?.(outcomes);
         return outcomes;
       });
+      this.reindexedCount += reindexed;
+      return outcomes;
     } catch (cause) {
       throw new StoreError(`cannot store a batch of ${batch.length} versions in ${collection}`, { cause });
     }
@@ -517,6 +564,7 @@ export class Store {
    * so a sparse sector view costs about what its matches cost, not the whole collection.
    */
   scanSectors(request: ScanRequest & { readonly sectors: readonly string[]; readonly unscoped: boolean }): ScanResult {
+    if (!this.keepsPolicyAttributes) throw new StoreError('this store keeps no policy attributes, so it has no sector index');
     const { collection, after } = request;
     const keys = [...new Set([...request.sectors.filter((x) => x !== UNSCOPED), ...(request.unscoped ? [UNSCOPED] : [])])];
     const heads: Array<{ it: Iterator<Key>; at: Micros | undefined }> = keys.map((sector) => {
@@ -628,7 +676,8 @@ export class Store {
   /** Removes versions of an object from one collection; bodies stay for other collections. */
   deleteVersions(collection: string, entries: readonly IndexEntry[]): number {
     if (entries.length === 0) return 0;
-    return this.root.transactionSync(() => {
+    let reindexed = 0;
+    const removedCount = this.root.transactionSync(() => {
       let removed = 0;
       const touched = new Set<string>();
       const unlinked = new Set<string>();
@@ -655,7 +704,7 @@ export class Store {
         if (last) this.setEdge(collection, last.value, LAST, true);
       }
       // Ends no remaining version of a relationship or sighting refers to are unlinked.
-      for (const id of touched) {
+      for (const id of this.keepsPolicyAttributes ? touched : []) {
         const type = latestBefore.get(id)?.type ?? '';
         if (type !== 'relationship' && type !== 'sighting') continue;
         const kept = new Set<string>();
@@ -669,7 +718,7 @@ export class Store {
       }
       // The links and linked attributes follow the new latest versions.
       const changes: LatestChange[] = [];
-      for (const id of touched) {
+      for (const id of this.keepsPolicyAttributes ? touched : []) {
         const was = latestBefore.get(id);
         const now = this.latestEntry(collection, id)?.value.f;
         if (was && was.facts !== now) {
@@ -677,10 +726,21 @@ export class Store {
           changes.push({ id, type: was.type, before: was.facts, after: now });
         }
       }
-      if (this.deriveAfter(collection, changes, unlinked, []) > 0) this.meta.putSync(CLOCK_KEY, this.lastAssigned);
+      reindexed = this.keepsPolicyAttributes ? this.deriveAfter(collection, changes, unlinked, []) : 0;
+      if (reindexed > 0) this.meta.putSync(CLOCK_KEY, this.lastAssigned);
       this.meta.putSync(countKey(collection), this.count(collection) - removed);
       return removed;
     });
+    this.reindexedCount += reindexed;
+    return removedCount;
+  }
+
+  /**
+   * Entries this process has re-indexed (moved to a new date_added because a later object
+   * changed their linked attributes) since it opened the store.
+   */
+  get reindexed(): number {
+    return this.reindexedCount;
   }
 
   count(collection: string): number {
@@ -909,8 +969,10 @@ export class Store {
       run.push(entry);
     }
     checkEdges();
-    this.checkLinks(report);
-    this.checkSectorIndex(report);
+    if (this.keepsPolicyAttributes) {
+      this.checkLinks(report);
+      this.checkSectorIndex(report);
+    }
     const counted = new Set([...perCollection.keys(), ...this.collectionIds()]);
     for (const collection of counted) {
       const actual = perCollection.get(collection) ?? 0;
@@ -925,6 +987,8 @@ export class Store {
 }
 
 const SECTOR_INDEX_KEY = 'sector-index';
+/** 'none' in a store created without policy attributes */
+const ATTRIBUTES_KEY = 'policy-attributes';
 /** set once the links carry role v and every referenced object has a summary record (earlier stores are migrated) */
 const SUMMARIES_KEY = 'link-summaries-2';
 /** the sector index's bucket for entries without any sector */

@@ -130,6 +130,7 @@ describe('re-indexing when a later object changes an earlier one', () => {
     expect(after.attributes.sectors).toEqual(['energy']);
     expect(rel.kind).toBe('stored');
     expect(after.dateAdded).toBeGreaterThan(rel.kind === 'stored' ? rel.dateAdded : Infinity);
+    expect(store.reindexed).toBe(1);
     expect(store.count(C)).toBe(3);
     // the old position is gone: a scan sees the indicator once, at its new place
     const all = store.scan({ collection: C, after: 0, limit: 100, accept: () => true, maxScanned: 1000 }).entries;
@@ -182,12 +183,13 @@ describe('re-indexing when a later object changes an earlier one', () => {
   });
 
   it('an object whose attributes do not change keeps its date_added', () => {
-    const { latest, add } = setup();
+    const { latest, add, store } = setup();
     const ind = indicator(1);
     const m = malware(2);
     add([ind, m]);
     const before = latest(idOf(ind)).dateAdded;
     add([relationship(3, 'indicates', idOf(ind), idOf(m))]);
     expect(latest(idOf(ind)).dateAdded).toBe(before);
+    expect(store.reindexed).toBe(0);
   });
 });
