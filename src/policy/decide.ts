@@ -2,7 +2,7 @@
  * The policy decision: a pure function of a member profile and an object's attributes, with
  * an explanation rule by rule. The TAXII server asks it; it never filters by hand.
  */
-import { tlpRank, type TlpLevel } from '../stix/markings.ts';
+import { tlpRank, type ObjectTlp, type TlpLevel } from '../stix/markings.ts';
 import type { MemberProfile, ObjectAttributes, PolicySettings } from './types.ts';
 
 export type RuleName = 'type' | 'tlp' | 'sector' | 'confidence' | 'opinion';
@@ -23,6 +23,15 @@ export function effectiveTlp(attributes: ObjectAttributes, settings: PolicySetti
   const t = attributes.tlp;
   if (t.kind === 'unknown') return undefined;
   return t.kind === 'unmarked' ? settings.defaultTlp : t.level;
+}
+
+/**
+ * Whether an object's own markings keep it from every member whatever the configuration: an
+ * unknown marking (fail closed), AMBER+STRICT or RED. Unmarked objects are not: the default
+ * TLP they get is configuration. Such objects need no place in the sector index.
+ */
+export function neverRedistributed(tlp: ObjectTlp): boolean {
+  return tlp.kind === 'unknown' || (tlp.kind === 'tlp' && (tlp.level === 'amber+strict' || tlp.level === 'red'));
 }
 
 export function tlpAllows(level: TlpLevel | undefined, ceiling: MemberProfile['tlpCeiling']): boolean {

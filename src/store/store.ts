@@ -6,7 +6,9 @@
  *   entries      [collection, dateAdded]           -> EntryValue   (the per-collection index;
  *                                                     `edge` flags the object's oldest/newest
  *                                                     version, kept exact at commit and delete)
- *   versions     [collection, id, versionKey]      -> dateAdded    (per-object version lookup)
+ *   version-lists [collection, id]                 -> [[versionKey, dateAdded], …] oldest first
+ *                                                     (an object's versions in a collection: one
+ *                                                     read gives them all, and its latest)
  *   links        [collection, referencedId, role, referrerId] -> 1 (what the latest version of
  *                                                     each targets / indicates relationship and
  *                                                     opinion refers to, and the ends of every
@@ -36,6 +38,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { neverRedistributed } from '../policy/decide.ts';
 import { deriveLinked, endRefs, linkKeys, versionFacts, type LinkReader, type LinkRole, type VersionFacts } from '../policy/derive.ts';
 import { linkedOfVersion, propagate, sameSummary, summaryOf, type LatestChange, type LinkSummary, type SummaryReader } from '../policy/linked.ts';
 import { DEFAULT_NODE_POLICY } from '../policy/types.ts';
@@ -56,6 +59,11 @@ import type {
 } from './types.ts';
 
 type Key = (string | number)[];
+
+/** An object's versions in one collection, oldest first: [versionKey, dateAdded]. */
+type VersionList = ReadonlyArray<readonly [versionKey: string, dateAdded: Micros]>;
+
+const byVersionKey = (a: readonly [string, Micros], b: readonly [string, Micros]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
 export interface StoreOptions {
   /**
@@ -106,7 +114,9 @@ export class Store {
   private readonly root: RootDatabase;
   private readonly objects: Database<string, Key>;
   private readonly entries: Database<EntryValue, Key>;
-  private readonly versions: Database<Micros, Key>;
+  private readonly versionLists: Database<VersionList, Key>;
+  /** the per-version records of stores written before version lists (migrated, then emptied) */
+  private readonly legacyVersions: Database<Micros, Key>;
   private readonly provenance: Database<Micros, Key>;
   private readonly links: Database<number, Key>;
   private readonly sectorIndex: Database<number, Key>;
@@ -136,7 +146,8 @@ export class Store {
     // Shared msgpack structures: without them every entry value carries its own record definitions,
     // and decoding those dominated both ingest and paging.
     this.entries = this.root.openDB<EntryValue, Key>('entries', { sharedStructuresKey: Symbol.for('structures') });
-    this.versions = this.root.openDB<Micros, Key>('versions', {});
+    this.versionLists = this.root.openDB<VersionList, Key>('version-lists', {});
+    this.legacyVersions = this.root.openDB<Micros, Key>('versions', {});
     this.provenance = this.root.openDB<Micros, Key>('provenance', {});
     this.links = this.root.openDB<number, Key>('links', {});
     this.sectorIndex = this.root.openDB<number, Key>('sectors', {});
@@ -147,6 +158,7 @@ export class Store {
     this.quarantine = this.root.openDB<Omit<QuarantineRecord, 'id'>, number>('quarantine', {});
     this.lastAssigned = this.readClock();
     this.keepsPolicyAttributes = this.settleAttributeMode(options.policyAttributes ?? true);
+    this.ensureVersionLists();
     if (this.keepsPolicyAttributes) {
       this.ensureSectorIndex();
       this.ensureSummaries();
@@ -181,10 +193,11 @@ export class Store {
     this.root.transactionSync(() => {
       if (this.meta.get(SUMMARIES_KEY) !== undefined) return;
       for (const key of this.links.getKeys({})) if (key[2] === 'e') this.links.removeSync(key);
-      for (const { key, value: dateAdded } of this.versions.getRange({})) {
-        const [collection, id] = key as [string, string];
-        const entry = this.entries.get([collection, dateAdded]);
-        if (entry) this.linkEnds(collection, id, entry.type, entry.f);
+      for (const { collection, id, list } of this.allVersionLists()) {
+        for (const [, dateAdded] of list) {
+          const entry = this.entries.get([collection, dateAdded]);
+          if (entry) this.linkEnds(collection, id, entry.type, entry.f);
+        }
       }
       this.summaries.clearSync();
       for (const [collection, ids] of this.referencedIds()) {
@@ -207,11 +220,52 @@ export class Store {
     return out;
   }
 
-  /** Builds the sector index once for a store written before it existed. */
+  /** Turns the per-version records of a store written before version lists into lists, once. */
+  private ensureVersionLists(): void {
+    if (this.meta.get(VERSION_LISTS_KEY) !== undefined) return;
+    this.root.transactionSync(() => {
+      if (this.meta.get(VERSION_LISTS_KEY) !== undefined) return;
+      let current: { collection: string; id: string; list: Array<[string, Micros]> } | undefined;
+      const flush = () => current && this.versionLists.putSync([current.collection, current.id], current.list);
+      // keys come sorted by (collection, id, versionKey): each object's run is its list, oldest first
+      for (const { key, value: dateAdded } of this.legacyVersions.getRange({})) {
+        const [collection, id, versionKey] = key as [string, string, string];
+        if (current?.collection !== collection || current.id !== id) {
+          flush();
+          current = { collection, id, list: [] };
+        }
+        current.list.push([versionKey, dateAdded]);
+      }
+      flush();
+      this.legacyVersions.clearSync();
+      this.meta.putSync(VERSION_LISTS_KEY, 1);
+    });
+  }
+
+  /** An object's versions in a collection, oldest first (empty when it has none). */
+  private versionsHeld(collection: string, id: string): VersionList {
+    return this.versionLists.get([collection, id]) ?? [];
+  }
+
+  private setVersionsHeld(collection: string, id: string, list: VersionList): void {
+    if (list.length === 0) this.versionLists.removeSync([collection, id]);
+    else this.versionLists.putSync([collection, id], list);
+  }
+
+  /** Every object's version list, collection by collection. */
+  private *allVersionLists(): Generator<{ collection: string; id: string; list: VersionList }> {
+    for (const { key, value } of this.versionLists.getRange({})) {
+      const [collection, id] = key as [string, string];
+      yield { collection, id, list: value };
+    }
+  }
+
+  /** (Re)builds the sector index once for a store written before it (or its current rule) existed. */
   private ensureSectorIndex(): void {
     if (this.meta.get(SECTOR_INDEX_KEY) !== undefined) return;
     this.root.transactionSync(() => {
       if (this.meta.get(SECTOR_INDEX_KEY) !== undefined) return;
+      this.sectorIndex.clearSync();
       for (const { key, value } of this.entries.getRange({})) {
         const [collection, dateAdded] = key as [string, number];
         for (const sector of sectorKeys(value)) this.sectorIndex.putSync([collection, sector, dateAdded], 1);
@@ -306,8 +360,8 @@ export class Store {
         const newIds = new Set<string>();
         for (const v of batch) {
           // The object's versions already in the collection (usually none or a few), oldest first.
-          const held = [...this.versions.getRange({ start: [collection, v.id], end: [collection, v.id, HIGH] })];
-          const existing = held.find((h) => h.key[2] === v.versionKey)?.value;
+          const held = this.versionsHeld(collection, v.id);
+          const existing = held.find(([key]) => key === v.versionKey)?.[1];
           if (existing !== undefined) {
             // stored once, but every source that delivered it is recorded
             const seenKey = [v.id, v.versionKey, provenance.source, provenance.detail];
@@ -321,16 +375,16 @@ export class Store {
           if (bodyIsNew) this.objects.putSync([v.id, v.versionKey], v.json);
           const oldest = held[0];
           const newest = held[held.length - 1];
-          const isFirst = !oldest || v.versionKey < (oldest.key[2] as string);
-          const isLast = !newest || v.versionKey > (newest.key[2] as string);
-          if (isFirst && oldest) this.setEdge(collection, oldest.value, FIRST, false);
-          if (isLast && newest) this.setEdge(collection, newest.value, LAST, false);
+          const isFirst = !oldest || v.versionKey < oldest[0];
+          const isLast = !newest || v.versionKey > newest[0];
+          if (isFirst && oldest) this.setEdge(collection, oldest[1], FIRST, false);
+          if (isLast && newest) this.setEdge(collection, newest[1], LAST, false);
           if (!this.keepsPolicyAttributes) {
             const edge = (isFirst ? FIRST : 0) | (isLast ? LAST : 0);
             this.entries.putSync([collection, dateAdded], { id: v.id, type: v.type, version: v.version, versionKey: v.versionKey, specVersion: v.specVersion, edge });
           } else {
             const facts = v.facts ?? versionFacts(JSON.parse(v.json) as StixObject, DEFAULT_NODE_POLICY);
-            const before = isLast && newest ? this.entries.get([collection, newest.value])?.f : undefined;
+            const before = isLast && newest ? this.entries.get([collection, newest[1]])?.f : undefined;
             // Written with its own sectors, as if nothing linked to it; deriveAfter rewrites the
             // entries whose links give them more (most new objects have no links yet).
             const value = withLinked(
@@ -345,7 +399,7 @@ export class Store {
               changes.push({ id: v.id, type: v.type, before, after: facts });
             }
           }
-          this.versions.putSync([collection, v.id, v.versionKey], dateAdded);
+          this.setVersionsHeld(collection, v.id, [...held, [v.versionKey, dateAdded] as const].sort(byVersionKey));
           const provenanceKey = [v.id, v.versionKey, provenance.source, provenance.detail];
           // A new body cannot have provenance yet; only a known one needs the lookup.
           if (bodyIsNew || !this.provenance.doesExist(provenanceKey)) this.provenance.putSync(provenanceKey, dateAdded);
@@ -412,16 +466,11 @@ export class Store {
 
   /** The latest entry of an object in a collection (by version), or undefined. */
   private latestEntry(collection: string, id: string): { dateAdded: Micros; value: EntryValue } | undefined {
-    for (const { value: dateAdded } of this.versions.getRange({
-      start: [collection, id, HIGH],
-      end: [collection, id],
-      reverse: true,
-      limit: 1,
-    })) {
-      const value = this.entries.get([collection, dateAdded]);
-      return value ? { dateAdded, value } : undefined;
-    }
-    return undefined;
+    const held = this.versionsHeld(collection, id);
+    const newest = held[held.length - 1];
+    if (newest === undefined) return undefined;
+    const value = this.entries.get([collection, newest[1]]);
+    return value ? { dateAdded: newest[1], value } : undefined;
   }
 
   /**
@@ -526,7 +575,7 @@ export class Store {
     let reindexed = 0;
     for (const id of rederive) {
       if (newIds.has(id)) continue;
-      for (const { value: dateAdded } of [...this.versions.getRange({ start: [collection, id], end: [collection, id, HIGH] })]) {
+      for (const [versionKey, dateAdded] of this.versionsHeld(collection, id)) {
         if (done.has(dateAdded)) continue;
         const value = this.entries.get([collection, dateAdded]);
         if (!value) continue;
@@ -540,7 +589,11 @@ export class Store {
         const moved = this.nextDateAdded();
         this.removeEntry(collection, dateAdded, value);
         this.putEntry(collection, moved, withLinked(value, linked));
-        this.versions.putSync([collection, id, value.versionKey], moved);
+        this.setVersionsHeld(
+          collection,
+          id,
+          this.versionsHeld(collection, id).map(([k, d]) => (k === versionKey ? ([k, moved] as const) : ([k, d] as const))),
+        );
         done.add(moved);
         reindexed++;
       }
@@ -632,10 +685,7 @@ export class Store {
   /** Every version of one object in one collection, oldest version first. */
   versionsOf(collection: string, id: string): IndexEntry[] {
     const out: IndexEntry[] = [];
-    for (const { value: dateAdded } of this.versions.getRange({
-      start: [collection, id],
-      end: [collection, id, HIGH],
-    })) {
+    for (const [, dateAdded] of this.versionsHeld(collection, id)) {
       const value = this.entries.get([collection, dateAdded]);
       if (value) out.push(toEntry(collection, dateAdded, value));
     }
@@ -650,14 +700,10 @@ export class Store {
 
   /** Oldest and newest version keys of an object in a collection (for match[version]). */
   versionBounds(collection: string, id: string): { first: string; last: string } | null {
-    const range = { start: [collection, id] as Key, end: [collection, id, HIGH] as Key, limit: 1 };
-    let first: string | undefined;
-    let last: string | undefined;
-    for (const key of this.versions.getKeys(range)) first = key[2] as string;
-    for (const key of this.versions.getKeys({ ...range, start: range.end, end: range.start, reverse: true })) {
-      last = key[2] as string;
-    }
-    return first !== undefined && last !== undefined ? { first, last } : null;
+    const held = this.versionsHeld(collection, id);
+    const first = held[0];
+    const last = held[held.length - 1];
+    return first !== undefined && last !== undefined ? { first: first[0], last: last[0] } : null;
   }
 
   /** Sets or clears an edge flag on one index entry (inside a write transaction). */
@@ -689,26 +735,27 @@ export class Store {
         }
       }
       for (const e of entries) {
-        if (this.versions.get([collection, e.id, e.versionKey]) !== e.dateAdded) continue;
-        this.versions.removeSync([collection, e.id, e.versionKey]);
+        const held = this.versionsHeld(collection, e.id);
+        if (!held.some(([k, d]) => k === e.versionKey && d === e.dateAdded)) continue;
+        this.setVersionsHeld(collection, e.id, held.filter(([k]) => k !== e.versionKey));
         this.removeEntry(collection, e.dateAdded, this.entries.get([collection, e.dateAdded]));
         touched.add(e.id);
         removed++;
       }
       // The surviving oldest / newest versions take over the edge flags.
       for (const id of touched) {
-        const left = [...this.versions.getRange({ start: [collection, id], end: [collection, id, HIGH] })];
+        const left = this.versionsHeld(collection, id);
         const first = left[0];
         const last = left[left.length - 1];
-        if (first) this.setEdge(collection, first.value, FIRST, true);
-        if (last) this.setEdge(collection, last.value, LAST, true);
+        if (first) this.setEdge(collection, first[1], FIRST, true);
+        if (last) this.setEdge(collection, last[1], LAST, true);
       }
       // Ends no remaining version of a relationship or sighting refers to are unlinked.
       for (const id of this.keepsPolicyAttributes ? touched : []) {
         const type = latestBefore.get(id)?.type ?? '';
         if (type !== 'relationship' && type !== 'sighting') continue;
         const kept = new Set<string>();
-        for (const { value: dateAdded } of this.versions.getRange({ start: [collection, id], end: [collection, id, HIGH] })) {
+        for (const [, dateAdded] of this.versionsHeld(collection, id)) {
           for (const ref of endRefs(type, this.entries.get([collection, dateAdded])?.f)) kept.add(ref);
         }
         for (const e of entries) {
@@ -862,15 +909,16 @@ export class Store {
    */
   private checkLinks(report: (p: string) => void): void {
     const expected = new Set<string>();
-    const latest: Array<{ collection: string; id: string; value: EntryValue }> = [];
-    for (const { key, value: dateAdded } of this.versions.getRange({})) {
-      const [collection, id] = key as [string, string, string];
-      const value = this.entries.get([collection, dateAdded]);
-      if (!value) continue;
-      latest.push({ collection, id, value });
-      for (const ref of endRefs(value.type, value.f)) expected.add(JSON.stringify([collection, ref, 'v', id]));
-      if ((value.edge & LAST) === 0) continue;
-      for (const [ref, role] of linkKeys(value.type, value.f)) expected.add(JSON.stringify([collection, ref, role, id]));
+    const stored: Array<{ collection: string; id: string; value: EntryValue }> = [];
+    for (const { collection, id, list } of this.allVersionLists()) {
+      for (const [, dateAdded] of list) {
+        const value = this.entries.get([collection, dateAdded]);
+        if (!value) continue;
+        stored.push({ collection, id, value });
+        for (const ref of endRefs(value.type, value.f)) expected.add(JSON.stringify([collection, ref, 'v', id]));
+        if ((value.edge & LAST) === 0) continue;
+        for (const [ref, role] of linkKeys(value.type, value.f)) expected.add(JSON.stringify([collection, ref, role, id]));
+      }
     }
     let matched = 0;
     for (const key of this.links.getKeys({})) {
@@ -880,7 +928,7 @@ export class Store {
     if (matched < expected.size) report(`links index lacks ${expected.size - matched} links the latest versions make`);
     this.checkSummaries(report);
     const readers = new Map<string, LinkReader>();
-    for (const { collection, id, value } of latest) {
+    for (const { collection, id, value } of stored) {
       if (!value.f) continue;
       let reader = readers.get(collection);
       if (!reader) readers.set(collection, (reader = this.linkReader(collection)));
@@ -936,7 +984,7 @@ export class Store {
       const [collection, dateAdded] = key as [string, number];
       perCollection.set(collection, (perCollection.get(collection) ?? 0) + 1);
       if (dateAdded > maxAdded) maxAdded = dateAdded;
-      const back = this.versions.get([collection, value.id, value.versionKey]);
+      const back = this.versionsHeld(collection, value.id).find(([k]) => k === value.versionKey)?.[1];
       if (back !== dateAdded) {
         report(`index entry ${collection}@${dateAdded} (${value.id} ${value.version}) has version record ${String(back)}`);
       }
@@ -944,31 +992,23 @@ export class Store {
         report(`index entry ${collection}@${dateAdded} points at missing body ${value.id} ${value.version}`);
       }
     }
-    // Versions come sorted by (collection, id, version): each object's run must flag exactly
-    // its oldest version FIRST and its newest LAST.
-    let group = '';
-    let run: EntryValue[] = [];
-    const checkEdges = () => {
-      run.forEach((e, i) => {
-        const want = (i === 0 ? FIRST : 0) | (i === run.length - 1 ? LAST : 0);
-        if (e.edge !== want) report(`${group}: version ${e.version} has edge flags ${e.edge}, expected ${want}`);
+    // Each object's list is sorted by version and flags exactly its oldest version FIRST and its
+    // newest LAST.
+    for (const { collection, id, list } of this.allVersionLists()) {
+      if (list.length === 0) report(`${collection} ${id}: empty version list`);
+      list.forEach(([versionKey, dateAdded], i) => {
+        const previous = list[i - 1];
+        if (previous && previous[0] >= versionKey) report(`${collection} ${id}: version list out of order at ${versionKey}`);
+        const entry = this.entries.get([collection, dateAdded]);
+        if (!entry || entry.id !== id || entry.versionKey !== versionKey) {
+          report(`version record ${collection} ${id} ${versionKey} has no matching index entry`);
+          return;
+        }
+        const want = (i === 0 ? FIRST : 0) | (i === list.length - 1 ? LAST : 0);
+        if (entry.edge !== want) report(`${collection} ${id}: version ${entry.version} has edge flags ${entry.edge}, expected ${want}`);
       });
-    };
-    for (const { key, value: dateAdded } of this.versions.getRange({})) {
-      const [collection, id, versionKey] = key as [string, string, string];
-      const entry = this.entries.get([collection, dateAdded]);
-      if (!entry || entry.id !== id || entry.versionKey !== versionKey) {
-        report(`version record ${collection} ${id} ${versionKey} has no matching index entry`);
-        continue;
-      }
-      if (`${collection} ${id}` !== group) {
-        checkEdges();
-        group = `${collection} ${id}`;
-        run = [];
-      }
-      run.push(entry);
     }
-    checkEdges();
+    if (this.legacyVersions.getCount() > 0) report('per-version records of the earlier layout remain after migration');
     if (this.keepsPolicyAttributes) {
       this.checkLinks(report);
       this.checkSectorIndex(report);
@@ -986,7 +1026,9 @@ export class Store {
   }
 }
 
-const SECTOR_INDEX_KEY = 'sector-index';
+/** the sector index is built by the current rule (earlier stores indexed never-redistributed entries too) */
+const SECTOR_INDEX_KEY = 'sector-index-2';
+const VERSION_LISTS_KEY = 'version-lists';
 /** 'none' in a store created without policy attributes */
 const ATTRIBUTES_KEY = 'policy-attributes';
 /** set once the links carry role v and every referenced object has a summary record (earlier stores are migrated) */
@@ -999,7 +1041,13 @@ function isEmptyRange(range: Iterable<unknown>): boolean {
   return true;
 }
 
+/**
+ * The sector index keys of an entry: its derived sectors, or the unscoped bucket. None for an
+ * entry whose own markings keep it from every member (AMBER+STRICT, RED, unknown): no sparse
+ * view could serve it, so it would only cost reads there.
+ */
 function sectorKeys(value: EntryValue): string[] {
+  if (value.f && neverRedistributed(value.f.tlp)) return [];
   return value.s && value.s.length > 0 ? value.s : [UNSCOPED];
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decide, type MemberProfile, type ObjectAttributes } from '../../src/policy/index.ts';
+import { neverRedistributed } from '../../src/policy/decide.ts';
 import { resolveObjectTlp, TLP1, TLP2, TLP_MARKINGS } from '../../src/stix/markings.ts';
 
 
@@ -95,5 +96,28 @@ describe('sector, type and quality rules', () => {
     const d = decide(member(), attrs([TLP1.green]), settings);
     expect(d.rules.map((r) => r.rule)).toEqual(['type', 'tlp', 'sector', 'confidence', 'opinion']);
     expect(d.rules.every((r) => r.because.length > 0)).toBe(true);
+  });
+});
+
+describe('objects never redistributed', () => {
+  const CEILINGS = ['clear', 'green', 'amber'] as const;
+  const DEFAULTS = ['clear', 'green', 'amber', 'amber+strict', 'red'] as const;
+  const MARKINGS: Array<string[] | undefined> = [undefined, ...[...TLP_MARKINGS.keys()].map((m) => [m]), [NEAR_MISS], [TLP2.green, NEAR_MISS], [TLP1.white, TLP2.red]];
+
+  it('are exactly those whose own markings are AMBER+STRICT, RED or unknown, and no member receives them under any default TLP', () => {
+    for (const markings of MARKINGS) {
+      const tlp = resolveObjectTlp(markings);
+      const never = neverRedistributed(tlp);
+      const expected = tlp.kind === 'unknown' || (tlp.kind === 'tlp' && (tlp.level === 'amber+strict' || tlp.level === 'red'));
+      expect(never, JSON.stringify(markings)).toBe(expected);
+      for (const tlpCeiling of CEILINGS) {
+        for (const defaultTlp of DEFAULTS) {
+          const allowed = decide(member({ tlpCeiling }), attrs(markings), { defaultTlp }).allow;
+          if (never) expect(allowed, `${JSON.stringify(markings)} ceiling ${tlpCeiling}`).toBe(false);
+        }
+      }
+    }
+    // an unmarked object is not: the default TLP (configuration) decides
+    expect(decide(member({ tlpCeiling: 'amber' }), attrs(undefined), { defaultTlp: 'green' }).allow).toBe(true);
   });
 });

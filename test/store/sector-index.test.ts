@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ingestor } from '../../src/ingest/index.ts';
 import { Store, type IndexEntry } from '../../src/store/index.ts';
-import { identity, indicator, relationship } from '../support/policy-fixtures.ts';
+import { identity, indicator, marked, relationship, TLP1, TLP2, UNKNOWN_MARKING } from '../support/policy-fixtures.ts';
 import { tempDir } from '../support/stix-fixtures.ts';
 
 const C = '11111111-1111-4111-8111-111111111111';
@@ -92,6 +92,23 @@ describe('sector index', () => {
     expect(store.check()).toMatchObject({ ok: true, problems: [] });
     store.deleteVersions(C, store.versionsOf(C, rel.id as string));
     expect(energyOnly()).toEqual([energy.id]);
+    expect(store.check()).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('leaves out entries no member can ever receive (AMBER+STRICT, RED, unknown markings) but keeps unmarked ones', () => {
+    const { store, ingestor } = setup();
+    const energy = identity(1, ['energy']);
+    const plain = [indicator(2), indicator(3, 0, marked(TLP2.green))];
+    const never = [indicator(4, 0, marked(TLP2.red)), indicator(5, 0, marked(TLP2.amberStrict)), indicator(6, 0, marked(UNKNOWN_MARKING)), indicator(7, 0, marked(TLP1.red))];
+    const objects = [energy, ...plain, ...never];
+    ingestor.ingest(C, [...objects, ...objects.slice(1).map((o, i) => relationship(100 + i, 'targets', o.id as string, energy.id as string))], FROM);
+    const inEnergy = new Set(pages((after) => store.scanSectors({ collection: C, after, limit: 100, accept: all, maxScanned: 1000, sectors: ['energy'], unscoped: true })).map((e) => e.id));
+    for (const o of plain) expect(inEnergy.has(o.id as string), o.id as string).toBe(true);
+    for (const o of never) {
+      expect(inEnergy.has(o.id as string), o.id as string).toBe(false);
+      // still stored, with its derived sectors (relay policy explain, full scans)
+      expect(store.latestOf(C, o.id as string)?.attributes.sectors).toEqual(['energy']);
+    }
     expect(store.check()).toMatchObject({ ok: true, problems: [] });
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A store written by an earlier release opens as a current one: the indexes added since (the
  * sector index; link summaries and the ends of every relationship and sighting version, which
- * replaced the latest-only role e) are built once when it is opened.
+ * replaced the latest-only role e; per-object version lists, which replaced one record per
+ * version) are built once when it is opened.
  */
 import { join } from 'node:path';
 import { open } from 'lmdb';
@@ -20,7 +21,7 @@ afterEach(async () => {
 
 type Key = (string | number)[];
 
-/** Rewrites the store at `path` the way the release before link summaries left it. */
+/** Rewrites the store at `path` the way the release before link summaries and version lists left it. */
 async function rewindToEarlierLayout(path: string): Promise<void> {
   const env = open({ path, maxDbs: 16, compression: false });
   const links = env.openDB<number, Key>('links', {});
@@ -28,10 +29,16 @@ async function rewindToEarlierLayout(path: string): Promise<void> {
   const sectors = env.openDB<number, Key>('sectors', {});
   const summaries = env.openDB<unknown, Key>('summaries', {});
   const versions = env.openDB<number, Key>('versions', {});
+  const versionLists = env.openDB<Array<[string, number]>, Key>('version-lists', {});
   const entries = env.openDB<{ type: string; edge: number; f?: { rt?: string; refs?: string[] } }, Key>('entries', {
     sharedStructuresKey: Symbol.for('structures'),
   });
   await env.transaction(() => {
+    // then: one record per version, [collection, id, versionKey] -> dateAdded
+    for (const { key, value } of [...versionLists.getRange({})]) {
+      for (const [versionKey, dateAdded] of value) versions.putSync([...key, versionKey], dateAdded);
+      versionLists.removeSync(key);
+    }
     for (const key of [...links.getKeys({})]) if (key[2] === 'v') links.removeSync(key);
     // then: the latest version of a relationship other than targets / indicates, and of a
     // sighting, referred to its ends as e
