@@ -12,6 +12,10 @@
  *     match[version]=all (every stored version) and with the default query (latest versions);
  *   - page latency at random positions (added_after = date_added of a random existing entry)
  *     in the small and in the large collection, interleaved;
+ *   - a sparse member view: a member of one rare sector (about 1% of the large collection, its
+ *     exact share measured by paging its manifest) against the member who sees every sector,
+ *     page latency at random positions of each one's own view, interleaved (issue 4: the sparse
+ *     view should cost about what the full one costs per page, target within 2x);
  *   - the node's resident memory after all that (RSS, and anonymous RSS without LMDB's map).
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -24,7 +28,7 @@ import { Ingestor } from '../src/ingest/index.ts';
 import { openStore } from '../src/node.ts';
 import { formatTaxiiTimestamp } from '../src/stix/time.ts';
 import { percentile, round, type BenchContext, type Section } from './context.ts';
-import { CorpusGenerator, type CorpusStats } from './corpus.ts';
+import { CorpusGenerator, RARE_SECTOR, type CorpusStats } from './corpus.ts';
 import { Prng } from './prng.ts';
 import { figure, type Figure, type SectionOutcome } from './report.ts';
 import type { WorkerCommand, WorkerEvent, WorkerStats } from './serve-worker.ts';
@@ -32,12 +36,17 @@ import type { WorkerCommand, WorkerEvent, WorkerStats } from './serve-worker.ts'
 export const SERVE_TARGET_OBJECTS_PER_S = 50_000;
 export const LATENCY_TARGET_RATIO = 1.5;
 export const RSS_TARGET_MB = 300;
+/** issue 4: a 1%-selectivity member view pages within 2x of an unfiltered one */
+export const SPARSE_VIEW_TARGET_RATIO = 2;
 
 const API_ROOT = 'bench';
 const BIG = 'b1b1b1b1-0000-4000-8000-000000000001';
 const SMALL = 'b1b1b1b1-0000-4000-8000-000000000002';
 const MEMBER = 'bench';
 const SECRET = 'bench-secret';
+/** the member of the rare sector only: the sparse view */
+const SPARSE_MEMBER = 'bench-sparse';
+const SPARSE_SECRET = 'bench-sparse-secret';
 const TAXII = 'application/taxii+json;version=2.1';
 const WARMUP_FETCHES = 10;
 
@@ -72,6 +81,13 @@ function configData(dir: string, pageLimit: number): Record<string, unknown> {
           { api_root: API_ROOT, collection: 'big', read: true },
           { api_root: API_ROOT, collection: 'small', read: true },
         ],
+      },
+      {
+        id: SPARSE_MEMBER,
+        name: 'Benchmark member of one rare sector',
+        credentials: { basic_secret_hash: hashSecret(SPARSE_SECRET) },
+        policy: { tlp_ceiling: 'amber', sectors: [RARE_SECTOR], unscoped: false },
+        grants: [{ api_root: API_ROOT, collection: 'big', read: true }],
       },
     ],
   };
@@ -200,12 +216,15 @@ interface Page {
 
 class Client {
   readonly agent: Agent;
-  private readonly authorization = `Basic ${Buffer.from(`${MEMBER}:${SECRET}`).toString('base64')}`;
+  private readonly authorization: string;
 
   constructor(
     private readonly baseUrl: string,
     ca: string,
+    member = MEMBER,
+    secret = SECRET,
   ) {
+    this.authorization = `Basic ${Buffer.from(`${member}:${secret}`).toString('base64')}`;
     this.agent = new Agent({ connect: { ca }, connections: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000 });
   }
 
@@ -229,6 +248,23 @@ class Client {
     const envelope = JSON.parse(text) as { more?: boolean; next?: string; objects?: unknown[] };
     const parseMs = performance.now() - p0;
     return { ms, parseMs, objects: envelope.objects?.length ?? 0, more: envelope.more === true, next: envelope.next, bytes: text.length };
+  }
+
+  /** Every date_added of the collection's manifest as this member sees it (default query). */
+  async manifestDates(collection: string, limit: number, maxPages: number): Promise<{ dates: string[]; pages: number; seconds: number }> {
+    const dates: string[] = [];
+    let next: string | undefined;
+    const t0 = performance.now();
+    for (let pages = 1; ; pages++) {
+      const query = new URLSearchParams({ limit: String(limit), ...(next !== undefined ? { next } : {}) }).toString();
+      const { text } = await this.get(`/${API_ROOT}/collections/${collection}/manifest/?${query}`);
+      const manifest = JSON.parse(text) as { more?: boolean; next?: string; objects?: Array<{ date_added: string }> };
+      for (const record of manifest.objects ?? []) dates.push(record.date_added);
+      if (manifest.more !== true) return { dates, pages, seconds: (performance.now() - t0) / 1000 };
+      if (manifest.next === undefined) throw new Error('manifest: more: true without next');
+      if (pages >= maxPages) throw new Error(`manifest: still more after ${maxPages} pages`);
+      next = manifest.next;
+    }
   }
 
   close(): Promise<void> {
@@ -354,6 +390,59 @@ async function latency(
   return { small: summarize(s.ms, s.objects), big: summarize(b.ms, b.objects) };
 }
 
+interface SparseResult {
+  readonly full: LatencyResult;
+  readonly sparse: LatencyResult;
+  /** objects each member receives by default (latest versions it may see) */
+  readonly fullObjects: number;
+  readonly sparseObjects: number;
+  readonly manifestPages: number;
+  readonly manifestSeconds: number;
+}
+
+/**
+ * The sparse member's view against the full one, on the large collection: page latency at
+ * random positions of each member's own view (a date_added it was served, with at least one
+ * full page after it), interleaved.
+ */
+async function sparseLatency(
+  ctx: BenchContext,
+  full: Client,
+  sparse: Client,
+  big: Populated,
+  fullObjects: number,
+): Promise<SparseResult> {
+  const { pageLimit, latencySamples } = ctx.settings.serve;
+  const { dates, pages, seconds } = await sparse.manifestDates(BIG, pageLimit, Math.ceil(big.stored / pageLimit) + 10);
+  if (dates.length === 0) throw new Error(`the sparse view is empty: no object of the collection is in sector "${RARE_SECTOR}"`);
+  // positions with a full page after them, when the view is that large (smoke runs are not)
+  const sparseSpan = Math.max(1, dates.length - pageLimit);
+  const rng = new Prng(ctx.settings.seed ^ 0x5a75);
+  const fullSpan = Math.max(1, big.dateAdded.length - 2 * pageLimit);
+  const views = [
+    { client: full, at: () => formatTaxiiTimestamp(big.dateAdded[rng.int(0, fullSpan - 1)] as number), ms: [] as number[], objects: [] as number[] },
+    { client: sparse, at: () => dates[rng.int(0, sparseSpan - 1)] as string, ms: [] as number[], objects: [] as number[] },
+  ];
+  const fetchAt = (v: (typeof views)[0]) => v.client.page(BIG, { added_after: v.at(), limit: String(pageLimit) });
+  for (let i = 0; i < WARMUP_FETCHES; i++) for (const v of views) await fetchAt(v);
+  for (let i = 0; i < latencySamples; i++) {
+    for (const v of i % 2 === 0 ? views : [...views].reverse()) {
+      const page = await fetchAt(v);
+      v.ms.push(page.ms);
+      v.objects.push(page.objects);
+    }
+  }
+  const [f, sp] = views as [(typeof views)[0], (typeof views)[0]];
+  return {
+    full: summarize(f.ms, f.objects),
+    sparse: summarize(sp.ms, sp.objects),
+    fullObjects,
+    sparseObjects: dates.length,
+    manifestPages: pages,
+    manifestSeconds: round(seconds, 2),
+  };
+}
+
 // ---- the section
 
 export const serveSection: Section = {
@@ -413,6 +502,7 @@ async function measure(
 
   ctx.progress('serve: starting the node in its own process');
   let client: Client | undefined;
+  let sparseClient: Client | undefined;
   try {
     const ready = await server.call({ cmd: 'start', config: data });
     if (ready.event !== 'ready') throw new Error(`unexpected answer ${ready.event}`);
@@ -437,6 +527,10 @@ async function measure(
 
     ctx.progress(`serve: page latency, ${ctx.settings.serve.latencySamples} random positions per collection`);
     const lat = await latency(ctx, client, small, big);
+    ctx.progress(`serve: the sparse view (member of "${RARE_SECTOR}" only): its manifest, then page latency against the full view`);
+    sparseClient = new Client(ready.baseUrl, ca, SPARSE_MEMBER, SPARSE_SECRET);
+    const sp = await sparseLatency(ctx, client, sparseClient, big, latest.objects);
+    const selectivity = sp.sparseObjects / sp.fullObjects;
     const afterServing = await server.stats();
     const afterGc = await server.stats(true);
     const p50Ratio = lat.big.p50 / lat.small.p50;
@@ -444,6 +538,12 @@ async function measure(
     if (lat.small.minObjects < 0.9 * pageLimit || lat.big.minObjects < 0.9 * pageLimit) {
       notes.push(`some latency pages were far from full (min objects: small ${lat.small.minObjects}, large ${lat.big.minObjects})`);
     }
+    if (sp.sparse.minObjects < pageLimit || sp.full.minObjects < 0.9 * pageLimit) {
+      notes.push(`some sparse-view latency pages were not full (min objects: full view ${sp.full.minObjects}, sparse view ${sp.sparse.minObjects})`);
+    }
+    notes.push(
+      `sparse view: the member of "${RARE_SECTOR}" only (TLP ceiling AMBER, no unscoped objects) receives ${fmt(sp.sparseObjects)} of the ${fmt(sp.fullObjects)} objects the full-view member receives by default (${round(selectivity * 100, 2)}%); its ${sp.manifestPages} manifest pages took ${sp.manifestSeconds} s; latency: ${sp.sparse.samples} pages of limit=${pageLimit} per member at random positions of its own view, interleaved, default query`,
+    );
     const m = afterServing.memory;
     notes.push(
       `paging all versions: ${all.pages} pages (${all.megabytes} MiB) in ${all.seconds} s; CPU: server ${all.serverCpuS} s (${all.serverCpuMsPerPage} ms/page), client ${all.clientCpuS} s (JSON.parse ${all.clientParseS} s)`,
@@ -465,6 +565,13 @@ async function measure(
       figure('serve.latency_small_p99_ms', `page latency p99, ${fmt(small.stored)} collection`, lat.small.p99, 'ms'),
       figure('serve.latency_big_p99_ms', `page latency p99, ${fmt(big.stored)} collection`, lat.big.p99, 'ms'),
       figure('serve.latency_p99_ratio', 'p99 large / small', round(p99Ratio, 2), 'x', { target: { op: '<=', value: LATENCY_TARGET_RATIO } }),
+      figure('serve.sparse_view_selectivity_pct', `sparse view share of the full view (member of "${RARE_SECTOR}")`, round(selectivity * 100, 2), '%'),
+      figure('serve.full_view_p50_ms', `page latency p50, full view, ${fmt(big.stored)} collection`, sp.full.p50, 'ms'),
+      figure('serve.sparse_view_p50_ms', 'page latency p50, sparse view, same collection', sp.sparse.p50, 'ms'),
+      figure('serve.sparse_view_p50_ratio', 'p50 sparse / full view', round(sp.sparse.p50 / sp.full.p50, 2), 'x', { target: { op: '<=', value: SPARSE_VIEW_TARGET_RATIO } }),
+      figure('serve.full_view_p99_ms', 'page latency p99, full view', sp.full.p99, 'ms'),
+      figure('serve.sparse_view_p99_ms', 'page latency p99, sparse view', sp.sparse.p99, 'ms'),
+      figure('serve.sparse_view_p99_ratio', 'p99 sparse / full view', round(sp.sparse.p99 / sp.full.p99, 2), 'x', { target: { op: '<=', value: SPARSE_VIEW_TARGET_RATIO } }),
       figure('serve.rss_mb', 'node RSS after serving (incl. LMDB map pages)', m.rssMB, 'MB', { target: { op: '<=', value: RSS_TARGET_MB } }),
       figure('serve.rss_anon_mb', 'node anonymous RSS after serving (RssAnon)', m.rssAnonMB, 'MB', { target: { op: '<=', value: RSS_TARGET_MB } }),
     ];
@@ -492,12 +599,14 @@ async function measure(
         pagingAllVersions: all,
         pagingLatest: latest,
         latency: lat,
+        sparseView: { member: SPARSE_MEMBER, sector: RARE_SECTOR, selectivity: round(selectivity, 4), ...sp },
         memory: { atStart: ready.stats.memory, afterServing: afterServing.memory, afterServingAndGc: afterGc.memory },
         serverCpuS: round((afterServing.cpuUserMs + afterServing.cpuSystemMs) / 1000, 1),
       },
     };
   } finally {
     await client?.close().catch(() => {});
+    await sparseClient?.close().catch(() => {});
   }
 }
 
