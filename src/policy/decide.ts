@@ -34,6 +34,25 @@ export function neverRedistributed(tlp: ObjectTlp): boolean {
   return tlp.kind === 'unknown' || (tlp.kind === 'tlp' && (tlp.level === 'amber+strict' || tlp.level === 'red'));
 }
 
+/**
+ * Whether a change of an object's attributes could let some member receive it who could not
+ * before, under any member profile and configuration: it appeared; a lower TLP; a sector it did
+ * not have, or none at all; a confidence or opinion score that rose or went away (floors pass
+ * objects without one); granular markings before or after (what they withhold depends on the
+ * body). Errs towards yes. The relationships and sightings on such an object are re-announced,
+ * since a relationship is served only while every object it refers to is.
+ */
+export function mayReachMore(before: ObjectAttributes | undefined, after: ObjectAttributes | undefined): boolean {
+  if (after === undefined || neverRedistributed(after.tlp)) return false;
+  if (before === undefined) return true;
+  if (before.granular || after.granular || before.type !== after.type) return true;
+  const tlp = (t: ObjectAttributes['tlp']) => (t.kind === 'tlp' ? tlpRank(t.level) : undefined);
+  if (before.tlp.kind !== after.tlp.kind || (tlp(after.tlp) ?? 0) < (tlp(before.tlp) ?? 0)) return true;
+  if (after.sectors.some((s) => !before.sectors.includes(s)) || (after.sectors.length === 0 && before.sectors.length > 0)) return true;
+  const rose = (b: number | undefined, a: number | undefined) => b !== undefined && (a === undefined || a > b);
+  return rose(before.confidence, after.confidence) || rose(before.opinion, after.opinion);
+}
+
 export function tlpAllows(level: TlpLevel | undefined, ceiling: MemberProfile['tlpCeiling']): boolean {
   if (level === undefined || level === 'amber+strict' || level === 'red') return false;
   return tlpRank(level) <= tlpRank(ceiling);

@@ -38,7 +38,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { neverRedistributed } from '../policy/decide.ts';
+import { mayReachMore, neverRedistributed } from '../policy/decide.ts';
 import { deriveLinked, endRefs, linkKeys, versionFacts, type LinkReader, type LinkRole, type VersionFacts } from '../policy/derive.ts';
 import { linkedOfVersion, propagate, sameSummary, summaryOf, type LatestChange, type LinkSummary, type SummaryReader } from '../policy/linked.ts';
 import { DEFAULT_NODE_POLICY } from '../policy/types.ts';
@@ -358,6 +358,8 @@ export class Store {
         const unlinked = new Set<string>();
         /** objects that had no version in the collection before this batch */
         const newIds = new Set<string>();
+        /** objects whose latest version is new in this batch, with their latest entry before it */
+        const announced = new Map<string, EntryValue | undefined>();
         for (const v of batch) {
           // The object's versions already in the collection (usually none or a few), oldest first.
           const held = this.versionsHeld(collection, v.id);
@@ -384,7 +386,9 @@ export class Store {
             this.entries.putSync([collection, dateAdded], { id: v.id, type: v.type, version: v.version, versionKey: v.versionKey, specVersion: v.specVersion, edge });
           } else {
             const facts = v.facts ?? versionFacts(JSON.parse(v.json) as StixObject, DEFAULT_NODE_POLICY);
-            const before = isLast && newest ? this.entries.get([collection, newest[1]])?.f : undefined;
+            const previous = isLast && newest ? this.entries.get([collection, newest[1]]) : undefined;
+            const before = previous?.f;
+            if (isLast && !announced.has(v.id)) announced.set(v.id, previous);
             // Written with its own sectors, as if nothing linked to it; deriveAfter rewrites the
             // entries whose links give them more (most new objects have no links yet).
             const value = withLinked(
@@ -406,7 +410,7 @@ export class Store {
           outcomes.push({ kind: 'stored', dateAdded });
           added++;
         }
-        reindexed = this.keepsPolicyAttributes ? this.deriveAfter(collection, changes, unlinked, fresh, newIds) : 0;
+        reindexed = this.keepsPolicyAttributes ? this.deriveAfter(collection, changes, unlinked, fresh, newIds, announced) : 0;
         if (added > 0) this.meta.putSync(countKey(collection), this.count(collection) + added);
         if (added > 0 || reindexed > 0) this.meta.putSync(CLOCK_KEY, this.lastAssigned);
         alsoInTransaction?.(outcomes);
@@ -549,6 +553,8 @@ export class Store {
     fresh: readonly FreshVersion[],
     /** objects whose every version is in `fresh` (derived with it) */
     newIds: ReadonlySet<string> = new Set(),
+    /** objects whose latest version is new in this pass, with their latest entry before it */
+    announced: ReadonlyMap<string, EntryValue | undefined> = new Map(),
   ): number {
     const reader = this.derivationReader(collection, changes);
     const { summaries, rederive } = propagate(changes, reader);
@@ -573,9 +579,11 @@ export class Store {
       if (value) this.putEntry(collection, v.dateAdded, withLinked(value, linked), value);
     }
     let reindexed = 0;
+    /** latest entries re-indexed by this pass: their value before */
+    const movedFrom = new Map<string, EntryValue>();
     for (const id of rederive) {
       if (newIds.has(id)) continue;
-      for (const [versionKey, dateAdded] of this.versionsHeld(collection, id)) {
+      for (const [, dateAdded] of this.versionsHeld(collection, id)) {
         if (done.has(dateAdded)) continue;
         const value = this.entries.get([collection, dateAdded]);
         if (!value) continue;
@@ -586,19 +594,58 @@ export class Store {
           this.putEntry(collection, dateAdded, withLinked(value, linked), value);
           continue;
         }
-        const moved = this.nextDateAdded();
-        this.removeEntry(collection, dateAdded, value);
-        this.putEntry(collection, moved, withLinked(value, linked));
-        this.setVersionsHeld(
-          collection,
-          id,
-          this.versionsHeld(collection, id).map(([k, d]) => (k === versionKey ? ([k, moved] as const) : ([k, d] as const))),
-        );
-        done.add(moved);
+        done.add(this.moveEntry(collection, dateAdded, value, withLinked(value, linked)));
+        movedFrom.set(id, value);
         reindexed++;
       }
     }
-    return reindexed;
+    return reindexed + this.reannounce(collection, reader, announced, movedFrom);
+  }
+
+  /**
+   * A relationship or sighting is served only while every object it refers to is, so when such
+   * an object is announced (new latest version, or re-indexed) in a way that may let more
+   * members receive it (policy `mayReachMore`), the relationships and sightings whose latest
+   * version refers to it are re-indexed too: a member polling with added_after then receives a
+   * relationship that arrived before its indicator once the indicator is there. Returns how many
+   * were re-indexed.
+   */
+  private reannounce(
+    collection: string,
+    reader: LinkReader,
+    announced: ReadonlyMap<string, EntryValue | undefined>,
+    movedFrom: ReadonlyMap<string, EntryValue>,
+  ): number {
+    let moved = 0;
+    const done = new Set<string>();
+    for (const [end, before] of [...announced, ...movedFrom]) {
+      const on = reader.referrers(end, 'v'); // memoized; empty for most objects
+      if (isEmptyRange(on)) continue;
+      const now = this.latestEntry(collection, end)?.value;
+      if (!mayReachMore(before && attributesOf(before), now && attributesOf(now))) continue;
+      for (const z of on) {
+        if (announced.has(z) || movedFrom.has(z) || done.has(z)) continue;
+        const latest = this.latestEntry(collection, z);
+        if (!latest || !endRefs(latest.value.type, latest.value.f).includes(end)) continue;
+        this.moveEntry(collection, latest.dateAdded, latest.value, latest.value);
+        done.add(z);
+        moved++;
+      }
+    }
+    return moved;
+  }
+
+  /** Re-indexes an object's entry at a new date_added (pollers receive it again); returns it. */
+  private moveEntry(collection: string, dateAdded: Micros, value: EntryValue, next: EntryValue): Micros {
+    const moved = this.nextDateAdded();
+    this.removeEntry(collection, dateAdded, value);
+    this.putEntry(collection, moved, next);
+    this.setVersionsHeld(
+      collection,
+      value.id,
+      this.versionsHeld(collection, value.id).map(([k, d]) => (k === value.versionKey ? ([k, moved] as const) : ([k, d] as const))),
+    );
+    return moved;
   }
 
   /** Range scan of one collection's index in date_added order, filtering without bodies. */

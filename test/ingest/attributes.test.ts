@@ -182,6 +182,39 @@ describe('re-indexing when a later object changes an earlier one', () => {
     expect(store.check()).toMatchObject({ ok: true, problems: [] });
   });
 
+  it('a relationship that arrived before its indicator is re-indexed when the indicator arrives (it could not be served before)', () => {
+    const { latest, add, store } = setup();
+    const m = malware(1);
+    const ind = indicator(2);
+    const rel = relationship(3, 'indicates', idOf(ind), idOf(m));
+    add([m, rel]);
+    const mark = store.lastAdded(C) as number;
+    add([ind]);
+    expect(latest(idOf(rel)).dateAdded).toBeGreaterThan(latest(idOf(ind)).dateAdded);
+    expect(latest(idOf(m)).dateAdded).toBeLessThanOrEqual(mark);
+    expect(store.check()).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('a relationship is re-indexed when an end gains a sector, even when its own sectors stay the same', () => {
+    const { latest, add, store } = setup();
+    const energy = identity(1, ['energy']);
+    const m = malware(2);
+    const ind = indicator(3);
+    const rel = relationship(4, 'related-to', idOf(ind), idOf(m));
+    add([energy, m, ind, relationship(5, 'targets', idOf(m), idOf(energy)), rel]);
+    // the relationship has the malware's sector already; the unscoped indicator hides it from energy members
+    expect(latest(idOf(rel)).attributes.sectors).toEqual(['energy']);
+    expect(latest(idOf(ind)).attributes.sectors).toEqual([]);
+    const mark = store.lastAdded(C) as number;
+    add([relationship(6, 'targets', idOf(ind), idOf(energy))]);
+    expect(latest(idOf(ind)).attributes.sectors).toEqual(['energy']);
+    expect(latest(idOf(rel)).attributes.sectors).toEqual(['energy']);
+    expect(latest(idOf(rel)).dateAdded).toBeGreaterThan(mark);
+    // what could not have become visible to anyone stays where it is
+    expect(latest(idOf(m)).dateAdded).toBeLessThanOrEqual(mark);
+    expect(store.check()).toMatchObject({ ok: true, problems: [] });
+  });
+
   it('an object whose attributes do not change keeps its date_added', () => {
     const { latest, add, store } = setup();
     const ind = indicator(1);

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decide, type MemberProfile, type ObjectAttributes } from '../../src/policy/index.ts';
-import { neverRedistributed } from '../../src/policy/decide.ts';
+import { mayReachMore, neverRedistributed } from '../../src/policy/decide.ts';
 import { resolveObjectTlp, TLP1, TLP2, TLP_MARKINGS } from '../../src/stix/markings.ts';
 
 
@@ -119,5 +120,49 @@ describe('objects never redistributed', () => {
     }
     // an unmarked object is not: the default TLP (configuration) decides
     expect(decide(member({ tlpCeiling: 'amber' }), attrs(undefined), { defaultTlp: 'green' }).allow).toBe(true);
+  });
+});
+
+describe('mayReachMore', () => {
+  const SECTORS = ['energy', 'water', 'health'];
+  const marking = fc.constantFrom<string[] | undefined>(undefined, [TLP1.white], [TLP2.green], [TLP1.amber], [TLP2.amberStrict], [TLP2.red], [NEAR_MISS]);
+  const attributes = fc
+    .record({
+      markings: marking,
+      sectors: fc.subarray(SECTORS),
+      confidence: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+      opinion: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
+      granular: fc.boolean(),
+    })
+    .map(({ markings, ...a }) => attrs(markings, a));
+  const profile = fc.record({
+    sectors: fc.subarray(SECTORS),
+    unscoped: fc.boolean(),
+    tlpCeiling: fc.constantFrom('clear' as const, 'green' as const, 'amber' as const),
+    minConfidence: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+    minOpinion: fc.option(fc.integer({ min: 1, max: 5 }), { nil: undefined }),
+  });
+  const defaults = fc.constantFrom('clear' as const, 'green' as const, 'amber' as const, 'red' as const);
+
+  it('is true whenever some member refused the object before and may receive it after (never misses a gain)', () => {
+    fc.assert(
+      fc.property(fc.option(attributes, { nil: undefined }), attributes, profile, defaults, (before, after, p, defaultTlp) => {
+        const m = member(p);
+        const gained = (before === undefined || !decide(m, before, { defaultTlp }).allow) && decide(m, after, { defaultTlp }).allow;
+        if (gained) expect(mayReachMore(before, after)).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('is false when nothing a member could notice changed, and for objects nobody receives', () => {
+    const a = attrs([TLP2.green], { sectors: ['energy'], confidence: 60 });
+    expect(mayReachMore(a, { ...a })).toBe(false);
+    expect(mayReachMore(a, { ...a, sectors: [] })).toBe(true); // now unscoped: members taking unscoped objects
+    expect(mayReachMore(a, { ...a, confidence: 40 })).toBe(false);
+    expect(mayReachMore(a, { ...a, confidence: 80 })).toBe(true);
+    expect(mayReachMore(a, attrs([TLP2.red], { sectors: ['energy', 'water'] }))).toBe(false);
+    expect(mayReachMore(a, undefined)).toBe(false);
+    expect(mayReachMore(undefined, a)).toBe(true);
   });
 });
