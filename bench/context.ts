@@ -81,7 +81,7 @@ export function settingsFromEnv(): Settings {
       objects: intFromEnv('BENCH_SERVE', 1_000_000),
       smallObjects: intFromEnv('BENCH_SERVE_SMALL', 10_000),
       setupBatchSize: intFromEnv('BENCH_SERVE_SETUP_BATCH', 50_000),
-      setupBudgetS: intFromEnv('BENCH_SERVE_SETUP_BUDGET_S', 240),
+      setupBudgetS: intFromEnv('BENCH_SERVE_SETUP_BUDGET_S', 900),
       pageLimit: intFromEnv('BENCH_PAGE_LIMIT', 1000),
       latencySamples: intFromEnv('BENCH_LATENCY_SAMPLES', 200),
     },

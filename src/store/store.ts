@@ -92,6 +92,22 @@ interface EntryValue {
   o?: number;
 }
 
+/** What one write transaction did, for the derivation pass at its end (`deriveAfter`). */
+interface Pass {
+  /** objects whose latest version changed: their facts before and after */
+  readonly changes: LatestChange[];
+  /** objects some link to which was removed (their summary record goes if none is left) */
+  readonly unlinked: Set<string>;
+  /** the versions it stored, as placed */
+  readonly fresh: FreshVersion[];
+  /** objects whose every version is in `fresh` (derived with it) */
+  readonly newIds: Set<string>;
+  /** objects whose latest version is new, with their latest entry before it */
+  readonly announced: Map<string, EntryValue | undefined>;
+}
+
+const newPass = (): Pass => ({ changes: [], unlinked: new Set(), fresh: [], newIds: new Set(), announced: new Map() });
+
 /** A version stored by the current transaction, as placed (before linked attributes). */
 interface FreshVersion {
   readonly dateAdded: Micros;
@@ -353,13 +369,7 @@ export class Store {
         this.syncClock();
         const outcomes: VersionOutcome[] = [];
         let added = 0;
-        const fresh: FreshVersion[] = [];
-        const changes: LatestChange[] = [];
-        const unlinked = new Set<string>();
-        /** objects that had no version in the collection before this batch */
-        const newIds = new Set<string>();
-        /** objects whose latest version is new in this batch, with their latest entry before it */
-        const announced = new Map<string, EntryValue | undefined>();
+        const pass = newPass();
         for (const v of batch) {
           // The object's versions already in the collection (usually none or a few), oldest first.
           const held = this.versionsHeld(collection, v.id);
@@ -371,7 +381,7 @@ export class Store {
             outcomes.push({ kind: 'duplicate', dateAdded: existing });
             continue;
           }
-          if (held.length === 0) newIds.add(v.id);
+          if (held.length === 0) pass.newIds.add(v.id);
           const dateAdded = this.nextDateAdded();
           const bodyIsNew = !this.objects.doesExist([v.id, v.versionKey]);
           if (bodyIsNew) this.objects.putSync([v.id, v.versionKey], v.json);
@@ -388,7 +398,7 @@ export class Store {
             const facts = v.facts ?? versionFacts(JSON.parse(v.json) as StixObject, DEFAULT_NODE_POLICY);
             const previous = isLast && newest ? this.entries.get([collection, newest[1]]) : undefined;
             const before = previous?.f;
-            if (isLast && !announced.has(v.id)) announced.set(v.id, previous);
+            if (isLast && !pass.announced.has(v.id)) pass.announced.set(v.id, previous);
             // Written with its own sectors, as if nothing linked to it; deriveAfter rewrites the
             // entries whose links give them more (most new objects have no links yet).
             const value = withLinked(
@@ -396,11 +406,11 @@ export class Store {
               { sectors: facts.own },
             );
             this.putEntry(collection, dateAdded, value);
-            fresh.push({ dateAdded, id: v.id, type: v.type, facts, value });
+            pass.fresh.push({ dateAdded, id: v.id, type: v.type, facts, value });
             this.linkEnds(collection, v.id, v.type, facts);
             if (isLast) {
-              this.relink(collection, v.id, v.type, before, facts, unlinked);
-              changes.push({ id: v.id, type: v.type, before, after: facts });
+              this.relink(collection, v.id, v.type, before, facts, pass.unlinked);
+              pass.changes.push({ id: v.id, type: v.type, before, after: facts });
             }
           }
           this.setVersionsHeld(collection, v.id, [...held, [v.versionKey, dateAdded] as const].sort(byVersionKey));
@@ -410,7 +420,7 @@ export class Store {
           outcomes.push({ kind: 'stored', dateAdded });
           added++;
         }
-        reindexed = this.keepsPolicyAttributes ? this.deriveAfter(collection, changes, unlinked, fresh, newIds, announced) : 0;
+        reindexed = this.keepsPolicyAttributes ? this.deriveAfter(collection, pass) : 0;
         if (added > 0) this.meta.putSync(countKey(collection), this.count(collection) + added);
         if (added > 0 || reindexed > 0) this.meta.putSync(CLOCK_KEY, this.lastAssigned);
         alsoInTransaction?.(outcomes);
@@ -545,17 +555,8 @@ export class Store {
    * the latest version is re-indexed (new date_added) when its attributes changed, older
    * versions are updated in place. Returns how many entries were re-indexed.
    */
-  private deriveAfter(
-    collection: string,
-    changes: readonly LatestChange[],
-    /** objects some link to which was removed (their summary record goes if none is left) */
-    unlinked: ReadonlySet<string>,
-    fresh: readonly FreshVersion[],
-    /** objects whose every version is in `fresh` (derived with it) */
-    newIds: ReadonlySet<string> = new Set(),
-    /** objects whose latest version is new in this pass, with their latest entry before it */
-    announced: ReadonlyMap<string, EntryValue | undefined> = new Map(),
-  ): number {
+  private deriveAfter(collection: string, pass: Pass): number {
+    const { changes, unlinked, fresh, newIds, announced } = pass;
     const reader = this.derivationReader(collection, changes);
     const { summaries, rederive } = propagate(changes, reader);
     for (const [id, summary] of summaries) {
@@ -773,7 +774,7 @@ export class Store {
     const removedCount = this.root.transactionSync(() => {
       let removed = 0;
       const touched = new Set<string>();
-      const unlinked = new Set<string>();
+      const pass = newPass();
       const latestBefore = new Map<string, { type: string; facts: VersionFacts | undefined }>();
       for (const e of entries) {
         if (!latestBefore.has(e.id)) {
@@ -807,20 +808,19 @@ export class Store {
         }
         for (const e of entries) {
           if (e.id !== id) continue;
-          for (const ref of e.attributes.refs ?? []) if (!kept.has(ref) && this.links.doesExist([collection, ref, 'v', id])) this.removeLink([collection, ref, 'v', id], unlinked);
+          for (const ref of e.attributes.refs ?? []) if (!kept.has(ref) && this.links.doesExist([collection, ref, 'v', id])) this.removeLink([collection, ref, 'v', id], pass.unlinked);
         }
       }
       // The links and linked attributes follow the new latest versions.
-      const changes: LatestChange[] = [];
       for (const id of this.keepsPolicyAttributes ? touched : []) {
         const was = latestBefore.get(id);
         const now = this.latestEntry(collection, id)?.value.f;
         if (was && was.facts !== now) {
-          this.relink(collection, id, was.type, was.facts, now, unlinked);
-          changes.push({ id, type: was.type, before: was.facts, after: now });
+          this.relink(collection, id, was.type, was.facts, now, pass.unlinked);
+          pass.changes.push({ id, type: was.type, before: was.facts, after: now });
         }
       }
-      reindexed = this.keepsPolicyAttributes ? this.deriveAfter(collection, changes, unlinked, []) : 0;
+      reindexed = this.keepsPolicyAttributes ? this.deriveAfter(collection, pass) : 0;
       if (reindexed > 0) this.meta.putSync(CLOCK_KEY, this.lastAssigned);
       this.meta.putSync(countKey(collection), this.count(collection) - removed);
       return removed;
