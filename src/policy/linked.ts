@@ -17,6 +17,7 @@
  * Relationships and sightings take their ends' sectors: own sectors of the end (from its
  * threshold, its rank) and its summaries, counted when the end's rank is within the SRO's.
  */
+import { neverRedistributed } from './decide.ts';
 import type { LinkedAttributes, LinkReader, VersionFacts } from './derive.ts';
 
 /** [sector, threshold] pairs, sorted by sector: the sector counts for versions of rank >= threshold. */
@@ -30,6 +31,19 @@ export interface LinkSummary {
   readonly targeted?: SectorThresholds;
   readonly indicated?: SectorThresholds;
   readonly opinions?: OpinionTotals;
+}
+
+/** Linked attributes of one version, and for relationships and sightings where a sparse view finds them. */
+export interface IndexedAttributes extends LinkedAttributes {
+  /**
+   * Relationships and sightings: the smallest of the sector sets a member must meet to receive
+   * it — its own derived sectors and those of each end (a member receives it only if it receives
+   * the relationship itself and every end) — [] when that set is empty (then only members taking
+   * unscoped objects can), or null while an end is absent or never redistributed (nobody can).
+   * The sector index needs nothing else to find it. Ties go to its own sectors, then the first
+   * end in refs order.
+   */
+  readonly narrowest?: readonly string[] | null;
 }
 
 /** Latest facts, referrers and current summaries of one collection's objects. */
@@ -126,7 +140,7 @@ export function summaryOf(x: string, reader: LinkReader, targeted: (y: string) =
 }
 
 /** Linked sectors and opinion score of one version of `id` (of `type`, with `facts`), from summaries. */
-export function linkedOfVersion(id: string, type: string, facts: VersionFacts, reader: SummaryReader): LinkedAttributes {
+export function linkedOfVersion(id: string, type: string, facts: VersionFacts, reader: SummaryReader, withEnds = true): IndexedAttributes {
   const r = facts.rank;
   const summary = reader.summary(id);
   let sectors: Set<string> | undefined;
@@ -157,7 +171,23 @@ export function linkedOfVersion(id: string, type: string, facts: VersionFacts, r
     n += c;
   }
   const list = sectors === undefined ? facts.own : [...sectors].sort();
-  return n > 0 ? { sectors: list, opinion: sum / n } : { sectors: list };
+  const linked: LinkedAttributes = n > 0 ? { sectors: list, opinion: sum / n } : { sectors: list };
+  return isSro(type) && withEnds ? { ...linked, narrowest: narrowestOf(list, facts.refs ?? [], reader) } : linked;
+}
+
+/** See IndexedAttributes.narrowest; an end's sectors are those of its latest version. */
+function narrowestOf(own: readonly string[], refs: readonly string[], reader: SummaryReader): readonly string[] | null {
+  let narrowest = own;
+  for (const end of refs) {
+    // an end that is itself a relationship or sighting (not valid STIX) tells nothing here:
+    // leaving it out only files the relationship under more sectors, never fewer
+    if (isSro(typeOfId(end))) continue;
+    const fe = reader.latest(end);
+    if (fe === undefined || neverRedistributed(fe.tlp)) return null;
+    const sectors = linkedOfVersion(end, fe.type, fe, reader, false).sectors;
+    if (sectors.length < narrowest.length) narrowest = sectors;
+  }
+  return narrowest;
 }
 
 const sameList = (a: readonly string[] | undefined, b: readonly string[] | undefined) =>
@@ -167,6 +197,21 @@ const sameList = (a: readonly string[] | undefined, b: readonly string[] | undef
 function endChanged(before: VersionFacts | undefined, after: VersionFacts | undefined): boolean {
   const from = countsFrom(after);
   return countsFrom(before) !== from || (from !== Infinity && !sameList(before?.own, after?.own));
+}
+
+/**
+ * Whether an object's change matters to the relationships and sightings on it beyond their
+ * sectors: where the sector index files them (see IndexedAttributes.narrowest) follows the
+ * end's existence, rank, revocation, own sectors and whether it is ever redistributed.
+ */
+function endIndexChanged(before: VersionFacts | undefined, after: VersionFacts | undefined): boolean {
+  if (before === undefined || after === undefined) return before !== after;
+  return (
+    before.rank !== after.rank ||
+    before.revoked !== after.revoked ||
+    !sameList(before.own, after.own) ||
+    neverRedistributed(before.tlp) !== neverRedistributed(after.tlp)
+  );
 }
 
 /** Whether a relationship's or opinion's change matters to what it refers to. */
@@ -201,8 +246,9 @@ function sameTotals(a: OpinionTotals | undefined, b: OpinionTotals | undefined):
  *   indicates relationship         -> `indicated` of its source
  *   opinion                        -> `opinions` of what it refers to
  *   any summary of y changed       -> y re-derived
- *   y's summaries, own sectors or rank changed -> relationships and sightings any version of
- *                                    which has y as an end (role v) re-derived
+ *   y's summaries, own sectors, rank, revocation or whether it is ever redistributed changed
+ *                                  -> relationships and sightings any version of which has y
+ *                                     as an end (role v) re-derived
  */
 export function propagate(changes: readonly LatestChange[], reader: SummaryReader): Propagation {
   const targetedDirty = new Set<string>();
@@ -231,6 +277,8 @@ export function propagate(changes: readonly LatestChange[], reader: SummaryReade
       ends.add(id);
       if (type === 'identity') sourcesOf(id, 'tt', targetedDirty);
       sourcesOf(id, 'it', indicatedDirty);
+    } else if (!isSro(type) && endIndexChanged(before, after)) {
+      ends.add(id);
     }
   }
 

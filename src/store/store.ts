@@ -39,8 +39,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mayReachMore, neverRedistributed } from '../policy/decide.ts';
-import { deriveLinked, endRefs, linkKeys, versionFacts, type LinkReader, type LinkRole, type VersionFacts } from '../policy/derive.ts';
-import { linkedOfVersion, propagate, sameSummary, summaryOf, type LatestChange, type LinkSummary, type SummaryReader } from '../policy/linked.ts';
+import { deriveLinked, endRefs, linkKeys, versionFacts, type LinkedAttributes, type LinkReader, type LinkRole, type VersionFacts } from '../policy/derive.ts';
+import { linkedOfVersion, propagate, sameSummary, summaryOf, type IndexedAttributes, type LatestChange, type LinkSummary, type SummaryReader } from '../policy/linked.ts';
 import { DEFAULT_NODE_POLICY } from '../policy/types.ts';
 import { nowMicros, type Micros } from '../stix/time.ts';
 import type { StixObject } from '../stix/types.ts';
@@ -90,6 +90,12 @@ interface EntryValue {
   s?: string[];
   /** opinion score derived from opinions about the object */
   o?: number;
+  /**
+   * relationships and sightings: where the sector index files them, the smallest sector set a
+   * member must meet ([]: the unscoped bucket; null: an end is absent or never redistributed, so
+   * no keys); see policy/linked.ts IndexedAttributes.narrowest
+   */
+  n?: string[] | null;
 }
 
 /** What one write transaction did, for the derivation pass at its end (`deriveAfter`). */
@@ -276,11 +282,19 @@ export class Store {
     }
   }
 
-  /** (Re)builds the sector index once for a store written before it (or its current rule) existed. */
+  /**
+   * (Re)builds the sector index once for a store written before it (or its current rule)
+   * existed, after filing relationships and sightings by their stored sectors and ends.
+   */
   private ensureSectorIndex(): void {
     if (this.meta.get(SECTOR_INDEX_KEY) !== undefined) return;
     this.root.transactionSync(() => {
       if (this.meta.get(SECTOR_INDEX_KEY) !== undefined) return;
+      for (const { key, value } of this.entries.getRange({})) {
+        if (!isSro(value.type) || !value.f) continue;
+        const n = this.narrowestStored(key[0] as string, value);
+        this.entries.putSync(key, { ...value, n: n === null ? null : [...n] });
+      }
       this.sectorIndex.clearSync();
       for (const { key, value } of this.entries.getRange({})) {
         const [collection, dateAdded] = key as [string, number];
@@ -400,10 +414,11 @@ export class Store {
             const before = previous?.f;
             if (isLast && !pass.announced.has(v.id)) pass.announced.set(v.id, previous);
             // Written with its own sectors, as if nothing linked to it; deriveAfter rewrites the
-            // entries whose links give them more (most new objects have no links yet).
+            // entries whose links give them more (most new objects have no links yet). A
+            // relationship or sighting gets its sector-index keys from its ends, in deriveAfter.
             const value = withLinked(
               { id: v.id, type: v.type, version: v.version, versionKey: v.versionKey, specVersion: v.specVersion, edge: (isFirst ? FIRST : 0) | (isLast ? LAST : 0), f: facts },
-              { sectors: facts.own },
+              isSro(v.type) ? { sectors: facts.own, narrowest: null } : { sectors: facts.own },
             );
             this.putEntry(collection, dateAdded, value);
             pass.fresh.push({ dateAdded, id: v.id, type: v.type, facts, value });
@@ -590,8 +605,9 @@ export class Store {
         if (!value) continue;
         const linked = linkedOfVersion(id, value.type, value.f ?? LEGACY_FACTS, reader);
         if (sameLinked(value, linked)) continue;
-        if ((value.edge & LAST) === 0) {
-          // an older version: its attributes follow (pollers are not sent old versions again)
+        if ((value.edge & LAST) === 0 || sameAttributes(value, linked)) {
+          // an older version (pollers are not sent old versions again), or only where the sector
+          // index files it changed: updated in place
           this.putEntry(collection, dateAdded, withLinked(value, linked), value);
           continue;
         }
@@ -980,7 +996,7 @@ export class Store {
       let reader = readers.get(collection);
       if (!reader) readers.set(collection, (reader = this.linkReader(collection)));
       const linked = deriveLinked(id, value.type, value.f, reader);
-      if (!sameLinked(value, linked)) {
+      if (!sameAttributes(value, linked)) {
         report(`${collection} ${id}: stored sectors/opinion ${JSON.stringify([value.s ?? [], value.o])} are stale (now ${JSON.stringify([linked.sectors, linked.opinion])})`);
       }
     }
@@ -1004,11 +1020,36 @@ export class Store {
     }
   }
 
-  /** The sector index holds exactly each entry's derived sectors (or the unscoped bucket). */
+  /**
+   * Where a relationship or sighting belongs in the sector index, from its stored sectors and
+   * the stored latest entries of its ends (policy/linked.ts computes it from summaries during a
+   * pass; `check()` compares the two).
+   */
+  private narrowestStored(collection: string, value: EntryValue): readonly string[] | null {
+    let narrowest: readonly string[] = value.s ?? [];
+    for (const end of value.f?.refs ?? []) {
+      if (isSro(end.slice(0, end.indexOf('--')))) continue; // as policy/linked.ts: tells nothing
+      const latest = this.latestEntry(collection, end)?.value;
+      if (latest === undefined || neverRedistributed((latest.f ?? LEGACY_FACTS).tlp)) return null;
+      const sectors = latest.s ?? [];
+      if (sectors.length < narrowest.length) narrowest = sectors;
+    }
+    return narrowest;
+  }
+
+  /**
+   * The sector index holds exactly each entry's keys: its derived sectors (or the unscoped
+   * bucket), for relationships and sightings those of their narrowest end as the ends stand now.
+   */
   private checkSectorIndex(report: (p: string) => void): void {
     const expected = new Set<string>();
     for (const { key, value } of this.entries.getRange({})) {
       const [collection, dateAdded] = key as [string, number];
+      if (isSro(value.type) && value.f) {
+        const n = this.narrowestStored(collection, value);
+        const same = n === null || value.n === undefined || value.n === null ? n === value.n : sameList(n, value.n);
+        if (!same) report(`${collection}@${dateAdded} (${value.id}): filed under ${JSON.stringify(value.n)}, its sectors and ends now say ${JSON.stringify(n)}`);
+      }
       for (const s of sectorKeys(value)) expected.add(JSON.stringify([collection, s, dateAdded]));
     }
     let matched = 0;
@@ -1073,8 +1114,11 @@ export class Store {
   }
 }
 
-/** the sector index is built by the current rule (earlier stores indexed never-redistributed entries too) */
-const SECTOR_INDEX_KEY = 'sector-index-2';
+/**
+ * the sector index is built by the current rule (earlier stores indexed never-redistributed
+ * entries, and relationships under every sector of every end)
+ */
+const SECTOR_INDEX_KEY = 'sector-index-3';
 const VERSION_LISTS_KEY = 'version-lists';
 /** 'none' in a store created without policy attributes */
 const ATTRIBUTES_KEY = 'policy-attributes';
@@ -1095,24 +1139,37 @@ function isEmptyRange(range: Iterable<unknown>): boolean {
  */
 function sectorKeys(value: EntryValue): string[] {
   if (value.f && neverRedistributed(value.f.tlp)) return [];
+  if (value.n !== undefined) return value.n === null ? [] : value.n.length > 0 ? value.n : [UNSCOPED];
   return value.s && value.s.length > 0 ? value.s : [UNSCOPED];
 }
+
+const isSro = (type: string) => type === 'relationship' || type === 'sighting';
 
 /** Facts of entries written before policy attributes existed: unmarked, no links. */
 const LEGACY_FACTS: VersionFacts = { tlp: { kind: 'unmarked' }, rank: 0, granular: false, revoked: false, own: [] };
 
-function withLinked(value: EntryValue, linked: { sectors: readonly string[]; opinion?: number }): EntryValue {
-  const { s: _s, o: _o, ...rest } = value;
+function withLinked(value: EntryValue, linked: IndexedAttributes): EntryValue {
+  const { s: _s, o: _o, n: _n, ...rest } = value;
   return {
     ...rest,
     ...(linked.sectors.length > 0 ? { s: [...linked.sectors] } : {}),
     ...(linked.opinion !== undefined ? { o: linked.opinion } : {}),
+    ...(linked.narrowest !== undefined ? { n: linked.narrowest === null ? null : [...linked.narrowest] } : {}),
   };
 }
 
-function sameLinked(value: EntryValue, linked: { sectors: readonly string[]; opinion?: number }): boolean {
-  const s = value.s ?? [];
-  return value.o === linked.opinion && s.length === linked.sectors.length && s.every((x, i) => x === linked.sectors[i]);
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Whether the entry's linked attributes (what members are judged by) are these. */
+function sameAttributes(value: EntryValue, linked: LinkedAttributes): boolean {
+  return value.o === linked.opinion && sameList(value.s ?? [], linked.sectors);
+}
+
+/** …and it is filed in the sector index as these say. */
+function sameLinked(value: EntryValue, linked: IndexedAttributes): boolean {
+  if (!sameAttributes(value, linked)) return false;
+  const [a, b] = [value.n, linked.narrowest];
+  return a === undefined || a === null || b === undefined || b === null ? a === b : sameList(a, b);
 }
 
 function toEntry(collection: string, dateAdded: Micros, v: EntryValue): IndexEntry {

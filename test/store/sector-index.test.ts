@@ -111,4 +111,33 @@ describe('sector index', () => {
     }
     expect(store.check()).toMatchObject({ ok: true, problems: [] });
   });
+
+  it('files a relationship under the narrowest sector set a member must meet: not sectors only one end has, unscoped ends, absent ends', () => {
+    const { store, ingestor } = setup();
+    const energy = identity(1, ['energy']);
+    const water = identity(2, ['water', 'energy']);
+    const onlyEnergy = indicator(3);
+    const both = indicator(4);
+    const unscoped = indicator(5);
+    ingestor.ingest(C, [energy, water, onlyEnergy, both, unscoped], FROM);
+    ingestor.ingest(C, [relationship(6, 'targets', onlyEnergy.id as string, energy.id as string), relationship(7, 'targets', both.id as string, water.id as string)], FROM);
+    const related = relationship(8, 'related-to', onlyEnergy.id as string, both.id as string);
+    const toUnscoped = relationship(9, 'related-to', both.id as string, unscoped.id as string);
+    const dangling = relationship(10, 'related-to', both.id as string, indicator(11).id as string);
+    ingestor.ingest(C, [related, toUnscoped, dangling], FROM);
+    const view = (sectors: string[], withUnscoped = false) =>
+      pages((after) => store.scanSectors({ collection: C, after, limit: 100, accept: all, maxScanned: 1000, sectors, unscoped: withUnscoped })).map((e) => e.id);
+    // {energy} and {energy, water}: only energy members can receive it, so water's range does not hold it
+    expect(store.latestOf(C, related.id as string)?.attributes.sectors).toEqual(['energy', 'water']);
+    expect(view(['energy'])).toContain(related.id);
+    expect(view(['water'])).not.toContain(related.id);
+    // an unscoped end: only the unscoped bucket (members taking unscoped objects) holds it
+    expect(view(['energy', 'water'])).not.toContain(toUnscoped.id);
+    expect(view(['water'], true)).toContain(toUnscoped.id);
+    // an end not (yet) in the collection: no range at all, until it arrives
+    expect(view(['energy', 'water'], true)).not.toContain(dangling.id);
+    ingestor.ingest(C, [indicator(11), relationship(12, 'targets', indicator(11).id as string, water.id as string)], FROM);
+    expect(view(['water'])).toContain(dangling.id);
+    expect(store.check()).toMatchObject({ ok: true, problems: [] });
+  });
 });
