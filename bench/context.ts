@@ -72,7 +72,7 @@ export function settingsFromEnv(): Settings {
       perFile: intFromEnv('BENCH_INGEST_FILE', 10_000),
       batchSize: intFromEnv('BENCH_INGEST_BATCH', 1000),
       runs: intFromEnv('BENCH_INGEST_RUNS', 3),
-      budgetS: intFromEnv('BENCH_INGEST_BUDGET_S', 180),
+      budgetS: intFromEnv('BENCH_INGEST_BUDGET_S', 360),
     },
     backfill: {
       objects: intFromEnv('BENCH_BACKFILL', 200_000),

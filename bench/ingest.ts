@@ -141,6 +141,14 @@ async function runFloor(texts: readonly string[], dir: string, batchSize: number
 
 const rate = (r: RunTiming) => r.objects / (r.totalMs / 1000);
 const perObject = (r: RunTiming) => (r.writtenBytes === null ? null : round(r.writtenBytes / r.objects));
+const timingDetails = (r: RunTiming) => ({
+  objectsPerS: round(rate(r)),
+  totalMs: round(r.totalMs),
+  parseMs: round(r.parseMs),
+  cpuMs: round(r.cpuMs),
+  objectsPerCpuS: round(r.objects / (r.cpuMs / 1000)),
+  writtenBytesPerObject: perObject(r),
+});
 
 type Path = 'ingest' | 'baseline' | 'floor';
 const PATHS: readonly Path[] = ['ingest', 'baseline', 'floor'];
@@ -252,12 +260,7 @@ export const ingestSection: Section = {
     }
     const ingestDetails = (list: readonly IngestRun[]) =>
       list.map((r) => ({
-        objectsPerS: round(rate(r)),
-        totalMs: round(r.totalMs),
-        parseMs: round(r.parseMs),
-        cpuMs: round(r.cpuMs),
-        objectsPerCpuS: round(r.objects / (r.cpuMs / 1000)),
-        writtenBytesPerObject: perObject(r),
+        ...timingDetails(r),
         stored: r.stored,
         duplicate: r.duplicate,
         rejected: r.rejected,
@@ -293,14 +296,7 @@ export const ingestSection: Section = {
         corpus: gen.stats,
         ingestRuns: ingestDetails(ingestRuns),
         baselineRuns: ingestDetails(baselineRuns),
-        floorRuns: floorRuns.map((r) => ({
-          objectsPerS: round(rate(r)),
-          totalMs: round(r.totalMs),
-          parseMs: round(r.parseMs),
-          cpuMs: round(r.cpuMs),
-          objectsPerCpuS: round(r.objects / (r.cpuMs / 1000)),
-          writtenBytesPerObject: perObject(r),
-        })),
+        floorRuns: floorRuns.map(timingDetails),
         pairedRatios: pairedRatios.map((x) => round(x, 3)),
         pairedAttributeRatios: pairedAttributeRatios.map((x) => round(x, 3)),
         parseShareOfIngest: round(parseShare, 3),
