@@ -15,9 +15,13 @@
  *                                                     version of each relationship and sighting:
  *                                                     policy/derive.ts LinkRole)
  *   sectors      [collection, sector, dateAdded]   -> 1 (secondary index of `entries` by derived
- *                                                     sector; sector "" holds unscoped entries)
+ *                                                     sector; sector "" holds unscoped entries;
+ *                                                     relationships only under the narrowest set
+ *                                                     a member must meet, nothing no member may
+ *                                                     receive: see sectorKeys)
  *   summaries    [collection, id]                  -> LinkSummary (what an object's links give it:
- *                                                     policy/linked.ts; absent when nothing)
+ *                                                     policy/linked.ts; present exactly while
+ *                                                     something links to the object)
  *   provenance   [id, versionKey, source, detail]  -> first seen (micros)
  *   meta         string key                        -> clock, counters, node secret
  *   status       status id                         -> TAXII status resource
@@ -29,10 +33,11 @@
  * sectors and opinion score derived from links), so a page's policy check never loads bodies.
  * When a later object changes the linked attributes of an object's latest version (a targets
  * relationship or an opinion arriving after the indicator), that entry is re-indexed under a
- * new date_added in the same transaction, so pollers using added_after receive it again. Link
- * summaries are kept with the links, so a transaction re-derives only the objects whose
- * summaries (or linked ends) changed; `check()` compares every entry with a from-scratch walk
- * of its links (`deriveLinked`).
+ * new date_added in the same transaction, so pollers using added_after receive it again; so are
+ * the relationships and sightings on an object that may now reach more members (they are served
+ * only while all their ends are). Link summaries are kept with the links, so a transaction
+ * re-derives only the objects whose summaries (or linked ends) changed; `check()` compares every
+ * entry with a from-scratch walk of its links (`deriveLinked`).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
