@@ -60,7 +60,7 @@ export const backfillSection: Section = {
     try {
       ctx.progress(`backfill: loading ${total} objects into A`);
       const gen = new CorpusGenerator(ctx.settings.seed + 7);
-      for (let done = 0; done < total; ) {
+      for (let done = 0; done < total;) {
         const n = Math.min(50_000, total - done);
         const chunk = Array.from({ length: n }, () => gen.next());
         a.ingestor.ingest(SOURCE, chunk, { source: 'import', detail: 'bench' }, { batchSize: 10_000 });

@@ -65,7 +65,12 @@ export function settingsFromEnv(): Settings {
   const sections = process.env.BENCH_SECTIONS?.trim();
   return {
     seed: intFromEnv('BENCH_SEED', 20240301, 0),
-    sections: sections ? sections.split(',').map((s) => s.trim()).filter(Boolean) : null,
+    sections: sections
+      ? sections
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : null,
     keepTmp: process.env.BENCH_KEEP_TMP === '1',
     ingest: {
       objects: intFromEnv('BENCH_INGEST', 200_000),

@@ -52,7 +52,11 @@ for (const lists of Object.values(MARKINGS)) {
   for (const list of [lists.v1, lists.v2, lists.both]) MARKING_NAMES.set(list, list.map(markingName).join('+'));
 }
 
-const SECTOR_COUNTS: readonly (readonly [number, number])[] = [[1, 70], [2, 22], [3, 8]];
+const SECTOR_COUNTS: readonly (readonly [number, number])[] = [
+  [1, 70],
+  [2, 22],
+  [3, 8],
+];
 
 /**
  * A sector few identities carry (added to industry-sector-ov by STIX 2.1 Errata 01), so that a
@@ -63,17 +67,79 @@ export const RARE_SECTOR = 'legal';
 const RARE_SECTOR_IDENTITY_SHARE = 0.015;
 
 const SECTORS = [
-  'agriculture', 'aerospace', 'automotive', 'chemical', 'commercial', 'communications',
-  'construction', 'defense', 'education', 'energy', 'entertainment', 'financial-services',
-  'government', 'government-national', 'government-regional', 'government-local', 'healthcare',
-  'hospitality-leisure', 'infrastructure', 'dams', 'nuclear', 'water', 'insurance',
-  'manufacturing', 'mining', 'non-profit', 'pharmaceuticals', 'retail', 'technology',
-  'telecommunications', 'transportation', 'utilities',
+  'agriculture',
+  'aerospace',
+  'automotive',
+  'chemical',
+  'commercial',
+  'communications',
+  'construction',
+  'defense',
+  'education',
+  'energy',
+  'entertainment',
+  'financial-services',
+  'government',
+  'government-national',
+  'government-regional',
+  'government-local',
+  'healthcare',
+  'hospitality-leisure',
+  'infrastructure',
+  'dams',
+  'nuclear',
+  'water',
+  'insurance',
+  'manufacturing',
+  'mining',
+  'non-profit',
+  'pharmaceuticals',
+  'retail',
+  'technology',
+  'telecommunications',
+  'transportation',
+  'utilities',
 ] as const;
 
-const MALWARE_TYPES = ['backdoor', 'bot', 'downloader', 'dropper', 'keylogger', 'ransomware', 'remote-access-trojan', 'spyware', 'trojan', 'worm'];
-const MALWARE_NAMES = ['Emotet', 'TrickBot', 'QakBot', 'IcedID', 'Cobalt Strike', 'AgentTesla', 'Formbook', 'Remcos', 'LockBit', 'BlackCat', 'Royal', 'SmokeLoader', 'RedLine', 'Raccoon', 'Ursnif', 'DarkGate'];
-const PHASES = ['reconnaissance', 'weaponization', 'delivery', 'exploitation', 'installation', 'command-and-control', 'actions-on-objectives'];
+const MALWARE_TYPES = [
+  'backdoor',
+  'bot',
+  'downloader',
+  'dropper',
+  'keylogger',
+  'ransomware',
+  'remote-access-trojan',
+  'spyware',
+  'trojan',
+  'worm',
+];
+const MALWARE_NAMES = [
+  'Emotet',
+  'TrickBot',
+  'QakBot',
+  'IcedID',
+  'Cobalt Strike',
+  'AgentTesla',
+  'Formbook',
+  'Remcos',
+  'LockBit',
+  'BlackCat',
+  'Royal',
+  'SmokeLoader',
+  'RedLine',
+  'Raccoon',
+  'Ursnif',
+  'DarkGate',
+];
+const PHASES = [
+  'reconnaissance',
+  'weaponization',
+  'delivery',
+  'exploitation',
+  'installation',
+  'command-and-control',
+  'actions-on-objectives',
+];
 const INDICATOR_TYPES: readonly string[] = ['malicious-activity'];
 const AIS_LABELS: readonly string[] = ['cisa-proprietary-false'];
 const KILL_CHAIN: Record<string, readonly unknown[]> = Object.fromEntries(
@@ -160,17 +226,28 @@ export class CorpusGenerator {
     if (i < tlp1.length) {
       const [level, id] = tlp1[i] as [string, string];
       return {
-        type: 'marking-definition', spec_version: '2.1', id, created: '2017-01-20T00:00:00.000Z',
-        definition_type: 'tlp', name: `TLP:${level.toUpperCase()}`, definition: { tlp: level },
+        type: 'marking-definition',
+        spec_version: '2.1',
+        id,
+        created: '2017-01-20T00:00:00.000Z',
+        definition_type: 'tlp',
+        name: `TLP:${level.toUpperCase()}`,
+        definition: { tlp: level },
       };
     }
     if (i === tlp1.length) {
       return {
-        type: 'extension-definition', spec_version: '2.1', id: TLP2_EXTENSION, created_by_ref: TLP2_EXTENSION_AUTHOR,
-        created: '2022-10-01T00:00:00.000Z', modified: '2022-10-01T00:00:00.000Z', name: 'TLP 2.0',
+        type: 'extension-definition',
+        spec_version: '2.1',
+        id: TLP2_EXTENSION,
+        created_by_ref: TLP2_EXTENSION_AUTHOR,
+        created: '2022-10-01T00:00:00.000Z',
+        modified: '2022-10-01T00:00:00.000Z',
+        name: 'TLP 2.0',
         description: 'Traffic Light Protocol 2.0 marking definitions',
         schema: 'https://github.com/oasis-open/cti-stix-common-objects/tree/master/extension-definition-specifications/tlp-2.0',
-        version: '1.0.0', extension_types: ['property-extension'],
+        version: '1.0.0',
+        extension_types: ['property-extension'],
       };
     }
     const j = i - tlp1.length - 1;
@@ -178,7 +255,10 @@ export class CorpusGenerator {
       const id = (tlp2[j] as [string, string])[1];
       const level = TLP_MARKINGS.get(id) as string; // 'amber+strict', as the extension spells it
       return {
-        type: 'marking-definition', spec_version: '2.1', id, created: '2022-10-01T00:00:00.000Z',
+        type: 'marking-definition',
+        spec_version: '2.1',
+        id,
+        created: '2022-10-01T00:00:00.000Z',
         name: `TLP:${level.toUpperCase()}`,
         extensions: { [TLP2_EXTENSION]: { extension_type: 'property-extension', tlp_2_0: level } },
       };
@@ -188,8 +268,14 @@ export class CorpusGenerator {
     this.hub = `identity--${this.rng.uuid()}`;
     this.identities.push(this.hub);
     return {
-      type: 'identity', spec_version: '2.1', id: this.hub, created: at, modified: at,
-      name: 'Sharing Hub', identity_class: 'organization', sectors: ['government-national'],
+      type: 'identity',
+      spec_version: '2.1',
+      id: this.hub,
+      created: at,
+      modified: at,
+      name: 'Sharing Hub',
+      identity_class: 'organization',
+      sectors: ['government-national'],
       object_marking_refs: [TLP2.clear],
     };
   }
@@ -283,7 +369,14 @@ export class CorpusGenerator {
 
   private pattern(): { name: string; pattern: string } {
     const rng = this.rng;
-    const kind = rng.weighted([['ipv4', 35], ['domain', 25], ['url', 10], ['sha256', 18], ['md5', 7], ['file', 5]] as const);
+    const kind = rng.weighted([
+      ['ipv4', 35],
+      ['domain', 25],
+      ['url', 10],
+      ['sha256', 18],
+      ['md5', 7],
+      ['file', 5],
+    ] as const);
     switch (kind) {
       case 'ipv4': {
         const ip = `${rng.int(1, 223)}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;

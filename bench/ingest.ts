@@ -67,10 +67,28 @@ interface IngestRun extends RunTiming {
  * attributes). With a deadline (performance.now() value) it stops after the file during which
  * the deadline passed.
  */
-async function runIngest(texts: readonly string[], dir: string, batchSize: number, policyAttributes: boolean, deadline = Infinity): Promise<IngestRun> {
+async function runIngest(
+  texts: readonly string[],
+  dir: string,
+  batchSize: number,
+  policyAttributes: boolean,
+  deadline = Infinity,
+): Promise<IngestRun> {
   const store = Store.open(join(dir, 'store'), { policyAttributes });
   const ingestor = new Ingestor(store);
-  const run: IngestRun = { objects: 0, totalMs: 0, parseMs: 0, writtenBytes: null, cpuMs: 0, files: 0, reindexed: 0, stored: 0, duplicate: 0, rejected: 0, firstRejections: [] };
+  const run: IngestRun = {
+    objects: 0,
+    totalMs: 0,
+    parseMs: 0,
+    writtenBytes: null,
+    cpuMs: 0,
+    files: 0,
+    reindexed: 0,
+    stored: 0,
+    duplicate: 0,
+    rejected: 0,
+    firstRejections: [],
+  };
   try {
     collectGarbage();
     const w0 = bytesWritten();
@@ -207,10 +225,14 @@ export const ingestSection: Section = {
           const run = await runIngest(measured, dir, batchSize, attributes, r === 0 && attributes ? s0 + budgetMs / 2 : Infinity);
           if (run.files < measured.length) {
             measured = measured.slice(0, run.files);
-            ctx.progress(`ingest: the first run reached half the time budget after ${run.objects.toLocaleString('en-US')} objects; all runs cover those`);
+            ctx.progress(
+              `ingest: the first run reached half the time budget after ${run.objects.toLocaleString('en-US')} objects; all runs cover those`,
+            );
           }
           (attributes ? ingestRuns : baselineRuns).push(run);
-          ctx.progress(`${which.padEnd(8)} run ${r + 1}/${runs}: ${Math.round(rate(run)).toLocaleString('en-US')} objects/s (${run.stored} stored, ${run.rejected} rejected${attributes ? `, ${run.reindexed} re-indexed` : ''})`);
+          ctx.progress(
+            `${which.padEnd(8)} run ${r + 1}/${runs}: ${Math.round(rate(run)).toLocaleString('en-US')} objects/s (${run.stored} stored, ${run.rejected} rejected${attributes ? `, ${run.reindexed} re-indexed` : ''})`,
+          );
         }
         ctx.removeTemp(dir);
       }
@@ -235,9 +257,14 @@ export const ingestSection: Section = {
       );
     }
     if (ingestRuns.length < runs) notes.push(`${ingestRuns.length} of ${runs} runs fitted in the time budget`);
-    for (const [name, run] of [['ingest', last], ['baseline', baselineRuns[baselineRuns.length - 1] as IngestRun]] as const) {
+    for (const [name, run] of [
+      ['ingest', last],
+      ['baseline', baselineRuns[baselineRuns.length - 1] as IngestRun],
+    ] as const) {
       if (run.stored !== measuredObjects || run.rejected > 0) {
-        notes.push(`${name}: expected ${measuredObjects} stored, got ${run.stored} stored, ${run.duplicate} duplicate, ${run.rejected} rejected: ${run.firstRejections.join('; ')}`);
+        notes.push(
+          `${name}: expected ${measuredObjects} stored, got ${run.stored} stored, ${run.duplicate} duplicate, ${run.rejected} rejected: ${run.firstRejections.join('; ')}`,
+        );
       }
     }
     notes.push(

@@ -23,9 +23,22 @@ export interface Figure {
   readonly note?: string;
 }
 
-export function figure(key: string, label: string, value: number | null, unit: string, extra: { target?: Target; note?: string } = {}): Figure {
+export function figure(
+  key: string,
+  label: string,
+  value: number | null,
+  unit: string,
+  extra: { target?: Target; note?: string } = {},
+): Figure {
   const { target, note } = extra;
-  const met = target === undefined ? undefined : value === null || !Number.isFinite(value) ? null : target.op === '>=' ? value >= target.value : value <= target.value;
+  const met =
+    target === undefined
+      ? undefined
+      : value === null || !Number.isFinite(value)
+        ? null
+        : target.op === '>='
+          ? value >= target.value
+          : value <= target.value;
   return {
     key,
     label,
@@ -87,7 +100,9 @@ function formatMet(f: Figure): string {
 export function renderTable(results: BenchResults): string {
   const lines: string[] = [];
   const m = results.machine;
-  lines.push(`relay benchmark — ${results.startedAt} — ${String(m.cpus)} × ${String(m.cpuModel)}, node ${String(m.node)}, ${String(m.totalMemoryGiB)} GiB RAM, load at start ${String(m.loadAverageAtStart)}`);
+  lines.push(
+    `relay benchmark — ${results.startedAt} — ${String(m.cpus)} × ${String(m.cpuModel)}, node ${String(m.node)}, ${String(m.totalMemoryGiB)} GiB RAM, load at start ${String(m.loadAverageAtStart)}`,
+  );
   for (const s of results.sections) {
     lines.push('');
     lines.push(`${s.title} (${s.durationS.toFixed(1)} s)`);
@@ -97,7 +112,11 @@ export function renderTable(results: BenchResults): string {
       const header = ['figure', 'value', 'target', 'met'];
       const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
       const line = (cells: string[]) =>
-        '  ' + cells.map((c, i) => (i === 1 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join('  ').trimEnd();
+        '  ' +
+        cells
+          .map((c, i) => (i === 1 ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number)))
+          .join('  ')
+          .trimEnd();
       lines.push(line(header));
       lines.push('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
       for (const r of rows) lines.push(line(r));

@@ -115,7 +115,9 @@ async function main(): Promise<void> {
   const dirty = git(['status', '--porcelain', '--untracked-files=no']);
   const changed = sourcesChangedSince(startedAt.getTime());
   if (changed.length > 0) {
-    ctx.progress(`warning: src/ changed during the run (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}): sections may have run different code`);
+    ctx.progress(
+      `warning: src/ changed during the run (${changed.slice(0, 5).join(', ')}${changed.length > 5 ? ', …' : ''}): sections may have run different code`,
+    );
   }
   const bench: BenchResults = {
     startedAt: startedAt.toISOString(),

@@ -133,7 +133,9 @@ function populate(ctx: BenchContext, ingestor: Ingestor, collection: string, cou
     if (done - reported >= 100_000 || done === count || performance.now() > deadline) {
       reported = done;
       const s = (performance.now() - t0) / 1000;
-      ctx.progress(`serve setup: ${done.toLocaleString('en-US')}/${count.toLocaleString('en-US')} objects (${Math.round(done / s).toLocaleString('en-US')}/s incl. generation; last chunk ${Math.round(perS).toLocaleString('en-US')}/s)`);
+      ctx.progress(
+        `serve setup: ${done.toLocaleString('en-US')}/${count.toLocaleString('en-US')} objects (${Math.round(done / s).toLocaleString('en-US')}/s incl. generation; last chunk ${Math.round(perS).toLocaleString('en-US')}/s)`,
+      );
     }
   }
   return {
@@ -372,8 +374,7 @@ async function latency(
     const span = Math.max(1, p.dateAdded.length - 2 * pageLimit);
     return formatTaxiiTimestamp(p.dateAdded[rng.int(0, span - 1)] as number);
   };
-  const fetchAt = (collection: string, p: Populated) =>
-    client.page(collection, { added_after: at(p), limit: String(pageLimit) });
+  const fetchAt = (collection: string, p: Populated) => client.page(collection, { added_after: at(p), limit: String(pageLimit) });
   const cols = [
     { id: SMALL, data: small, ms: [] as number[], objects: [] as number[] },
     { id: BIG, data: big, ms: [] as number[], objects: [] as number[] },
@@ -405,13 +406,7 @@ interface SparseResult {
  * random positions of each member's own view (a date_added it was served, with at least one
  * full page after it), interleaved.
  */
-async function sparseLatency(
-  ctx: BenchContext,
-  full: Client,
-  sparse: Client,
-  big: Populated,
-  fullObjects: number,
-): Promise<SparseResult> {
+async function sparseLatency(ctx: BenchContext, full: Client, sparse: Client, big: Populated, fullObjects: number): Promise<SparseResult> {
   const { pageLimit, latencySamples } = ctx.settings.serve;
   const { dates, pages, seconds } = await sparse.manifestDates(BIG, pageLimit, Math.ceil(big.stored / pageLimit) + 10);
   if (dates.length === 0) throw new Error(`the sparse view is empty: no object of the collection is in sector "${RARE_SECTOR}"`);
@@ -420,7 +415,12 @@ async function sparseLatency(
   const rng = new Prng(ctx.settings.seed ^ 0x5a75);
   const fullSpan = Math.max(1, big.dateAdded.length - 2 * pageLimit);
   const views = [
-    { client: full, at: () => formatTaxiiTimestamp(big.dateAdded[rng.int(0, fullSpan - 1)] as number), ms: [] as number[], objects: [] as number[] },
+    {
+      client: full,
+      at: () => formatTaxiiTimestamp(big.dateAdded[rng.int(0, fullSpan - 1)] as number),
+      ms: [] as number[],
+      objects: [] as number[],
+    },
     { client: sparse, at: () => dates[rng.int(0, sparseSpan - 1)] as string, ms: [] as number[], objects: [] as number[] },
   ];
   const fetchAt = (v: (typeof views)[0]) => v.client.page(BIG, { added_after: v.at(), limit: String(pageLimit) });
@@ -496,7 +496,10 @@ async function measure(
       `SETUP BUDGET: ingest was too slow to build the large collection within BENCH_SERVE_SETUP_BUDGET_S=${ctx.settings.serve.setupBudgetS} (${Math.round(big.stored / big.seconds).toLocaleString('en-US')} objects/s incl. generation); it holds ${big.stored.toLocaleString('en-US')} of the ${bigCount.toLocaleString('en-US')} objects asked for, and every large-collection figure below is for that size`,
     );
   }
-  for (const [name, p] of [['small', small], ['large', big]] as const) {
+  for (const [name, p] of [
+    ['small', small],
+    ['large', big],
+  ] as const) {
     if (p.rejected > 0) notes.push(`setup: ${p.rejected} objects rejected in the ${name} collection`);
   }
 
@@ -539,7 +542,9 @@ async function measure(
       notes.push(`some latency pages were far from full (min objects: small ${lat.small.minObjects}, large ${lat.big.minObjects})`);
     }
     if (sp.sparse.minObjects < pageLimit || sp.full.minObjects < 0.9 * pageLimit) {
-      notes.push(`some sparse-view latency pages were not full (min objects: full view ${sp.full.minObjects}, sparse view ${sp.sparse.minObjects})`);
+      notes.push(
+        `some sparse-view latency pages were not full (min objects: full view ${sp.full.minObjects}, sparse view ${sp.sparse.minObjects})`,
+      );
     }
     notes.push(
       `sparse view: the member of "${RARE_SECTOR}" only (TLP ceiling AMBER, no unscoped objects) receives ${fmt(sp.sparseObjects)} of the ${fmt(sp.fullObjects)} objects the full-view member receives by default (${round(selectivity * 100, 2)}%); its ${sp.manifestPages} manifest pages took ${sp.manifestSeconds} s; latency: ${sp.sparse.samples} pages of limit=${pageLimit} per member at random positions of its own view, interleaved, default query`,
@@ -553,34 +558,63 @@ async function measure(
     );
 
     const figures: Figure[] = [
-      figure('serve.all_versions_objects_per_s', `page all versions (${fmt(big.stored)}-version collection)`, all.objectsPerS, 'objects/s', {
-        target: { op: '>=', value: SERVE_TARGET_OBJECTS_PER_S },
-      }),
+      figure(
+        'serve.all_versions_objects_per_s',
+        `page all versions (${fmt(big.stored)}-version collection)`,
+        all.objectsPerS,
+        'objects/s',
+        {
+          target: { op: '>=', value: SERVE_TARGET_OBJECTS_PER_S },
+        },
+      ),
       figure('serve.latest_objects_per_s', 'page latest versions (default query)', latest.objectsPerS, 'objects/s', {
         target: { op: '>=', value: SERVE_TARGET_OBJECTS_PER_S },
       }),
       figure('serve.latency_small_p50_ms', `page latency p50, ${fmt(small.stored)} collection`, lat.small.p50, 'ms'),
       figure('serve.latency_big_p50_ms', `page latency p50, ${fmt(big.stored)} collection`, lat.big.p50, 'ms'),
-      figure('serve.latency_p50_ratio', 'p50 large / small', round(p50Ratio, 2), 'x', { target: { op: '<=', value: LATENCY_TARGET_RATIO } }),
+      figure('serve.latency_p50_ratio', 'p50 large / small', round(p50Ratio, 2), 'x', {
+        target: { op: '<=', value: LATENCY_TARGET_RATIO },
+      }),
       figure('serve.latency_small_p99_ms', `page latency p99, ${fmt(small.stored)} collection`, lat.small.p99, 'ms'),
       figure('serve.latency_big_p99_ms', `page latency p99, ${fmt(big.stored)} collection`, lat.big.p99, 'ms'),
-      figure('serve.latency_p99_ratio', 'p99 large / small', round(p99Ratio, 2), 'x', { target: { op: '<=', value: LATENCY_TARGET_RATIO } }),
-      figure('serve.sparse_view_selectivity_pct', `sparse view share of the full view (member of "${RARE_SECTOR}")`, round(selectivity * 100, 2), '%'),
+      figure('serve.latency_p99_ratio', 'p99 large / small', round(p99Ratio, 2), 'x', {
+        target: { op: '<=', value: LATENCY_TARGET_RATIO },
+      }),
+      figure(
+        'serve.sparse_view_selectivity_pct',
+        `sparse view share of the full view (member of "${RARE_SECTOR}")`,
+        round(selectivity * 100, 2),
+        '%',
+      ),
       figure('serve.full_view_p50_ms', `page latency p50, full view, ${fmt(big.stored)} collection`, sp.full.p50, 'ms'),
       figure('serve.sparse_view_p50_ms', 'page latency p50, sparse view, same collection', sp.sparse.p50, 'ms'),
-      figure('serve.sparse_view_p50_ratio', 'p50 sparse / full view', round(sp.sparse.p50 / sp.full.p50, 2), 'x', { target: { op: '<=', value: SPARSE_VIEW_TARGET_RATIO } }),
+      figure('serve.sparse_view_p50_ratio', 'p50 sparse / full view', round(sp.sparse.p50 / sp.full.p50, 2), 'x', {
+        target: { op: '<=', value: SPARSE_VIEW_TARGET_RATIO },
+      }),
       figure('serve.full_view_p99_ms', 'page latency p99, full view', sp.full.p99, 'ms'),
       figure('serve.sparse_view_p99_ms', 'page latency p99, sparse view', sp.sparse.p99, 'ms'),
-      figure('serve.sparse_view_p99_ratio', 'p99 sparse / full view', round(sp.sparse.p99 / sp.full.p99, 2), 'x', { target: { op: '<=', value: SPARSE_VIEW_TARGET_RATIO } }),
-      figure('serve.rss_mb', 'node RSS after serving (incl. LMDB map pages)', m.rssMB, 'MB', { target: { op: '<=', value: RSS_TARGET_MB } }),
-      figure('serve.rss_anon_mb', 'node anonymous RSS after serving (RssAnon)', m.rssAnonMB, 'MB', { target: { op: '<=', value: RSS_TARGET_MB } }),
+      figure('serve.sparse_view_p99_ratio', 'p99 sparse / full view', round(sp.sparse.p99 / sp.full.p99, 2), 'x', {
+        target: { op: '<=', value: SPARSE_VIEW_TARGET_RATIO },
+      }),
+      figure('serve.rss_mb', 'node RSS after serving (incl. LMDB map pages)', m.rssMB, 'MB', {
+        target: { op: '<=', value: RSS_TARGET_MB },
+      }),
+      figure('serve.rss_anon_mb', 'node anonymous RSS after serving (RssAnon)', m.rssAnonMB, 'MB', {
+        target: { op: '<=', value: RSS_TARGET_MB },
+      }),
     ];
     return {
       figures,
       notes,
       details: {
         collections: {
-          small: { id: SMALL, versions: small.stored, distinctIds: small.stats.distinctIds, setupS: round(small.seconds, 1), corpus: small.stats },
+          small: {
+            id: SMALL,
+            versions: small.stored,
+            distinctIds: small.stats.distinctIds,
+            setupS: round(small.seconds, 1),
+            corpus: small.stats,
+          },
           large: {
             id: BIG,
             requested: bigCount,

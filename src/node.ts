@@ -56,11 +56,7 @@ export function openStore(config: RelayConfig): Store {
   return Store.openInDataDir(config.data_dir);
 }
 
-export async function startNode(
-  config: RelayConfig,
-  log: Logger = createLogger(config),
-  options: NodeOptions = {},
-): Promise<RelayNode> {
+export async function startNode(config: RelayConfig, log: Logger = createLogger(config), options: NodeOptions = {}): Promise<RelayNode> {
   const store = openStore(config);
   try {
     const ingestor = new Ingestor(store, nodePolicy(config));
@@ -72,7 +68,9 @@ export async function startNode(
     // node's own CA.
     const clientCaPath = config.tls.client_ca ?? (existsSync(pki.caCert) ? pki.caCert : undefined);
     if (authenticator.acceptsCertificates && !clientCaPath) {
-      throw new ConfigError('members are configured with client certificates but there is no CA to verify them: set tls.client_ca or run "relay certs init"');
+      throw new ConfigError(
+        'members are configured with client certificates but there is no CA to verify them: set tls.client_ca or run "relay certs init"',
+      );
     }
     const clientCa = authenticator.acceptsCertificates && clientCaPath ? readFileSync(clientCaPath, 'utf8') : undefined;
     const app = createTaxiiApp({ config, store, ingestor, authenticator, log, jwks: () => keys.jwks() });

@@ -40,11 +40,20 @@ export async function runCerts(config: RelayConfig, args: readonly string[], opt
       const ca = CertificateAuthority.open(authorityFiles(config));
       const issued = await ca.issue(kind as CertificateKind, name, {
         ...(days ? { days } : {}),
-        ...(options.san ? { altNames: options.san.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+        ...(options.san
+          ? {
+              altNames: options.san
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            }
+          : {}),
         ...(passphrase !== undefined ? { passphrase } : {}),
       });
       if (options.json) {
-        console.log(JSON.stringify({ ...issued.record, certPath: issued.certPath, keyPath: issued.keyPath, p12Path: issued.p12Path }, null, 2));
+        console.log(
+          JSON.stringify({ ...issued.record, certPath: issued.certPath, keyPath: issued.keyPath, p12Path: issued.p12Path }, null, 2),
+        );
       } else {
         console.log(`issued ${kind} certificate "${name}" serial ${issued.record.serial}, valid until ${issued.record.notAfter}`);
         console.log(`  certificate: ${issued.certPath}\n  key:         ${issued.keyPath}`);

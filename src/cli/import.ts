@@ -62,15 +62,20 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
       report.objects = objects.length;
       const started = Date.now();
       const large = objects.length > batchSize;
-      const result = ingestor.ingest(collection, objects, { source: 'import', detail: file }, {
-        batchSize,
-        onBatch: ({ objects: done }) => {
-          if (large) {
-            const rate = Math.round(done / Math.max(0.001, (Date.now() - started) / 1000));
-            console.error(`committed ${done}/${objects.length} objects of ${file} (${rate} objects/s)`);
-          }
+      const result = ingestor.ingest(
+        collection,
+        objects,
+        { source: 'import', detail: file },
+        {
+          batchSize,
+          onBatch: ({ objects: done }) => {
+            if (large) {
+              const rate = Math.round(done / Math.max(0.001, (Date.now() - started) / 1000));
+              console.error(`committed ${done}/${objects.length} objects of ${file} (${rate} objects/s)`);
+            }
+          },
         },
-      });
+      );
       report.stored = result.stored;
       report.duplicate = result.duplicate;
       result.outcomes.forEach((o, index) => {

@@ -16,7 +16,9 @@ export async function runStats(config: RelayConfig, json: boolean): Promise<numb
     const titles = new Map(config.api_roots.flatMap((r) => r.collections.map((c) => [c.id, `${r.path}/${c.alias ?? c.title}`])));
     console.log(`object versions stored: ${stats.objectVersions}`);
     for (const c of stats.collections) {
-      console.log(`${titles.get(c.collection) ?? c.collection}: ${c.versions} versions, added ${when(c.firstAdded)} .. ${when(c.lastAdded)}`);
+      console.log(
+        `${titles.get(c.collection) ?? c.collection}: ${c.versions} versions, added ${when(c.firstAdded)} .. ${when(c.lastAdded)}`,
+      );
     }
     return 0;
   } finally {

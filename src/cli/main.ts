@@ -124,7 +124,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return (await import('./upstream.ts')).runUpstreams(config(), values.json ?? false);
     case 'quarantine': {
       const q = await import('./upstream.ts');
-      if (positionals[0] === 'list') return q.runQuarantineList(config(), values.limit === undefined ? 50 : Number(values.limit), values.json ?? false);
+      if (positionals[0] === 'list')
+        return q.runQuarantineList(config(), values.limit === undefined ? 50 : Number(values.limit), values.json ?? false);
       if (positionals[0] === 'show' && positionals[1]) return q.runQuarantineShow(config(), positionals[1]);
       throw new CliError('usage: relay quarantine list --config PATH [--limit N] [--json] | relay quarantine show ID --config PATH');
     }

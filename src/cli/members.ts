@@ -21,7 +21,9 @@ export function runMembersList(config: RelayConfig): number {
 export async function runHashSecret(): Promise<number> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const secret = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  const secret = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
   if (secret.length < 12) throw new CliError('refusing a secret shorter than 12 characters');
   console.log(hashSecret(secret));
   return 0;

@@ -7,7 +7,16 @@
 import { accessTo } from '../auth/grants.ts';
 import type { Member } from '../auth/index.ts';
 import type { ApiRootConfig, CollectionConfig, RelayConfig } from '../config/index.ts';
-import { decide, memberProfile, nodePolicy, redact, viewProfile, type Decision, type MemberProfile, type NodePolicy } from '../policy/index.ts';
+import {
+  decide,
+  memberProfile,
+  nodePolicy,
+  redact,
+  viewProfile,
+  type Decision,
+  type MemberProfile,
+  type NodePolicy,
+} from '../policy/index.ts';
 import type { StixObject } from '../stix/types.ts';
 import { Store, type IndexEntry } from '../store/index.ts';
 import { MemberView } from '../taxii/server/policy.ts';
@@ -56,7 +65,14 @@ export async function runPolicyExplain(config: RelayConfig, options: ExplainOpti
     for (const { root, collection } of targets) {
       const e = explainOne(store, policy, member, root, collection, options.object);
       // without --collection, only collections that hold the object
-      if (e || options.collection !== undefined) out.push(e ?? { collection: label(root, collection), allowed: false, rules: [{ rule: 'held', pass: false, because: 'the collection does not hold this object' }] });
+      if (e || options.collection !== undefined)
+        out.push(
+          e ?? {
+            collection: label(root, collection),
+            allowed: false,
+            rules: [{ rule: 'held', pass: false, because: 'the collection does not hold this object' }],
+          },
+        );
     }
     if (options.json) {
       console.log(JSON.stringify({ member: member.id, object: options.object, collections: out }, null, 2));
@@ -68,7 +84,11 @@ export async function runPolicyExplain(config: RelayConfig, options: ExplainOpti
       console.log(`\n${e.collection}${e.version ? ` (latest version ${e.version})` : ''}`);
       if (e.attributes) console.log(`  attributes: ${describeAttributes(e.attributes)}`);
       for (const r of e.rules) console.log(`  [${r.pass ? 'pass' : 'FAIL'}] ${r.rule}: ${r.because}`);
-      const verdict = !e.allowed ? 'DENIED (the member gets 404 for it)' : e.redacted && e.redacted.length > 0 ? `ALLOWED, REDACTED (removed: ${e.redacted.join(', ')})` : 'ALLOWED';
+      const verdict = !e.allowed
+        ? 'DENIED (the member gets 404 for it)'
+        : e.redacted && e.redacted.length > 0
+          ? `ALLOWED, REDACTED (removed: ${e.redacted.join(', ')})`
+          : 'ALLOWED';
       console.log(`  => ${verdict}`);
     }
     return 0;
@@ -87,7 +107,8 @@ function explainOne(
   collection: CollectionConfig,
   objectId: string,
 ): Explanation | undefined {
-  const source = collection.kind === 'view' ? root.collections.find((c) => c.id === collection.source || c.alias === collection.source) : undefined;
+  const source =
+    collection.kind === 'view' ? root.collections.find((c) => c.id === collection.source || c.alias === collection.source) : undefined;
   const indexCollection = source?.id ?? collection.id;
   const entry = store.latestOf(indexCollection, objectId);
   if (!entry) return undefined;
@@ -118,8 +139,12 @@ function explainOne(
     if (r?.kind === 'withheld') rules.push({ rule: 'granular', pass: false, because: `withheld: ${r.because}` });
     else if (r?.kind === 'redacted') {
       redacted = r.removed;
-      rules.push({ rule: 'granular', pass: true, because: `properties marked above TLP:${ceiling.tlpCeiling.toUpperCase()} are removed: ${r.removed.join(', ')}` });
-    } else rules.push({ rule: 'granular', pass: true, because: 'no granular marking is above the member\'s ceiling' });
+      rules.push({
+        rule: 'granular',
+        pass: true,
+        because: `properties marked above TLP:${ceiling.tlpCeiling.toUpperCase()} are removed: ${r.removed.join(', ')}`,
+      });
+    } else rules.push({ rule: 'granular', pass: true, because: "no granular marking is above the member's ceiling" });
   }
   for (const ref of entry.attributes.refs ?? []) {
     const target = store.latestOf(indexCollection, ref);
@@ -127,7 +152,12 @@ function explainOne(
     rules.push({
       rule: 'reference',
       pass: visible,
-      because: target === undefined ? `${ref} is not in the collection` : visible ? `${ref} is visible to the member` : `${ref} is not visible to the member`,
+      because:
+        target === undefined
+          ? `${ref} is not in the collection`
+          : visible
+            ? `${ref} is visible to the member`
+            : `${ref} is not visible to the member`,
     });
   }
   const allowed = access.read && view.accept(entry);

@@ -5,10 +5,7 @@ import { createLogger, startNode } from '../node.ts';
 export async function runStart(config: RelayConfig): Promise<number> {
   const log = createLogger(config);
   const node = await startNode(config, log);
-  const lines = [
-    `relay node "${config.node.id}" is serving TAXII 2.1`,
-    `  discovery: ${node.discoveryUrl}`,
-  ];
+  const lines = [`relay node "${config.node.id}" is serving TAXII 2.1`, `  discovery: ${node.discoveryUrl}`];
   if (node.devCaPath) lines.push(`  TLS: development certificate; trust ${node.devCaPath} (e.g. curl --cacert ${node.devCaPath})`);
   const polling = node.upstreams.subscriptions.filter((s) => s.spec.enabled).length;
   if (config.upstreams.length > 0) {

@@ -3,7 +3,8 @@ import { loadOrCreateTokenKeys, tokenSettings } from '../auth/index.ts';
 import type { RelayConfig } from '../config/index.ts';
 import { CliError } from './errors.ts';
 
-const USAGE = 'usage: relay token issue MEMBER [--ttl 12h] | token rotate | token revoke TOKEN-OR-JTI | token jwks  (each with --config PATH)';
+const USAGE =
+  'usage: relay token issue MEMBER [--ttl 12h] | token rotate | token revoke TOKEN-OR-JTI | token jwks  (each with --config PATH)';
 
 export async function runToken(config: RelayConfig, args: readonly string[], ttl: string | undefined): Promise<number> {
   const [action, argument] = args;

@@ -27,8 +27,10 @@ const defined = <T extends Record<string, unknown>>(o: T) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 export async function runProbe(args: ProbeArgs): Promise<number> {
-  if (!args.url || !/^https:\/\//i.test(args.url)) throw new CliError('usage: relay probe https://server/taxii2/ [options] (an https:// discovery or API root URL)');
-  if (args.user !== undefined && args.passwordEnv === undefined) throw new CliError('--user needs --password-env VAR (the password is read from that environment variable)');
+  if (!args.url || !/^https:\/\//i.test(args.url))
+    throw new CliError('usage: relay probe https://server/taxii2/ [options] (an https:// discovery or API root URL)');
+  if (args.user !== undefined && args.passwordEnv === undefined)
+    throw new CliError('--user needs --password-env VAR (the password is read from that environment variable)');
   if ((args.cert === undefined) !== (args.key === undefined)) throw new CliError('--cert and --key go together');
   const timeoutMs = args.timeout ? parseDuration(args.timeout) : 30_000;
   let client;
@@ -37,7 +39,13 @@ export async function runProbe(args: ProbeArgs): Promise<number> {
       'probe',
       {
         auth: defined({ user: args.user, password_env: args.passwordEnv, token_env: args.tokenEnv }),
-        tls: defined({ ca_file: args.ca, cert_file: args.cert, key_file: args.key, pfx_file: args.pfx, passphrase_env: args.passphraseEnv }),
+        tls: defined({
+          ca_file: args.ca,
+          cert_file: args.cert,
+          key_file: args.key,
+          pfx_file: args.pfx,
+          passphrase_env: args.passphraseEnv,
+        }),
       },
       { connectMs: timeoutMs, responseMs: timeoutMs },
     );
@@ -76,11 +84,18 @@ export async function runUpstreams(config: RelayConfig, json: boolean): Promise<
       console.log(
         `  cursor: ${s.cursor ? `added after ${s.cursor.last ?? 'the beginning'}, paging by ${s.cursor.paging}${s.cursor.nextIgnored ? " (server ignores 'next')" : ''}` : 'none yet'}`,
       );
-      console.log(`  objects ingested: ${s.objectsIngested} (new versions ${s.versionsStored}, quarantined ${s.quarantined}) in ${s.pages} pages`);
+      console.log(
+        `  objects ingested: ${s.objectsIngested} (new versions ${s.versionsStored}, quarantined ${s.quarantined}) in ${s.pages} pages`,
+      );
       if (s.lastCycle) {
         const rate = s.lastCycle.ms > 0 ? Math.round((s.lastCycle.objects * 1000) / s.lastCycle.ms) : s.lastCycle.objects;
-        const split = s.lastCycle.httpMs !== undefined ? `; busy: http ${s.lastCycle.httpMs}ms, parse ${s.lastCycle.parseMs}ms, store ${s.lastCycle.storeMs}ms` : '';
-        console.log(`  last cycle: ${s.lastCycle.objects} objects in ${s.lastCycle.pages} pages, ${(s.lastCycle.ms / 1000).toFixed(1)}s (${rate} objects/s)${split}`);
+        const split =
+          s.lastCycle.httpMs !== undefined
+            ? `; busy: http ${s.lastCycle.httpMs}ms, parse ${s.lastCycle.parseMs}ms, store ${s.lastCycle.storeMs}ms`
+            : '';
+        console.log(
+          `  last cycle: ${s.lastCycle.objects} objects in ${s.lastCycle.pages} pages, ${(s.lastCycle.ms / 1000).toFixed(1)}s (${rate} objects/s)${split}`,
+        );
       }
       console.log(`  last error: ${s.lastError ? `${s.lastErrorAt} ${s.lastError}` : '-'}`);
     }
@@ -98,7 +113,9 @@ export async function runQuarantineList(config: RelayConfig, limit: number, json
       console.log(JSON.stringify(records, null, 2));
       return 0;
     }
-    console.log(`${store.quarantineCount()} quarantined record(s)${records.length < store.quarantineCount() ? `, newest ${records.length} shown` : ''}`);
+    console.log(
+      `${store.quarantineCount()} quarantined record(s)${records.length < store.quarantineCount() ? `, newest ${records.length} shown` : ''}`,
+    );
     for (const r of records) {
       const what = r.kind === 'object' ? `object ${r.objectId ?? '(no id)'}${r.version ? ` ${r.version}` : ''}` : 'response';
       console.log(`${r.id}  ${formatTaxiiTimestamp(r.at)}  ${r.detail}  ${what}: ${r.reason}`);

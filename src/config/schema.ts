@@ -75,7 +75,12 @@ const LIMIT_DEFAULTS = {
 
 const limitsSchema = z
   .strictObject({
-    max_header_bytes: z.number().int().min(1024).max(1024 * 1024).default(LIMIT_DEFAULTS.max_header_bytes),
+    max_header_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024)
+      .default(LIMIT_DEFAULTS.max_header_bytes),
     handshake_timeout_seconds: z.number().positive().max(600).default(LIMIT_DEFAULTS.handshake_timeout_seconds),
     headers_timeout_seconds: z.number().positive().max(600).default(LIMIT_DEFAULTS.headers_timeout_seconds),
     request_timeout_seconds: z.number().positive().max(3600).default(LIMIT_DEFAULTS.request_timeout_seconds),
@@ -102,7 +107,7 @@ const federationSchema = z
     tls: z.strictObject({
       cert: z.string().min(1).describe("this node's certificate (PEM), e.g. from `relay certs issue node NAME`"),
       key: z.string().min(1).describe('its private key (PEM)'),
-      ca: z.string().min(1).describe('CA (PEM) the NATS servers\' certificates must chain to'),
+      ca: z.string().min(1).describe("CA (PEM) the NATS servers' certificates must chain to"),
     }),
     connect_timeout_seconds: z.number().positive().max(300).default(10),
   })
@@ -136,7 +141,12 @@ export const configSchema = z
       .strictObject({
         default_page_size: z.number().int().positive().default(100),
         max_page_size: z.number().int().positive().max(10_000).default(1000),
-        max_content_length: z.number().int().positive().max(2 ** 31).default(10 * 1024 * 1024),
+        max_content_length: z
+          .number()
+          .int()
+          .positive()
+          .max(2 ** 31)
+          .default(10 * 1024 * 1024),
         status_retention_hours: z.number().positive().default(24),
       })
       .refine((t) => t.default_page_size <= t.max_page_size, {
@@ -152,8 +162,14 @@ export const configSchema = z
       .strictObject({
         jwt_issuer: z.string().min(1).default('relay'),
         jwt_audience: z.string().min(1).default('relay-taxii'),
-        token_ttl: z.string().regex(/^\d+[smhd]$/, 'expected a duration such as "30m", "12h" or "7d"').default('12h'),
-        max_token_ttl: z.string().regex(/^\d+[smhd]$/, 'expected a duration such as "7d" or "30d"').default('30d'),
+        token_ttl: z
+          .string()
+          .regex(/^\d+[smhd]$/, 'expected a duration such as "30m", "12h" or "7d"')
+          .default('12h'),
+        max_token_ttl: z
+          .string()
+          .regex(/^\d+[smhd]$/, 'expected a duration such as "7d" or "30d"')
+          .default('30d'),
       })
       .default({ jwt_issuer: 'relay', jwt_audience: 'relay-taxii', token_ttl: '12h', max_token_ttl: '30d' }),
     pki: z

@@ -17,8 +17,7 @@ export function parseDuration(text: string): number {
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
-const duration = (example: string) =>
-  z.string().regex(DURATION, `expected a duration such as "${example}" (units: ms, s, m, h, d)`);
+const duration = (example: string) => z.string().regex(DURATION, `expected a duration such as "${example}" (units: ms, s, m, h, d)`);
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the name of an environment variable');
 const filePath = z.string().min(1);
@@ -40,10 +39,14 @@ const authSchema = z
     if (a.token_env !== undefined && a.token_file !== undefined) {
       ctx.addIssue({ code: 'custom', message: 'set token_env or token_file, not both' });
     }
-    if (basic && bearer) ctx.addIssue({ code: 'custom', message: 'use HTTP Basic (user + password_*) or a bearer token (token_*), not both' });
+    if (basic && bearer)
+      ctx.addIssue({ code: 'custom', message: 'use HTTP Basic (user + password_*) or a bearer token (token_*), not both' });
     if (basic && a.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'HTTP Basic needs a user' });
     if (a.user !== undefined && !basic) {
-      ctx.addIssue({ code: 'custom', message: 'HTTP Basic needs password_env or password_file (the password itself never goes in this file)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'HTTP Basic needs password_env or password_file (the password itself never goes in this file)',
+      });
     }
   });
 
@@ -62,7 +65,10 @@ const tlsSchema = z
       ctx.addIssue({ code: 'custom', message: 'set both cert_file and key_file (PEM client certificate), or neither' });
     }
     if (t.pfx_file !== undefined && t.cert_file !== undefined) {
-      ctx.addIssue({ code: 'custom', message: 'use a PEM client certificate (cert_file + key_file) or a PKCS#12 file (pfx_file), not both' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'use a PEM client certificate (cert_file + key_file) or a PKCS#12 file (pfx_file), not both',
+      });
     }
     if (t.passphrase_env !== undefined && t.passphrase_file !== undefined) {
       ctx.addIssue({ code: 'custom', message: 'set passphrase_env or passphrase_file, not both' });
@@ -94,7 +100,10 @@ export const upstreamSchema = z.strictObject({
   url: z
     .string()
     .regex(/^https:\/\/\S+$/i, 'expected an https:// URL (discovery or API root)')
-    .refine((u) => !/^https:\/\/[^/]*@/i.test(u), 'credentials do not belong in the URL; use auth.user with auth.password_env or auth.password_file'),
+    .refine(
+      (u) => !/^https:\/\/[^/]*@/i.test(u),
+      'credentials do not belong in the URL; use auth.user with auth.password_env or auth.password_file',
+    ),
   api_root: z.string().min(1).optional().describe('which API root when url is the discovery URL'),
   enabled: z.boolean().default(true),
   auth: authSchema.optional(),
@@ -139,15 +148,22 @@ export function checkUpstreams(
       );
       if (matches.size === 0) {
         const known = apiRoots.flatMap((r) => r.collections.map((lc) => lc.alias ?? lc.id));
-        addIssue(['upstreams', i, 'collections', j, 'local'], `unknown local collection "${c.local}"; expected one of: ${known.join(', ') || '(none)'}`);
+        addIssue(
+          ['upstreams', i, 'collections', j, 'local'],
+          `unknown local collection "${c.local}"; expected one of: ${known.join(', ') || '(none)'}`,
+        );
       } else if (matches.size > 1) {
-        addIssue(['upstreams', i, 'collections', j, 'local'], `local collection "${c.local}" is ambiguous (an alias in several API roots); use its id`);
+        addIssue(
+          ['upstreams', i, 'collections', j, 'local'],
+          `local collection "${c.local}" is ambiguous (an alias in several API roots); use its id`,
+        );
       }
       const pair = `${c.remote}\u0000${c.local}`;
       if (pairs.has(pair)) addIssue(['upstreams', i, 'collections', j], `remote "${c.remote}" is mapped to "${c.local}" twice`);
       pairs.add(pair);
     });
     const b = u.backoff;
-    if (parseDuration(b.initial) > parseDuration(b.max)) addIssue(['upstreams', i, 'backoff'], 'backoff.initial must not exceed backoff.max');
+    if (parseDuration(b.initial) > parseDuration(b.max))
+      addIssue(['upstreams', i, 'backoff'], 'backoff.initial must not exceed backoff.max');
   });
 }

@@ -142,7 +142,11 @@ export async function connectFederation(options: FederationOptions): Promise<Nat
  * certificate, then CONNECT + PING) and returns the error that ends it, or undefined when the
  * server answers PONG or the attempt runs out of time.
  */
-export function probe(server: string, material: { cert?: string; key?: string; ca: string }, timeoutMs: number): Promise<Error | undefined> {
+export function probe(
+  server: string,
+  material: { cert?: string; key?: string; ca: string },
+  timeoutMs: number,
+): Promise<Error | undefined> {
   const url = new URL(server.replace(/^tls:/, 'nats:'));
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port || 4222);
@@ -179,7 +183,8 @@ export function probe(server: string, material: { cert?: string; key?: string; c
         reply += d.toString('latin1');
         if (/PONG\r\n/.test(reply)) done(undefined);
         const err = /-ERR '([^']*)'/.exec(reply);
-        if (err) done(Object.assign(new Error(err[1]), { code: /authoriz/i.test(err[1] ?? '') ? 'AUTHORIZATION_VIOLATION' : 'PROTOCOL_ERROR' }));
+        if (err)
+          done(Object.assign(new Error(err[1]), { code: /authoriz/i.test(err[1] ?? '') ? 'AUTHORIZATION_VIOLATION' : 'PROTOCOL_ERROR' }));
       });
     };
     socket.on('data', onInfo);
@@ -192,7 +197,11 @@ export function classify(error: unknown): FederationFailure {
   const e = error as { code?: unknown; message?: unknown; chainedError?: { code?: unknown } } | undefined;
   const code = String(e?.code ?? '');
   const chained = String(e?.chainedError?.code ?? '');
-  if (/ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED)/.test(code)) {
+  if (
+    /ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_REVOKED|CERTIFICATE_EXPIRED|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED)/.test(
+      code,
+    )
+  ) {
     return 'certificate-refused';
   }
   if (
@@ -216,6 +225,7 @@ function describeCause(cause: unknown): string {
   const e = cause as { code?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   // OpenSSL messages carry source paths; keep the readable part.
-  const message = typeof e.message === 'string' ? e.message.replace(/^[0-9A-F]+:error:[0-9A-F]+:/, '').replace(/:\.\.\/deps\/.*$/s, '') : '';
+  const message =
+    typeof e.message === 'string' ? e.message.replace(/^[0-9A-F]+:error:[0-9A-F]+:/, '').replace(/:\.\.\/deps\/.*$/s, '') : '';
   return [code, message && message !== code ? message : ''].filter(Boolean).join(': ');
 }

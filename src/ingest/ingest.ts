@@ -62,12 +62,7 @@ export class Ingestor {
     return () => this.listeners.delete(listener);
   }
 
-  ingest(
-    collection: string,
-    objects: readonly unknown[],
-    provenance: Provenance,
-    options: IngestOptions = {},
-  ): IngestReport {
+  ingest(collection: string, objects: readonly unknown[], provenance: Provenance, options: IngestOptions = {}): IngestReport {
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     const outcomes: ObjectOutcome[] = new Array(objects.length);
     let stored = 0;
@@ -104,9 +99,7 @@ export class Ingestor {
         });
       const hook = end === objects.length ? options.alsoInTransaction : undefined;
       const results: VersionOutcome[] =
-        batch.length > 0 || hook
-          ? this.store.commitBatch(collection, batch, provenance, hook && ((r) => (record(r), hook(outcomes))))
-          : [];
+        batch.length > 0 || hook ? this.store.commitBatch(collection, batch, provenance, hook && ((r) => (record(r), hook(outcomes)))) : [];
       record(results);
       let batchStored = 0;
       results.forEach((r, k) => {

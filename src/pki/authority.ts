@@ -32,7 +32,10 @@ export interface AuthorityFiles {
 
 /** Serial numbers as compared everywhere: lowercase hex, no separators, no leading zeros. */
 export function normalizeSerial(serial: string): string {
-  return serial.toLowerCase().replace(/[^0-9a-f]/g, '').replace(/^0+(?=.)/, '');
+  return serial
+    .toLowerCase()
+    .replace(/[^0-9a-f]/g, '')
+    .replace(/^0+(?=.)/, '');
 }
 
 export class PkiError extends Error {
@@ -121,7 +124,7 @@ export class CertificateAuthority {
     const leaf = await issueLeaf(this.ca, {
       commonName: name,
       kind: kind === 'server' ? 'server' : kind === 'node' ? 'both' : 'client',
-      altNames: kind === 'server' ? options.altNames ?? [name] : options.altNames ?? [],
+      altNames: kind === 'server' ? (options.altNames ?? [name]) : (options.altNames ?? []),
       days,
       ...(options.notBefore ? { notBefore: options.notBefore } : {}),
     });
@@ -150,7 +153,14 @@ export class CertificateAuthority {
       fingerprint: fingerprintOf(leaf.certPem),
     };
     this.saveRegistry([...this.list(), record]);
-    return { record, certPath: `${base}.crt`, keyPath: `${base}.key`, ...(p12Path ? { p12Path } : {}), keyPem: leaf.keyPem, certPem: leaf.certPem };
+    return {
+      record,
+      certPath: `${base}.crt`,
+      keyPath: `${base}.key`,
+      ...(p12Path ? { p12Path } : {}),
+      keyPem: leaf.keyPem,
+      certPem: leaf.certPem,
+    };
   }
 
   revoke(serial: string): IssuedRecord {
@@ -173,7 +183,11 @@ export class CertificateAuthority {
   }
 
   revokedSerials(): Set<string> {
-    return new Set(this.list().filter((r) => r.revokedAt).map((r) => normalizeSerial(r.serial)));
+    return new Set(
+      this.list()
+        .filter((r) => r.revokedAt)
+        .map((r) => normalizeSerial(r.serial)),
+    );
   }
 
   private saveRegistry(records: readonly IssuedRecord[]): void {
@@ -206,11 +220,12 @@ export function revocationChecker(dir: string): (serial: string) => boolean {
       }
       if (mtime !== seenMtime) {
         seenMtime = mtime;
-        revoked = mtime === 0
-          ? new Set()
-          : new Set(
-              (JSON.parse(readFileSync(path, 'utf8')) as IssuedRecord[]).filter((r) => r.revokedAt).map((r) => normalizeSerial(r.serial)),
-            );
+        revoked =
+          mtime === 0
+            ? new Set()
+            : new Set(
+                (JSON.parse(readFileSync(path, 'utf8')) as IssuedRecord[]).filter((r) => r.revokedAt).map((r) => normalizeSerial(r.serial)),
+              );
       }
     }
     return revoked.has(normalizeSerial(serial));

@@ -90,7 +90,9 @@ function sectorRule(p: MemberProfile, a: ObjectAttributes): RuleOutcome {
     return {
       rule: 'sector',
       pass: p.unscoped,
-      because: p.unscoped ? 'unscoped object and the member takes unscoped objects' : 'unscoped object and the member takes only its sectors',
+      because: p.unscoped
+        ? 'unscoped object and the member takes unscoped objects'
+        : 'unscoped object and the member takes only its sectors',
     };
   }
   const common = a.sectors.filter((s) => p.sectors.includes(s));

@@ -55,7 +55,9 @@ export function versionFacts(object: StixObject, policy: NodePolicy): VersionFac
   // The TLP marking definitions are public (members need them to read every marking), so an
   // unmarked copy of one is CLEAR rather than the default TLP.
   const publicDefinition = object.type === 'marking-definition' && TLP_MARKINGS.has(object.id) && !object.object_marking_refs;
-  const tlp: ObjectTlp = publicDefinition ? { kind: 'tlp', level: 'clear' } : resolveObjectTlp(object.object_marking_refs, policy.markingMap);
+  const tlp: ObjectTlp = publicDefinition
+    ? { kind: 'tlp', level: 'clear' }
+    : resolveObjectTlp(object.object_marking_refs, policy.markingMap);
   const rank = tlp.kind === 'unknown' ? UNKNOWN_RANK : tlpRank(tlp.kind === 'tlp' ? tlp.level : policy.defaultTlp);
   const own = new Set<string>();
   if (object.type === 'identity') for (const s of strings(object.sectors)) own.add(s);
@@ -145,7 +147,12 @@ const isEmpty = (it: Iterable<string>) => {
 /** Sectors and opinion of one version of `id` (of `type`, with `facts`) from its links. */
 export function deriveLinked(id: string, type: string, facts: VersionFacts, reader: LinkReader): LinkedAttributes {
   // Fast path (most objects at ingest): nothing targets-, indicates- or opinion-links it.
-  if (!isSro(type) && isEmpty(reader.referrers(id, 'ts')) && isEmpty(reader.referrers(id, 'o')) && (type !== 'indicator' || isEmpty(reader.referrers(id, 'is')))) {
+  if (
+    !isSro(type) &&
+    isEmpty(reader.referrers(id, 'ts')) &&
+    isEmpty(reader.referrers(id, 'o')) &&
+    (type !== 'indicator' || isEmpty(reader.referrers(id, 'is')))
+  ) {
     return { sectors: facts.own };
   }
   const r = facts.rank;

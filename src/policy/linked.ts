@@ -98,7 +98,11 @@ export function targetedOf(x: string, reader: LinkReader): SectorThresholds | un
 }
 
 /** For an indicator: own and targeted sectors of what it indicates, with the rank each counts from. */
-export function indicatedOf(x: string, reader: LinkReader, targeted: (y: string) => SectorThresholds | undefined): SectorThresholds | undefined {
+export function indicatedOf(
+  x: string,
+  reader: LinkReader,
+  targeted: (y: string) => SectorThresholds | undefined,
+): SectorThresholds | undefined {
   const m = new Map<string, number>();
   for (const rel of reader.referrers(x, 'is')) {
     const fr = reader.latest(rel);
@@ -131,7 +135,11 @@ export function opinionsOf(x: string, reader: LinkReader): OpinionTotals | undef
 }
 
 /** The summary of `x` from its links as they are now. */
-export function summaryOf(x: string, reader: LinkReader, targeted: (y: string) => SectorThresholds | undefined = (y) => targetedOf(y, reader)): LinkSummary | undefined {
+export function summaryOf(
+  x: string,
+  reader: LinkReader,
+  targeted: (y: string) => SectorThresholds | undefined = (y) => targetedOf(y, reader),
+): LinkSummary | undefined {
   const t = targetedOf(x, reader);
   const i = typeOfId(x) === 'indicator' ? indicatedOf(x, reader, targeted) : undefined;
   const o = opinionsOf(x, reader);

@@ -22,11 +22,7 @@ function topLevel(selector: string): string {
   return dot < 0 ? selector : selector.slice(0, dot);
 }
 
-export function redact(
-  object: StixObject,
-  profile: MemberProfile,
-  extraMarkings: ReadonlyMap<string, TlpLevel> = new Map(),
-): Redaction {
+export function redact(object: StixObject, profile: MemberProfile, extraMarkings: ReadonlyMap<string, TlpLevel> = new Map()): Redaction {
   const granular = object.granular_markings;
   if (!granular || granular.length === 0) return { kind: 'whole' };
   const remove = new Set<string>();

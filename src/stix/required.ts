@@ -45,6 +45,7 @@ const SPEC_REQUIRED: Record<string, readonly string[]> = {
 
 /** Properties an object of this type cannot be served without (common + type-specific). */
 export function requiredProperties(type: string): readonly string[] {
-  const common = SCO_TYPES.has(type) || type === 'marking-definition' ? ['type', 'id'] : ['type', 'id', 'spec_version', 'created', 'modified'];
+  const common =
+    SCO_TYPES.has(type) || type === 'marking-definition' ? ['type', 'id'] : ['type', 'id', 'spec_version', 'created', 'modified'];
   return [...common, ...(SPEC_REQUIRED[type] ?? [])];
 }

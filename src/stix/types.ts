@@ -19,17 +19,48 @@ export interface GranularMarking {
 }
 
 export const SDO_TYPES = new Set([
-  'attack-pattern', 'campaign', 'course-of-action', 'grouping', 'identity', 'incident',
-  'indicator', 'infrastructure', 'intrusion-set', 'location', 'malware', 'malware-analysis',
-  'note', 'observed-data', 'opinion', 'report', 'threat-actor', 'tool', 'vulnerability',
+  'attack-pattern',
+  'campaign',
+  'course-of-action',
+  'grouping',
+  'identity',
+  'incident',
+  'indicator',
+  'infrastructure',
+  'intrusion-set',
+  'location',
+  'malware',
+  'malware-analysis',
+  'note',
+  'observed-data',
+  'opinion',
+  'report',
+  'threat-actor',
+  'tool',
+  'vulnerability',
 ]);
 
 export const SRO_TYPES = new Set(['relationship', 'sighting']);
 
 export const SCO_TYPES = new Set([
-  'artifact', 'autonomous-system', 'directory', 'domain-name', 'email-addr', 'email-message',
-  'file', 'ipv4-addr', 'ipv6-addr', 'mac-addr', 'mutex', 'network-traffic', 'process',
-  'software', 'url', 'user-account', 'windows-registry-key', 'x509-certificate',
+  'artifact',
+  'autonomous-system',
+  'directory',
+  'domain-name',
+  'email-addr',
+  'email-message',
+  'file',
+  'ipv4-addr',
+  'ipv6-addr',
+  'mac-addr',
+  'mutex',
+  'network-traffic',
+  'process',
+  'software',
+  'url',
+  'user-account',
+  'windows-registry-key',
+  'x509-certificate',
 ]);
 
 export const META_TYPES = new Set(['language-content', 'marking-definition', 'extension-definition']);

@@ -21,8 +21,7 @@ export interface ValidObject {
 }
 
 export type Validation =
-  | { readonly ok: true; readonly value: ValidObject }
-  | { readonly ok: false; readonly reason: string; readonly id?: string };
+  { readonly ok: true; readonly value: ValidObject } | { readonly ok: false; readonly reason: string; readonly id?: string };
 
 const TYPE_NAME = /^[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -49,8 +48,15 @@ const REQUIRED: Record<string, readonly string[]> = {
 const REF_PROPERTIES = ['created_by_ref', 'source_ref', 'target_ref', 'sighting_of_ref', 'object_ref'];
 /** Timestamp-valued properties checked when present (beyond created/modified). */
 const TIMESTAMP_PROPERTIES = [
-  'valid_from', 'valid_until', 'first_seen', 'last_seen', 'first_observed', 'last_observed',
-  'published', 'start_time', 'stop_time',
+  'valid_from',
+  'valid_until',
+  'first_seen',
+  'last_seen',
+  'first_observed',
+  'last_observed',
+  'published',
+  'start_time',
+  'stop_time',
 ];
 
 export function isIdentifier(value: unknown, type?: string): value is string {
@@ -156,8 +162,7 @@ export function validateObject(input: unknown): Validation {
   const markingProblem = checkMarkings(o);
   if (markingProblem) return fail(markingProblem, id);
 
-  const version =
-    typeof o.modified === 'string' ? o.modified : typeof o.created === 'string' ? o.created : UNVERSIONED;
+  const version = typeof o.modified === 'string' ? o.modified : typeof o.created === 'string' ? o.created : UNVERSIONED;
   const versionKey = modifiedKey ?? createdKey ?? (stixTimestampKey(UNVERSIONED) as string);
   return {
     ok: true,

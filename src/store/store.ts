@@ -44,8 +44,26 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { mayReachMore, neverRedistributed } from '../policy/decide.ts';
-import { deriveLinked, endRefs, linkKeys, versionFacts, type LinkedAttributes, type LinkReader, type LinkRole, type VersionFacts } from '../policy/derive.ts';
-import { linkedOfVersion, propagate, sameSummary, summaryOf, type IndexedAttributes, type LatestChange, type LinkSummary, type SummaryReader } from '../policy/linked.ts';
+import {
+  deriveLinked,
+  endRefs,
+  linkKeys,
+  versionFacts,
+  type LinkedAttributes,
+  type LinkReader,
+  type LinkRole,
+  type VersionFacts,
+} from '../policy/derive.ts';
+import {
+  linkedOfVersion,
+  propagate,
+  sameSummary,
+  summaryOf,
+  type IndexedAttributes,
+  type LatestChange,
+  type LinkSummary,
+  type SummaryReader,
+} from '../policy/linked.ts';
 import { DEFAULT_NODE_POLICY } from '../policy/types.ts';
 import { nowMicros, type Micros } from '../stix/time.ts';
 import type { StixObject } from '../stix/types.ts';
@@ -412,7 +430,14 @@ export class Store {
           if (isLast && newest) this.setEdge(collection, newest[1], LAST, false);
           if (!this.keepsPolicyAttributes) {
             const edge = (isFirst ? FIRST : 0) | (isLast ? LAST : 0);
-            this.entries.putSync([collection, dateAdded], { id: v.id, type: v.type, version: v.version, versionKey: v.versionKey, specVersion: v.specVersion, edge });
+            this.entries.putSync([collection, dateAdded], {
+              id: v.id,
+              type: v.type,
+              version: v.version,
+              versionKey: v.versionKey,
+              specVersion: v.specVersion,
+              edge,
+            });
           } else {
             const facts = v.facts ?? versionFacts(JSON.parse(v.json) as StixObject, DEFAULT_NODE_POLICY);
             const previous = isLast && newest ? this.entries.get([collection, newest[1]]) : undefined;
@@ -422,7 +447,15 @@ export class Store {
             // entries whose links give them more (most new objects have no links yet). A
             // relationship or sighting gets its sector-index keys from its ends, in deriveAfter.
             const value = withLinked(
-              { id: v.id, type: v.type, version: v.version, versionKey: v.versionKey, specVersion: v.specVersion, edge: (isFirst ? FIRST : 0) | (isLast ? LAST : 0), f: facts },
+              {
+                id: v.id,
+                type: v.type,
+                version: v.version,
+                versionKey: v.versionKey,
+                specVersion: v.specVersion,
+                edge: (isFirst ? FIRST : 0) | (isLast ? LAST : 0),
+                f: facts,
+              },
               isSro(v.type) ? { sectors: facts.own, narrowest: null } : { sectors: facts.own },
             );
             this.putEntry(collection, dateAdded, value);
@@ -550,7 +583,10 @@ export class Store {
    * known without a read, link summaries are memoized (`remember` records one the pass has just
    * written), and an object without a summary record has no referrers, so it costs no range read.
    */
-  private derivationReader(collection: string, changes: readonly LatestChange[]): SummaryReader & { remember(id: string, summary: LinkSummary | undefined): void } {
+  private derivationReader(
+    collection: string,
+    changes: readonly LatestChange[],
+  ): SummaryReader & { remember(id: string, summary: LinkSummary | undefined): void } {
     const links = this.linkReader(collection) as LinkReader & { seed(id: string, facts: ReturnType<LinkReader['latest']>): void };
     for (const c of changes) links.seed(c.id, c.after && { ...c.after, type: c.type });
     const known = new Map<string, LinkSummary | undefined>();
@@ -806,7 +842,11 @@ export class Store {
       for (const e of entries) {
         const held = this.versionsHeld(collection, e.id);
         if (!held.some(([k, d]) => k === e.versionKey && d === e.dateAdded)) continue;
-        this.setVersionsHeld(collection, e.id, held.filter(([k]) => k !== e.versionKey));
+        this.setVersionsHeld(
+          collection,
+          e.id,
+          held.filter(([k]) => k !== e.versionKey),
+        );
         this.removeEntry(collection, e.dateAdded, this.entries.get([collection, e.dateAdded]));
         touched.add(e.id);
         removed++;
@@ -829,7 +869,9 @@ export class Store {
         }
         for (const e of entries) {
           if (e.id !== id) continue;
-          for (const ref of e.attributes.refs ?? []) if (!kept.has(ref) && this.links.doesExist([collection, ref, 'v', id])) this.removeLink([collection, ref, 'v', id], pass.unlinked);
+          for (const ref of e.attributes.refs ?? [])
+            if (!kept.has(ref) && this.links.doesExist([collection, ref, 'v', id]))
+              this.removeLink([collection, ref, 'v', id], pass.unlinked);
         }
       }
       // The links and linked attributes follow the new latest versions.
@@ -1002,7 +1044,9 @@ export class Store {
       if (!reader) readers.set(collection, (reader = this.linkReader(collection)));
       const linked = deriveLinked(id, value.type, value.f, reader);
       if (!sameAttributes(value, linked)) {
-        report(`${collection} ${id}: stored sectors/opinion ${JSON.stringify([value.s ?? [], value.o])} are stale (now ${JSON.stringify([linked.sectors, linked.opinion])})`);
+        report(
+          `${collection} ${id}: stored sectors/opinion ${JSON.stringify([value.s ?? [], value.o])} are stale (now ${JSON.stringify([linked.sectors, linked.opinion])})`,
+        );
       }
     }
   }
@@ -1012,7 +1056,8 @@ export class Store {
     const referenced = this.referencedIds();
     for (const { key, value } of this.summaries.getRange({})) {
       const [collection, id] = key as [string, string];
-      if (!referenced.get(collection)?.has(id)) report(`${collection} ${id}: link summary ${JSON.stringify(value)} but nothing links to it`);
+      if (!referenced.get(collection)?.has(id))
+        report(`${collection} ${id}: link summary ${JSON.stringify(value)} but nothing links to it`);
     }
     for (const [collection, ids] of referenced) {
       const reader = this.linkReader(collection);
@@ -1020,7 +1065,8 @@ export class Store {
         const stored = this.summaries.get([collection, id]);
         const now = summaryOf(id, reader);
         if (stored === undefined) report(`${collection} ${id}: something links to it but it has no summary record`);
-        else if (!sameSummary(stored, now)) report(`${collection} ${id}: link summary ${JSON.stringify(stored)} is stale (now ${JSON.stringify(now)})`);
+        else if (!sameSummary(stored, now))
+          report(`${collection} ${id}: link summary ${JSON.stringify(stored)} is stale (now ${JSON.stringify(now)})`);
       }
     }
   }
@@ -1053,7 +1099,10 @@ export class Store {
       if (isSro(value.type) && value.f) {
         const n = this.narrowestStored(collection, value);
         const same = n === null || value.n === undefined || value.n === null ? n === value.n : sameList(n, value.n);
-        if (!same) report(`${collection}@${dateAdded} (${value.id}): filed under ${JSON.stringify(value.n)}, its sectors and ends now say ${JSON.stringify(n)}`);
+        if (!same)
+          report(
+            `${collection}@${dateAdded} (${value.id}): filed under ${JSON.stringify(value.n)}, its sectors and ends now say ${JSON.stringify(n)}`,
+          );
       }
       for (const s of sectorKeys(value)) expected.add(JSON.stringify([collection, s, dateAdded]));
     }

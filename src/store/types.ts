@@ -41,8 +41,7 @@ export interface PreparedVersion {
 }
 
 export type VersionOutcome =
-  | { readonly kind: 'stored'; readonly dateAdded: Micros }
-  | { readonly kind: 'duplicate'; readonly dateAdded: Micros };
+  { readonly kind: 'stored'; readonly dateAdded: Micros } | { readonly kind: 'duplicate'; readonly dateAdded: Micros };
 
 /** Where a batch came from: recorded with every version it stores. */
 export interface Provenance {

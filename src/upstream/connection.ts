@@ -2,7 +2,14 @@
  * One upstream server: its TAXII client (one keep-alive pool, its TLS and credentials) and the
  * API root and collections it resolved, cached until a 404 says they moved.
  */
-import { TaxiiClient, TaxiiProtocolError, findCollection, resolveApiRoot, type ClientOptions, type RemoteCollection } from '../taxii/client/index.ts';
+import {
+  TaxiiClient,
+  TaxiiProtocolError,
+  findCollection,
+  resolveApiRoot,
+  type ClientOptions,
+  type RemoteCollection,
+} from '../taxii/client/index.ts';
 
 export class UpstreamConnection {
   private taxii: TaxiiClient | undefined;
@@ -31,15 +38,27 @@ export class UpstreamConnection {
     const client = this.client();
     if (!this.resolved || !findCollection(this.resolved.collections, remote)) {
       const root = await resolveApiRoot(client, this.url, this.apiRootHint);
-      this.resolved = { apiRootUrl: root.url, maxContentLength: root.apiRoot.max_content_length, collections: await client.collections(root.url) };
+      this.resolved = {
+        apiRootUrl: root.url,
+        maxContentLength: root.apiRoot.max_content_length,
+        collections: await client.collections(root.url),
+      };
     }
     const found = findCollection(this.resolved.collections, remote);
     if (!found) {
       const known = this.resolved.collections.map((c) => (c.alias ? `${c.title} (${c.alias})` : `${c.title} (${c.id})`));
-      throw new TaxiiProtocolError('resource', `collection "${remote}" is not offered to us (offered: ${known.join(', ') || 'none'})`, this.resolved.apiRootUrl);
+      throw new TaxiiProtocolError(
+        'resource',
+        `collection "${remote}" is not offered to us (offered: ${known.join(', ') || 'none'})`,
+        this.resolved.apiRootUrl,
+      );
     }
     if (found.can_read === false) {
-      throw new TaxiiProtocolError('resource', `collection "${remote}" is listed but can_read is false for our credentials`, this.resolved.apiRootUrl);
+      throw new TaxiiProtocolError(
+        'resource',
+        `collection "${remote}" is listed but can_read is false for our credentials`,
+        this.resolved.apiRootUrl,
+      );
     }
     return { apiRootUrl: this.resolved.apiRootUrl, collectionId: found.id, maxContentLength: this.resolved.maxContentLength };
   }

@@ -31,7 +31,8 @@ export function clientOptionsFor(
   const where = `upstream "${name}"`;
   const fromEnv = (variable: string, what: string) => {
     const value = env[variable];
-    if (value === undefined || value === '') throw new UpstreamConfigError(`${where}: environment variable ${variable} (${what}) is not set`);
+    if (value === undefined || value === '')
+      throw new UpstreamConfigError(`${where}: environment variable ${variable} (${what}) is not set`);
     return value;
   };
   const file = (path: string, what: string): Buffer => {
@@ -39,15 +40,22 @@ export function clientOptionsFor(
     try {
       return readFileSync(abs);
     } catch (cause) {
-      throw new UpstreamConfigError(`${where}: cannot read ${what} ${abs}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+      throw new UpstreamConfigError(
+        `${where}: cannot read ${what} ${abs}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`,
+        { cause },
+      );
     }
   };
-  const secretFile = (path: string, what: string) => file(path, what).toString('utf8').replace(/\r?\n$/, '');
+  const secretFile = (path: string, what: string) =>
+    file(path, what)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
 
   const a = settings.auth;
   let auth: ClientOptions['auth'];
   if (a?.password_env !== undefined || a?.password_file !== undefined) {
-    const password = a.password_env !== undefined ? fromEnv(a.password_env, 'password') : secretFile(a.password_file as string, 'password_file');
+    const password =
+      a.password_env !== undefined ? fromEnv(a.password_env, 'password') : secretFile(a.password_file as string, 'password_file');
     auth = { kind: 'basic', user: a.user ?? '', password };
   } else if (a?.token_env !== undefined || a?.token_file !== undefined) {
     const token = a.token_env !== undefined ? fromEnv(a.token_env, 'bearer token') : secretFile(a.token_file as string, 'token_file');

@@ -33,9 +33,7 @@ export const BOUNDARY_MEMORY = 64;
 export function initialCursor(start: string, now: number): Cursor {
   let addedAfter: string | null = null;
   if (start !== 'beginning') {
-    const at: Micros | null = /^\d+(ms|s|m|h|d)$/.test(start)
-      ? (now - parseDuration(start)) * 1000
-      : parseTaxiiTimestamp(start);
+    const at: Micros | null = /^\d+(ms|s|m|h|d)$/.test(start) ? (now - parseDuration(start)) * 1000 : parseTaxiiTimestamp(start);
     if (at === null) throw new Error(`invalid start "${start}"`);
     addedAfter = formatTaxiiTimestamp(at);
   }

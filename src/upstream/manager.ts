@@ -52,7 +52,8 @@ export function subscriptionSpecs(config: RelayConfig): Array<SubscriptionSpec &
     config.api_roots.flatMap((r) => r.collections).find((c) => c.id === name || c.alias === name)?.id ?? name;
   return config.upstreams.flatMap((u) =>
     u.collections.map((c) => {
-      const pick = <K extends keyof typeof DEFAULT_POLL>(k: K) => (c[k] ?? u.defaults[k] ?? DEFAULT_POLL[k]) as (typeof DEFAULT_POLL)[K] extends string ? string : (typeof DEFAULT_POLL)[K];
+      const pick = <K extends keyof typeof DEFAULT_POLL>(k: K) =>
+        (c[k] ?? u.defaults[k] ?? DEFAULT_POLL[k]) as (typeof DEFAULT_POLL)[K] extends string ? string : (typeof DEFAULT_POLL)[K];
       const local = localId(c.local);
       return {
         key: `${u.name}/${c.remote}/${local}`,

@@ -71,7 +71,22 @@ export async function probe(options: ProbeOptions): Promise<ProbeCheck[]> {
       return `HTTPS answered ${first.status}`;
     });
     if (!connected || !first) {
-      notRun(['discovery', 'api-root', 'collections', 'objects', 'date-headers', 'limit', 'paging-next', 'paging-added-after', 'version-filter', 'manifest', 'error-resource'], 'no connection');
+      notRun(
+        [
+          'discovery',
+          'api-root',
+          'collections',
+          'objects',
+          'date-headers',
+          'limit',
+          'paging-next',
+          'paging-added-after',
+          'version-filter',
+          'manifest',
+          'error-resource',
+        ],
+        'no connection',
+      );
       return checks;
     }
     const response = first;
@@ -91,8 +106,9 @@ export async function probe(options: ProbeOptions): Promise<ProbeCheck[]> {
       const absolute = roots.map((r) => withSlash(new URL(r, options.url).href));
       const hint = options.apiRoot;
       apiRootUrl =
-        (hint !== undefined ? absolute.find((a) => a === withSlash(new URL(hint, options.url).href) || a.endsWith(`/${hint.replace(/\//g, '')}/`)) : undefined) ??
-        (typeof body.default === 'string' ? withSlash(new URL(body.default, options.url).href) : absolute[0]);
+        (hint !== undefined
+          ? absolute.find((a) => a === withSlash(new URL(hint, options.url).href) || a.endsWith(`/${hint.replace(/\//g, '')}/`))
+          : undefined) ?? (typeof body.default === 'string' ? withSlash(new URL(body.default, options.url).href) : absolute[0]);
       if (!apiRootUrl) fail('no API root listed for us');
       return `"${body.title}", ${roots.length} API root(s)${typeof body.default === 'string' ? `, default ${body.default}` : ''}`;
     });
@@ -111,17 +127,22 @@ export async function probe(options: ProbeOptions): Promise<ProbeCheck[]> {
       (await run('collections', async () => {
         const list = await client.collections(apiRootUrl as string);
         for (const c of list) {
-          if (typeof c.can_read !== 'boolean' || typeof c.can_write !== 'boolean') fail(`collection ${c.id} lacks can_read/can_write booleans`);
+          if (typeof c.can_read !== 'boolean' || typeof c.can_write !== 'boolean')
+            fail(`collection ${c.id} lacks can_read/can_write booleans`);
         }
         const readable = list.filter((c) => c.can_read);
         collection = options.collection ? findCollection(list, options.collection) : readable[0];
-        if (options.collection && !collection) fail(`collection "${options.collection}" is not listed (listed: ${list.map((c) => c.title).join(', ') || 'none'})`);
+        if (options.collection && !collection)
+          fail(`collection "${options.collection}" is not listed (listed: ${list.map((c) => c.title).join(', ') || 'none'})`);
         const chosen = collection ?? fail(`none of ${list.length} collection(s) is readable with these credentials`);
         if (!chosen.can_read) fail(`collection "${chosen.title}" has can_read false for us`);
         return `${list.length} collection(s), ${readable.length} readable; probing "${chosen.title}" (${chosen.id})`;
       }));
     if (!collectionsOk || !collection) {
-      notRun(['objects', 'date-headers', 'limit', 'paging-next', 'paging-added-after', 'version-filter', 'manifest', 'error-resource'], 'no readable collection');
+      notRun(
+        ['objects', 'date-headers', 'limit', 'paging-next', 'paging-added-after', 'version-filter', 'manifest', 'error-resource'],
+        'no readable collection',
+      );
       return checks;
     }
     const root = apiRootUrl as string;
@@ -208,7 +229,8 @@ export async function probe(options: ProbeOptions): Promise<ProbeCheck[]> {
       if (problem) fail(problem);
       const records = (body.objects as Array<Record<string, unknown>> | undefined) ?? [];
       for (const r of records) {
-        if (typeof r.id !== 'string' || typeof r.version !== 'string' || typeof r.date_added !== 'string') fail('a record lacks id, version or date_added');
+        if (typeof r.id !== 'string' || typeof r.version !== 'string' || typeof r.date_added !== 'string')
+          fail('a record lacks id, version or date_added');
         if (parseTaxiiTimestamp(r.date_added as string) === null) fail(`date_added ${String(r.date_added)} is not a timestamp`);
       }
       return `${records.length} record(s) with id, version, date_added`;

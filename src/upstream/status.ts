@@ -22,7 +22,12 @@ export interface SubscriptionStatus {
   readonly lagMs: number | null;
   readonly lastError: string | null;
   readonly lastErrorAt: string | null;
-  readonly cursor: { readonly addedAfter: string | null; readonly last: string | null; readonly paging: 'next' | 'added_after'; readonly nextIgnored: boolean } | null;
+  readonly cursor: {
+    readonly addedAfter: string | null;
+    readonly last: string | null;
+    readonly paging: 'next' | 'added_after';
+    readonly nextIgnored: boolean;
+  } | null;
   readonly objectsIngested: number;
   readonly versionsStored: number;
   readonly quarantined: number;
@@ -49,7 +54,12 @@ export function readSubscriptionStatus(config: RelayConfig, store: Store, now = 
       lastError: status?.lastError?.message ?? null,
       lastErrorAt: iso(status?.lastError?.at),
       cursor: cursor
-        ? { addedAfter: cursor.addedAfter, last: cursor.last, paging: cursor.next ? 'next' : 'added_after', nextIgnored: cursor.nextIgnored }
+        ? {
+            addedAfter: cursor.addedAfter,
+            last: cursor.last,
+            paging: cursor.next ? 'next' : 'added_after',
+            nextIgnored: cursor.nextIgnored,
+          }
         : null,
       objectsIngested: cursor?.objects ?? 0,
       versionsStored: cursor?.stored ?? 0,

@@ -54,7 +54,8 @@ export interface SubscriptionSpec {
   readonly backoff: { readonly initialMs: number; readonly maxMs: number; readonly authRetryMs: number; readonly attempts: number };
 }
 
-export type SubscriptionState = 'idle' | 'polling' | 'backing-off' | 'failing' | 'auth-failed' | 'tls-failed' | 'config-error' | 'disabled' | 'stopped';
+export type SubscriptionState =
+  'idle' | 'polling' | 'backing-off' | 'failing' | 'auth-failed' | 'tls-failed' | 'config-error' | 'disabled' | 'stopped';
 
 export interface StatusRecord {
   readonly state: SubscriptionState;
@@ -62,7 +63,15 @@ export interface StatusRecord {
   /** last time a cycle completed and the subscription was caught up */
   readonly lastSuccessAt: number | null;
   readonly lastError: { readonly at: number; readonly message: string } | null;
-  readonly lastCycle: ({ readonly objects: number; readonly stored: number; readonly quarantined: number; readonly pages: number; readonly ms: number } & Partial<PhaseTimes>) | null;
+  readonly lastCycle:
+    | ({
+        readonly objects: number;
+        readonly stored: number;
+        readonly quarantined: number;
+        readonly pages: number;
+        readonly ms: number;
+      } & Partial<PhaseTimes>)
+    | null;
 }
 
 /** Busy time per phase of a cycle, in ms (HTTP overlaps storing when pages are pipelined). */
@@ -187,9 +196,12 @@ export class Subscription {
   private failed(error: unknown): CycleResult {
     const message = operatorMessage(this.spec, error);
     const state: SubscriptionState =
-      error instanceof UpstreamConfigError ? 'config-error'
-        : error instanceof TaxiiTlsError ? 'tls-failed'
-          : isAuthFailure(error) ? 'auth-failed'
+      error instanceof UpstreamConfigError
+        ? 'config-error'
+        : error instanceof TaxiiTlsError
+          ? 'tls-failed'
+          : isAuthFailure(error)
+            ? 'auth-failed'
             : 'failing';
     if (state === 'failing') this.log.warn({ subscription: this.spec.key, err: message }, 'upstream poll failed');
     else this.log.error({ subscription: this.spec.key, err: message }, 'upstream subscription stopped; will retry slowly');
@@ -248,7 +260,10 @@ export class Subscription {
       } catch (error) {
         if (usingNext && error instanceof TaxiiHttpError && [400, 404, 410, 422].includes(error.status)) {
           // A token from before a restart may have expired: resume from the last position.
-          this.log.warn({ subscription: spec.key, status: error.status }, "upstream refused a saved 'next' token; resuming with added_after");
+          this.log.warn(
+            { subscription: spec.key, status: error.status },
+            "upstream refused a saved 'next' token; resuming with added_after",
+          );
           cursor = { ...cursor, next: null, addedAfter: cursor.last };
           continue;
         }
@@ -329,7 +344,13 @@ export class Subscription {
       if (now - lastProgress >= PROGRESS_EVERY_MS) {
         const seconds = (now - startedAt) / 1000;
         this.log.info(
-          { subscription: spec.key, objects: totals.objects, stored: totals.stored, perSecond: Math.round(totals.objects / seconds), position: cursor.last },
+          {
+            subscription: spec.key,
+            objects: totals.objects,
+            stored: totals.stored,
+            perSecond: Math.round(totals.objects / seconds),
+            position: cursor.last,
+          },
           'upstream backfill progress',
         );
         lastProgress = now;
@@ -348,7 +369,13 @@ export class Subscription {
     };
     if (totals.objects > 0) {
       this.log.info(
-        { subscription: spec.key, ...totals, ...phases, perSecond: ms > 0 ? Math.round((totals.objects * 1000) / ms) : totals.objects, position: cursor.last },
+        {
+          subscription: spec.key,
+          ...totals,
+          ...phases,
+          perSecond: ms > 0 ? Math.round((totals.objects * 1000) / ms) : totals.objects,
+          position: cursor.last,
+        },
         'upstream poll cycle done',
       );
     }

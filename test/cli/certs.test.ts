@@ -28,10 +28,9 @@ describe('relay certs', () => {
     expect(init.code).toBe(0);
     expect(statSync(join(dir, 'data', 'pki', 'ca.key')).mode & 0o777).toBe(0o600);
 
-    const issued = await runRelay(
-      ['certs', 'issue', 'member', 'acme', '--config', configPath, '--passphrase-env', 'P12_PASS', '--json'],
-      { env: { P12_PASS: 'a good passphrase' } },
-    );
+    const issued = await runRelay(['certs', 'issue', 'member', 'acme', '--config', configPath, '--passphrase-env', 'P12_PASS', '--json'], {
+      env: { P12_PASS: 'a good passphrase' },
+    });
     expect(issued.code).toBe(0);
     const record = JSON.parse(issued.stdout) as { serial: string; p12Path: string };
     expect(statSync(record.p12Path).mode & 0o777).toBe(0o600);

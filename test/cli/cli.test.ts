@@ -34,7 +34,9 @@ describe('relay import', () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`${small}: 5 objects: 2 stored, 1 duplicate, 2 rejected`);
-    expect(run.stdout).toContain(`  rejected #1 ${indicator(2).id}: missing required property 'spec_version' (without it the object is STIX 2.0)`);
+    expect(run.stdout).toContain(
+      `  rejected #1 ${indicator(2).id}: missing required property 'spec_version' (without it the object is STIX 2.0)`,
+    );
     expect(run.stdout).toContain(`  rejected #3 ${indicator(3).id}: invalid timestamp in 'modified': '2022-101-27T13:49:54.326Z'`);
     expect(run.stdout).toContain('total: 2 stored, 1 duplicate, 2 rejected');
 

@@ -16,7 +16,6 @@ import { prng } from '../support/random.ts';
 const BATCH = 500;
 const SEED = Number(process.env.RELAY_CRASH_SEED ?? Date.now() % 1_000_000_007);
 
-
 type Obj = Record<string, unknown>;
 
 /** ~20,600 small objects: indicators (some with 3 versions), malware, relationships, repeats, invalid ones. */
@@ -167,7 +166,9 @@ async function completeAndVerify(dataDir: string, config: string, storedBefore: 
   expect(run.code, `${context}: ${run.stderr}`).toBe(0);
   const stored = ORDER.length - storedBefore;
   const duplicate = OBJECTS.length - INVALID - stored;
-  expect(run.stdout, context).toContain(`${bundlePath}: ${OBJECTS.length} objects: ${stored} stored, ${duplicate} duplicate, ${INVALID} rejected`);
+  expect(run.stdout, context).toContain(
+    `${bundlePath}: ${OBJECTS.length} objects: ${stored} stored, ${duplicate} duplicate, ${INVALID} rejected`,
+  );
   expect(await verifyPrefix(dataDir, config, BATCHES, context)).toBe(BATCHES);
 }
 

@@ -43,7 +43,9 @@ describe('valid configuration', () => {
 
   it('a key or section left empty (all its keys commented out) takes its default', () => {
     const file = join(dir, 'empty-sections.yaml');
-    const yaml = stringify(data((d) => (delete d.taxii, delete d.listen))).concat('taxii:\n  # max_page_size: 500\npki:\n  # dir: ./pki\nlisten:\n');
+    const yaml = stringify(data((d) => (delete d.taxii, delete d.listen))).concat(
+      'taxii:\n  # max_page_size: 500\npki:\n  # dir: ./pki\nlisten:\n',
+    );
     writeFileSync(file, yaml);
     const config = loadConfig(file, {});
     expect(config.taxii.max_page_size).toBe(1000);
@@ -110,7 +112,9 @@ describe('errors name the key path and what is expected', () => {
     expect(problems(data((d) => (d.api_roots[0].collections[0].id = 'abc')))).toEqual([
       'api_roots[0].collections[0].id: expected a UUID (TAXII collection ids are identifiers)',
     ]);
-    expect(problems(data((d) => (d.members[2].credentials = {})))[0]).toMatch(/^members\[2\]\.credentials: a member needs at least one credential/);
+    expect(problems(data((d) => (d.members[2].credentials = {})))[0]).toMatch(
+      /^members\[2\]\.credentials: a member needs at least one credential/,
+    );
     expect(problems(data((d) => delete d.node))[0]).toMatch(/^node: /);
     expect(problems(data((d) => (d.api_roots = [])))[0]).toBe('api_roots: configure at least one API root');
   });

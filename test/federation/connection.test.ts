@@ -177,7 +177,10 @@ describe('federation configuration', () => {
 
   it('parses servers and TLS files, resolves relative paths, and names the node', () => {
     const data = base();
-    data.federation = { servers: ['nats://127.0.0.1:4222', 'tls://nats.example.org:4443'], tls: { cert: 'n.crt', key: 'n.key', ca: '/etc/ca.crt' } };
+    data.federation = {
+      servers: ['nats://127.0.0.1:4222', 'tls://nats.example.org:4443'],
+      tls: { cert: 'n.crt', key: 'n.key', ca: '/etc/ca.crt' },
+    };
     const config = parseConfig(data);
     const o = federationOptions(config);
     expect(o?.servers).toEqual(['nats://127.0.0.1:4222', 'tls://nats.example.org:4443']);

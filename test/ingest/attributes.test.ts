@@ -4,7 +4,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Ingestor } from '../../src/ingest/index.ts';
 import { DEFAULT_NODE_POLICY, type NodePolicy } from '../../src/policy/index.ts';
 import { Store, type IndexEntry, type Provenance } from '../../src/store/index.ts';
-import { identity, indicator, malware, marked, opinion, relationship, sighting, TLP1, TLP2, UNKNOWN_MARKING } from '../support/policy-fixtures.ts';
+import {
+  identity,
+  indicator,
+  malware,
+  marked,
+  opinion,
+  relationship,
+  sighting,
+  TLP1,
+  TLP2,
+  UNKNOWN_MARKING,
+} from '../support/policy-fixtures.ts';
 import { tempDir } from '../support/stix-fixtures.ts';
 
 const C = '11111111-1111-4111-8111-111111111111';
@@ -40,7 +51,12 @@ describe('derived attributes', () => {
       indicator(2, 0, marked(TLP2.amberStrict, TLP1.green)),
       indicator(3, 0, marked(UNKNOWN_MARKING, TLP2.clear)),
       indicator(4, 0, marked(mapped)),
-      indicator(5, 0, { confidence: 85, revoked: true, granular_markings: [{ marking_ref: TLP2.red, selectors: ['description'] }], description: 'x' }),
+      indicator(5, 0, {
+        confidence: 85,
+        revoked: true,
+        granular_markings: [{ marking_ref: TLP2.red, selectors: ['description'] }],
+        description: 'x',
+      }),
       indicator(6),
     ];
     add(objs);

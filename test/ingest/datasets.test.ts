@@ -15,7 +15,6 @@ const COLLECTION = '11111111-1111-4111-8111-111111111111';
 
 type Obj = Record<string, unknown>;
 
-
 /** The STIX objects of one data set, in file order, each with the file it came from. */
 function objectsOf(dataset: string): Array<{ file: string; object: unknown }> {
   const root = join(DATA, dataset);
@@ -34,9 +33,7 @@ function objectsOf(dataset: string): Array<{ file: string; object: unknown }> {
       // JSON Schema documents describe STIX; they are not STIX content.
       return !rel.startsWith('schemas/') && !rel.endsWith('.schema.json');
     })
-    .flatMap((file) =>
-      objectsOfDocument(JSON.parse(readFileSync(file, 'utf8'))).map((object) => ({ file: relative(root, file), object })),
-    );
+    .flatMap((file) => objectsOfDocument(JSON.parse(readFileSync(file, 'utf8'))).map((object) => ({ file: relative(root, file), object })));
 }
 
 interface Expected {
@@ -119,7 +116,9 @@ const { dir, cleanup } = tempDir('relay-datasets-');
 afterAll(() => cleanup());
 
 it('every folder of the data directory has an expectation here', () => {
-  const folders = readdirSync(DATA).filter((n) => statSync(join(DATA, n)).isDirectory()).sort();
+  const folders = readdirSync(DATA)
+    .filter((n) => statSync(join(DATA, n)).isDirectory())
+    .sort();
   expect(folders).toEqual(Object.keys(EXPECTED).sort());
   expect(missingTarget).toHaveLength(58);
 });

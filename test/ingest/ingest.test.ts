@@ -43,10 +43,7 @@ describe('Ingestor', () => {
     const r2 = ingestor.ingest(C, [us, four, later], FROM);
     expect(r2.outcomes.map((o) => o.kind)).toEqual(['duplicate', 'duplicate', 'stored']);
     expect(r2.outcomes[0]).toMatchObject({ dateAdded: r1.outcomes[0]?.kind === 'stored' ? r1.outcomes[0].dateAdded : -1 });
-    expect(store.versionsOf(C, ms.id as string).map((v) => v.version)).toEqual([
-      '2024-03-01T10:00:00.120Z',
-      '2024-03-01T10:00:00.120001Z',
-    ]);
+    expect(store.versionsOf(C, ms.id as string).map((v) => v.version)).toEqual(['2024-03-01T10:00:00.120Z', '2024-03-01T10:00:00.120001Z']);
   });
 
   it('an invalid object never costs a valid sibling its place; outcomes follow input order', () => {
@@ -63,9 +60,18 @@ describe('Ingestor', () => {
     const report = ingestor.ingest(C, objects, FROM, { batchSize: 2 });
     expect(report.outcomes.map((o) => o.kind)).toEqual(['stored', 'rejected', 'rejected', 'stored', 'rejected', 'duplicate', 'stored']);
     expect(report).toMatchObject({ stored: 3, duplicate: 1, rejected: 3 });
-    expect(report.outcomes[1]).toMatchObject({ kind: 'rejected', id: indicator(2).id, version: indicator(2).modified, reason: expect.stringMatching(/STIX 2\.0/) });
+    expect(report.outcomes[1]).toMatchObject({
+      kind: 'rejected',
+      id: indicator(2).id,
+      version: indicator(2).modified,
+      reason: expect.stringMatching(/STIX 2\.0/),
+    });
     expect(report.outcomes[2]).toEqual({ kind: 'rejected', reason: 'not a JSON object' });
-    expect(report.outcomes[4]).toMatchObject({ kind: 'rejected', id: indicator(4).id, reason: expect.stringMatching(/invalid timestamp in 'created'/) });
+    expect(report.outcomes[4]).toMatchObject({
+      kind: 'rejected',
+      id: indicator(4).id,
+      reason: expect.stringMatching(/invalid timestamp in 'created'/),
+    });
     expect(store.count(C)).toBe(3);
     expect(store.check().ok).toBe(true);
   });

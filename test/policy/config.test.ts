@@ -82,13 +82,26 @@ describe('policy configuration', () => {
       config({
         collections: [
           { id: C1, alias: 'all', title: 'All' },
-          { id: C2, alias: 'energy', title: 'Energy', kind: 'view', source: 'all', filter: { sectors: ['energy'], tlp: 'green', min_confidence: 50, types: ['indicator'] } },
+          {
+            id: C2,
+            alias: 'energy',
+            title: 'Energy',
+            kind: 'view',
+            source: 'all',
+            filter: { sectors: ['energy'], tlp: 'green', min_confidence: 50, types: ['indicator'] },
+          },
           { id: C3, alias: 'inbox', title: 'Inbox', kind: 'inbox' },
         ],
       }),
     );
     const view = good.api_roots[0]!.collections[1]!;
-    expect(viewProfile(view.id, view.filter)).toMatchObject({ sectors: ['energy'], unscoped: false, tlpCeiling: 'green', minConfidence: 50, allowTypes: ['indicator'] });
+    expect(viewProfile(view.id, view.filter)).toMatchObject({
+      sectors: ['energy'],
+      unscoped: false,
+      tlpCeiling: 'green',
+      minConfidence: 50,
+      allowTypes: ['indicator'],
+    });
     expect(() => parseConfig(config({ collections: [{ id: C2, title: 'V', kind: 'view' }] }))).toThrow(/needs "source"/);
     expect(() => parseConfig(config({ collections: [{ id: C2, title: 'V', kind: 'view', source: 'nope' }] }))).toThrow(/not a collection/);
     expect(() =>

@@ -4,7 +4,6 @@ import { decide, type MemberProfile, type ObjectAttributes } from '../../src/pol
 import { mayReachMore, neverRedistributed } from '../../src/policy/decide.ts';
 import { resolveObjectTlp, TLP1, TLP2, TLP_MARKINGS } from '../../src/stix/markings.ts';
 
-
 const NEAR_MISS = 'marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ec';
 
 const member = (over: Partial<MemberProfile> = {}): MemberProfile => ({
@@ -103,7 +102,13 @@ describe('sector, type and quality rules', () => {
 describe('objects never redistributed', () => {
   const CEILINGS = ['clear', 'green', 'amber'] as const;
   const DEFAULTS = ['clear', 'green', 'amber', 'amber+strict', 'red'] as const;
-  const MARKINGS: Array<string[] | undefined> = [undefined, ...[...TLP_MARKINGS.keys()].map((m) => [m]), [NEAR_MISS], [TLP2.green, NEAR_MISS], [TLP1.white, TLP2.red]];
+  const MARKINGS: Array<string[] | undefined> = [
+    undefined,
+    ...[...TLP_MARKINGS.keys()].map((m) => [m]),
+    [NEAR_MISS],
+    [TLP2.green, NEAR_MISS],
+    [TLP1.white, TLP2.red],
+  ];
 
   it('are exactly those whose own markings are AMBER+STRICT, RED or unknown, and no member receives them under any default TLP', () => {
     for (const markings of MARKINGS) {
@@ -125,7 +130,15 @@ describe('objects never redistributed', () => {
 
 describe('mayReachMore', () => {
   const SECTORS = ['energy', 'water', 'health'];
-  const marking = fc.constantFrom<string[] | undefined>(undefined, [TLP1.white], [TLP2.green], [TLP1.amber], [TLP2.amberStrict], [TLP2.red], [NEAR_MISS]);
+  const marking = fc.constantFrom<string[] | undefined>(
+    undefined,
+    [TLP1.white],
+    [TLP2.green],
+    [TLP1.amber],
+    [TLP2.amberStrict],
+    [TLP2.red],
+    [NEAR_MISS],
+  );
   const attributes = fc
     .record({
       markings: marking,

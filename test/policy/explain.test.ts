@@ -15,7 +15,11 @@ const water = identity(2, ['water'], marked(TLP2.green));
 const green = indicator(3, 0, marked(TLP2.green));
 const amber = indicator(4, 0, marked(TLP2.amber));
 const watery = indicator(5, 0, marked(TLP2.green));
-const granular = indicator(6, 0, { ...marked(TLP2.green), description: 'secret', granular_markings: [{ marking_ref: TLP2.red, selectors: ['description'] }] });
+const granular = indicator(6, 0, {
+  ...marked(TLP2.green),
+  description: 'secret',
+  granular_markings: [{ marking_ref: TLP2.red, selectors: ['description'] }],
+});
 const rels = [
   relationship(7, 'targets', green.id as string, energy.id as string, marked(TLP2.green)),
   relationship(8, 'targets', amber.id as string, energy.id as string, marked(TLP2.green)),
@@ -33,13 +37,29 @@ describe('relay policy explain', () => {
       data.members.find((m: any) => m.id === 'bob').policy = { tlp_ceiling: 'amber', sectors: ['energy'], unscoped: false };
     });
     const store = Store.openInDataDir(join(t.dir, 'data'));
-    new Ingestor(store, nodePolicy(loadConfig(config))).ingest(COLLECTIONS.shared, [energy, water, green, amber, watery, granular, ...rels], { source: 'import', detail: 'explain' });
+    new Ingestor(store, nodePolicy(loadConfig(config))).ingest(
+      COLLECTIONS.shared,
+      [energy, water, green, amber, watery, granular, ...rels],
+      { source: 'import', detail: 'explain' },
+    );
     await store.close();
   });
   afterAll(() => t.cleanup());
 
   const explain = async (member: string, object: unknown, ...extra: string[]) => {
-    const run = await relay(['policy', 'explain', '--config', config, '--member', member, '--object', String(object), '--collection', 'shared', ...extra]);
+    const run = await relay([
+      'policy',
+      'explain',
+      '--config',
+      config,
+      '--member',
+      member,
+      '--object',
+      String(object),
+      '--collection',
+      'shared',
+      ...extra,
+    ]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     return run.stdout;
@@ -99,7 +119,14 @@ describe('relay import and views', () => {
     const t = tempDir('relay-import-view-');
     try {
       const config = writeTestConfig(t.dir, (data) => {
-        data.api_roots[0].collections.push({ id: '77777777-7777-4777-8777-777777777777', alias: 'energy', title: 'Energy', kind: 'view', source: 'shared', filter: { sectors: ['energy'] } });
+        data.api_roots[0].collections.push({
+          id: '77777777-7777-4777-8777-777777777777',
+          alias: 'energy',
+          title: 'Energy',
+          kind: 'view',
+          source: 'shared',
+          filter: { sectors: ['energy'] },
+        });
       });
       const run = await relay(['import', '--config', config, '--collection', 'energy', '/dev/null']);
       expect(run.code).toBe(2);

@@ -9,7 +9,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deriveLinked, endRefs, linkKeys, type LinkedAttributes, type LinkRole, type VersionFacts } from '../../src/policy/derive.ts';
-import { linkedOfVersion, propagate, sameSummary, summaryOf, type LatestChange, type LinkSummary, type SummaryReader } from '../../src/policy/linked.ts';
+import {
+  linkedOfVersion,
+  propagate,
+  sameSummary,
+  summaryOf,
+  type LatestChange,
+  type LinkSummary,
+  type SummaryReader,
+} from '../../src/policy/linked.ts';
 
 const POOL: Record<string, number> = { identity: 3, malware: 2, indicator: 4, relationship: 6, sighting: 2, opinion: 3 };
 const ids = Object.entries(POOL).flatMap(([type, n]) => Array.from({ length: n }, (_, i) => `${type}--${i}`));
@@ -31,7 +39,12 @@ const base = {
   revoked: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   own: fc.subarray(SECTORS),
 };
-const finish = <T extends { own: string[] }>(f: T) => ({ tlp: { kind: 'unmarked' } as const, granular: false, ...f, own: [...f.own].sort() });
+const finish = <T extends { own: string[] }>(f: T) => ({
+  tlp: { kind: 'unmarked' } as const,
+  granular: false,
+  ...f,
+  own: [...f.own].sort(),
+});
 const factsFor = (type: string): fc.Arbitrary<VersionFacts> => {
   switch (type) {
     case 'relationship':
@@ -42,7 +55,11 @@ const factsFor = (type: string): fc.Arbitrary<VersionFacts> => {
     case 'sighting':
     case 'opinion':
       return fc
-        .record({ ...base, refs: fc.uniqueArray(end('indicator', 'malware', 'identity'), { minLength: 1, maxLength: 3 }), opinion: fc.integer({ min: 1, max: 5 }) })
+        .record({
+          ...base,
+          refs: fc.uniqueArray(end('indicator', 'malware', 'identity'), { minLength: 1, maxLength: 3 }),
+          opinion: fc.integer({ min: 1, max: 5 }),
+        })
         .map(({ opinion, ...f }) => ({ ...finish(f), ...(type === 'opinion' ? { opinion } : {}) }));
     default:
       return fc.record(base).map(finish);
@@ -50,7 +67,12 @@ const factsFor = (type: string): fc.Arbitrary<VersionFacts> => {
 };
 
 /** A new latest version that differs from the current one in one property (same links otherwise). */
-type Revision = { readonly rank: number } | { readonly revoked: boolean } | { readonly own: string[] } | { readonly opinion: number } | { readonly rt: string };
+type Revision =
+  | { readonly rank: number }
+  | { readonly revoked: boolean }
+  | { readonly own: string[] }
+  | { readonly opinion: number }
+  | { readonly rt: string };
 const revision: fc.Arbitrary<Revision> = fc.oneof(
   base.rank.map((rank) => ({ rank })),
   fc.constantFrom('targets', 'indicates', 'related-to').map((rt) => ({ rt })),
@@ -66,7 +88,12 @@ type Command =
   | { readonly kind: 'commit' };
 
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 8, arbitrary: ref.chain((id) => fc.record({ kind: fc.constant('add' as const), id: fc.constant(id), facts: factsFor(typeOf(id)), older: fc.boolean() })) },
+  {
+    weight: 8,
+    arbitrary: ref.chain((id) =>
+      fc.record({ kind: fc.constant('add' as const), id: fc.constant(id), facts: factsFor(typeOf(id)), older: fc.boolean() }),
+    ),
+  },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('revise' as const), id: ref, change: revision }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), id: ref }) },
   { weight: 3, arbitrary: fc.constant({ kind: 'commit' as const }) },
@@ -100,7 +127,12 @@ class Model {
     if (c.kind === 'commit') return this.commit();
     if (c.kind === 'revise') {
       const current = this.latest(c.id);
-      if (current === undefined || ('opinion' in c.change && typeOf(c.id) !== 'opinion') || ('rt' in c.change && typeOf(c.id) !== 'relationship')) return;
+      if (
+        current === undefined ||
+        ('opinion' in c.change && typeOf(c.id) !== 'opinion') ||
+        ('rt' in c.change && typeOf(c.id) !== 'relationship')
+      )
+        return;
       return this.apply({ kind: 'add', id: c.id, facts: { ...current, ...c.change }, older: false });
     }
     const list = this.versions.get(c.id) ?? [];
@@ -149,12 +181,17 @@ describe('incremental linked attributes', () => {
           if (c.kind !== 'commit') continue;
           for (const [id, list] of model.versions) {
             for (const v of list) {
-              expect(normal(v.derived), `${id} version rank ${v.facts.rank}`).toEqual(normal(deriveLinked(id, typeOf(id), v.facts, model.reader)));
+              expect(normal(v.derived), `${id} version rank ${v.facts.rank}`).toEqual(
+                normal(deriveLinked(id, typeOf(id), v.facts, model.reader)),
+              );
             }
           }
           for (const id of ids) {
             const now = summaryOf(id, model.reader);
-            expect(sameSummary(model.summaries.get(id), now), `summary of ${id}: ${JSON.stringify(model.summaries.get(id))} vs ${JSON.stringify(now)}`).toBe(true);
+            expect(
+              sameSummary(model.summaries.get(id), now),
+              `summary of ${id}: ${JSON.stringify(model.summaries.get(id))} vs ${JSON.stringify(now)}`,
+            ).toBe(true);
           }
         }
       }),
@@ -164,7 +201,14 @@ describe('incremental linked attributes', () => {
 
   it('a targets relationship that adds nothing new stops propagation at its source', () => {
     const model = new Model();
-    const facts = (f: Partial<VersionFacts>): VersionFacts => ({ tlp: { kind: 'unmarked' }, rank: 1, granular: false, revoked: false, own: [], ...f });
+    const facts = (f: Partial<VersionFacts>): VersionFacts => ({
+      tlp: { kind: 'unmarked' },
+      rank: 1,
+      granular: false,
+      revoked: false,
+      own: [],
+      ...f,
+    });
     const rel = (src: string, tgt: string, rt: string): VersionFacts => facts({ rt, src, tgt, refs: [src, tgt] });
     for (const [id, f] of [
       ['identity--0', facts({ own: ['energy'] })],
@@ -180,7 +224,9 @@ describe('incremental linked attributes', () => {
     expect(model.versions.get('indicator--0')?.[0]?.derived?.sectors).toEqual(['energy']);
     // a second identity of the same sector, at the same rank: the malware's summary is unchanged
     model.apply({ kind: 'add', id: 'relationship--2', facts: rel('malware--0', 'identity--1', 'targets'), older: false });
-    const changes: LatestChange[] = [{ id: 'relationship--2', type: 'relationship', before: undefined, after: model.latest('relationship--2') }];
+    const changes: LatestChange[] = [
+      { id: 'relationship--2', type: 'relationship', before: undefined, after: model.latest('relationship--2') },
+    ];
     const { summaries, rederive } = propagate(changes, model.reader);
     expect([...summaries.keys()]).toEqual([]);
     expect([...rederive]).toEqual([]);

@@ -14,9 +14,9 @@ const member = (tlpCeiling: MemberProfile['tlpCeiling']): MemberProfile => ({
 });
 
 // The only granular-marking sample in the shared data: GREEN, AMBER and RED on parts of one indicator.
-const bundle = JSON.parse(
-  readFileSync(join(DATA, 'oasis-cti-documentation/using-granular-markings.json'), 'utf8'),
-) as { objects: StixObject[] };
+const bundle = JSON.parse(readFileSync(join(DATA, 'oasis-cti-documentation/using-granular-markings.json'), 'utf8')) as {
+  objects: StixObject[];
+};
 const indicator = bundle.objects.find((o) => o.granular_markings) as StixObject;
 
 describe('granular marking redaction', () => {

@@ -1,11 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  compareStixTimestamps,
-  formatTaxiiTimestamp,
-  parseTaxiiTimestamp,
-  stixTimestampKey,
-} from '../../src/stix/time.ts';
+import { compareStixTimestamps, formatTaxiiTimestamp, parseTaxiiTimestamp, stixTimestampKey } from '../../src/stix/time.ts';
 
 describe('TAXII timestamps', () => {
   it('are formatted with exactly six fractional digits and a literal Z', () => {
@@ -66,9 +61,7 @@ describe('TAXII timestamps', () => {
 
   it('years below 100 are not read as 19xx (Date.UTC two-digit-year rule)', () => {
     expect(stixTimestampKey('0099-06-15T01:02:03.000004Z')).toBe('0099-06-15T01:02:03.000004000Z');
-    expect(formatTaxiiTimestamp(parseTaxiiTimestamp('0099-06-15T01:02:03Z') as number)).toBe(
-      '0099-06-15T01:02:03.000000Z',
-    );
+    expect(formatTaxiiTimestamp(parseTaxiiTimestamp('0099-06-15T01:02:03Z') as number)).toBe('0099-06-15T01:02:03.000000Z');
     // 0000 is a leap year in the proleptic Gregorian calendar, 1900 is not
     expect(parseTaxiiTimestamp('0000-02-29T00:00:00Z')).not.toBeNull();
   });

@@ -107,12 +107,8 @@ describe('timestamps', () => {
     expect(rejected(validateObject(indicator({ created: '2022-101-27T13:49:54.326Z' })))).toMatch(
       /invalid timestamp in 'created': '2022-101-27T13:49:54.326Z'/,
     );
-    expect(rejected(validateObject(indicator({ modified: '2020-01-01 00:00:00.000Z' })))).toMatch(
-      /invalid timestamp in 'modified'/,
-    );
-    expect(rejected(validateObject(indicator({ modified: '2020-01-01T00:00:00.000+01:00' })))).toMatch(
-      /invalid timestamp in 'modified'/,
-    );
+    expect(rejected(validateObject(indicator({ modified: '2020-01-01 00:00:00.000Z' })))).toMatch(/invalid timestamp in 'modified'/);
+    expect(rejected(validateObject(indicator({ modified: '2020-01-01T00:00:00.000+01:00' })))).toMatch(/invalid timestamp in 'modified'/);
     expect(rejected(validateObject(indicator({ created: 1577836800000 })))).toMatch(/'created'/);
   });
 
@@ -120,9 +116,7 @@ describe('timestamps', () => {
     expect(rejected(validateObject(indicator({ created: '2020-01-01T00:00:00Z', modified: T2 })))).toMatch(
       /invalid timestamp in 'created'/,
     );
-    expect(rejected(validateObject(indicator({ modified: '2021-01-01T00:00:00.1Z' })))).toMatch(
-      /invalid timestamp in 'modified'/,
-    );
+    expect(rejected(validateObject(indicator({ modified: '2021-01-01T00:00:00.1Z' })))).toMatch(/invalid timestamp in 'modified'/);
     accepted(validateObject(indicator({ created: '2020-01-01T00:00:00.000001Z', modified: '2020-01-01T00:00:00.0000011Z' })));
   });
 
@@ -181,7 +175,10 @@ describe('required properties', () => {
   });
 
   it('SCOs need only type and id; created/modified are not required', () => {
-    expect(accepted(validateObject({ type: 'domain-name', id: 'domain-name--dd2a7c8d-9d5a-5fe8-9d8e-0d86a5f9b1f0', value: 'example.com' })).category).toBe('sco');
+    expect(
+      accepted(validateObject({ type: 'domain-name', id: 'domain-name--dd2a7c8d-9d5a-5fe8-9d8e-0d86a5f9b1f0', value: 'example.com' }))
+        .category,
+    ).toBe('sco');
     expect(rejected(validateObject(ipv4({ modified: 'yesterday' })))).toMatch(/'modified'/);
   });
 
@@ -201,7 +198,14 @@ describe('required properties', () => {
     expect(rejected(validateObject(without(tlp, 'created')))).toMatch(/'created'/);
     expect(rejected(validateObject(without(tlp, 'definition')))).toMatch(/'definition_type' and 'definition'/);
     expect(rejected(validateObject(without(tlp, 'definition_type')))).toMatch(/'definition_type' and 'definition'/);
-    accepted(validateObject({ ...without(without(tlp, 'definition'), 'definition_type'), extensions: { 'extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d': { extension_type: 'property-extension', tlp_2_0: 'green' } } }));
+    accepted(
+      validateObject({
+        ...without(without(tlp, 'definition'), 'definition_type'),
+        extensions: {
+          'extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d': { extension_type: 'property-extension', tlp_2_0: 'green' },
+        },
+      }),
+    );
     // unversioned, so its created need not have millisecond digits (MITRE's statement marking)
     accepted(validateObject({ ...tlp, created: '2017-06-01T00:00:00Z' }));
     expect(rejected(validateObject({ ...tlp, created: '2017-06-01' }))).toMatch(/invalid timestamp in 'created'/);
@@ -233,7 +237,11 @@ describe('required properties', () => {
   });
 
   it('open vocabularies and custom properties pass', () => {
-    accepted(validateObject(sdo('identity', { name: 'x', identity_class: 'class', sectors: ['finance-sector', 'Utilities'], x_opencti_aliases: ['y'] })));
+    accepted(
+      validateObject(
+        sdo('identity', { name: 'x', identity_class: 'class', sectors: ['finance-sector', 'Utilities'], x_opencti_aliases: ['y'] }),
+      ),
+    );
     accepted(validateObject(indicator({ indicator_types: ['something-new'], pattern_type: 'kql' })));
   });
 
@@ -272,7 +280,16 @@ describe('markings', () => {
   });
 
   it('granular markings need exactly one of marking_ref and lang, and non-empty selectors', () => {
-    accepted(validateObject(indicator({ granular_markings: [{ marking_ref: TLP_RED, selectors: ['description'] }, { lang: 'de', selectors: ['name'] }] })));
+    accepted(
+      validateObject(
+        indicator({
+          granular_markings: [
+            { marking_ref: TLP_RED, selectors: ['description'] },
+            { lang: 'de', selectors: ['name'] },
+          ],
+        }),
+      ),
+    );
     expect(rejected(validateObject(indicator({ granular_markings: [{ marking_ref: TLP_RED, lang: 'en', selectors: ['name'] }] })))).toMatch(
       /exactly one of 'marking_ref' and 'lang'/,
     );

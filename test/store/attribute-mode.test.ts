@@ -34,8 +34,15 @@ describe('a store without policy attributes', () => {
     expect(page.entries.map((e) => e.id)).toEqual([energy.id, ind.id, targets.id, ind.id]);
     // no facts, no links: every entry reads as unmarked and sector-less
     expect(page.entries.every((e) => e.attributes.sectors.length === 0 && e.attributes.tlp.kind === 'unmarked')).toBe(true);
-    expect(page.entries.map((e) => [e.isFirst, e.isLast])).toEqual([[true, true], [true, false], [true, true], [false, true]]);
-    expect(() => store.scanSectors({ collection: C, after: 0, limit: 10, accept: () => true, maxScanned: 100, sectors: ['energy'], unscoped: false })).toThrow(StoreError);
+    expect(page.entries.map((e) => [e.isFirst, e.isLast])).toEqual([
+      [true, true],
+      [true, false],
+      [true, true],
+      [false, true],
+    ]);
+    expect(() =>
+      store.scanSectors({ collection: C, after: 0, limit: 10, accept: () => true, maxScanned: 100, sectors: ['energy'], unscoped: false }),
+    ).toThrow(StoreError);
     expect(store.deleteVersions(C, store.versionsOf(C, targets.id as string))).toBe(1);
     expect(store.check()).toMatchObject({ ok: true, problems: [] });
   });
@@ -54,7 +61,9 @@ describe('a store without policy attributes', () => {
     const b = Store.open(withAttributes);
     new Ingestor(b).ingest(C, [energy, ind, targets], FROM);
     await b.close();
-    expect(() => Store.open(withAttributes, { policyAttributes: false })).toThrow(/created with policy attributes and cannot be opened without them/);
+    expect(() => Store.open(withAttributes, { policyAttributes: false })).toThrow(
+      /created with policy attributes and cannot be opened without them/,
+    );
     const reopened = Store.open(withAttributes);
     cleanups.push(() => reopened.close());
     expect(reopened.latestOf(C, ind.id as string)?.attributes.sectors).toEqual(['energy']);

@@ -43,14 +43,32 @@ describe('sector index', () => {
     const bulk = Array.from({ length: 2000 }, (_, i) => indicator(10 + i));
     const targeted = Array.from({ length: 20 }, (_, i) => indicator(5000 + i));
     ingestor.ingest(C, [energy, water, ...bulk, ...targeted], FROM);
-    ingestor.ingest(C, targeted.map((o, i) => relationship(9000 + i, 'targets', o.id as string, (i % 2 ? energy : water).id as string)), FROM);
-    const sparse = store.scanSectors({ collection: C, after: 0, limit: 1000, accept: all, maxScanned: 50, sectors: ['energy'], unscoped: false });
+    ingestor.ingest(
+      C,
+      targeted.map((o, i) => relationship(9000 + i, 'targets', o.id as string, (i % 2 ? energy : water).id as string)),
+      FROM,
+    );
+    const sparse = store.scanSectors({
+      collection: C,
+      after: 0,
+      limit: 1000,
+      accept: all,
+      maxScanned: 50,
+      sectors: ['energy'],
+      unscoped: false,
+    });
     expect(sparse.more).toBe(false);
     // the energy identity, 10 indicators and their 10 relationships
     expect(sparse.entries).toHaveLength(21);
     expect(sparse.entries.every((e) => e.attributes.sectors.includes('energy'))).toBe(true);
     // the plain scan with the same budget cannot get past the unscoped bulk
-    const plain = store.scan({ collection: C, after: 0, limit: 1000, accept: (e) => e.attributes.sectors.includes('energy'), maxScanned: 50 });
+    const plain = store.scan({
+      collection: C,
+      after: 0,
+      limit: 1000,
+      accept: (e) => e.attributes.sectors.includes('energy'),
+      maxScanned: 50,
+    });
     expect(plain.entries).toHaveLength(1);
     expect(plain.more).toBe(true);
   });
@@ -60,7 +78,11 @@ describe('sector index', () => {
     const both = identity(1, ['energy', 'water']);
     const objects = [both, identity(2, ['water']), ...Array.from({ length: 30 }, (_, i) => indicator(10 + i))];
     ingestor.ingest(C, objects, FROM);
-    ingestor.ingest(C, Array.from({ length: 12 }, (_, i) => relationship(100 + i, 'targets', objects[2 + i * 2]?.id as string, both.id as string)), FROM);
+    ingestor.ingest(
+      C,
+      Array.from({ length: 12 }, (_, i) => relationship(100 + i, 'targets', objects[2 + i * 2]?.id as string, both.id as string)),
+      FROM,
+    );
     for (const [sectors, unscoped] of [
       [['energy'], false],
       [['energy', 'water'], false],
@@ -69,10 +91,17 @@ describe('sector index', () => {
     ] as const) {
       const wanted = (e: IndexEntry) =>
         e.attributes.sectors.length === 0 ? unscoped : e.attributes.sectors.some((s) => (sectors as readonly string[]).includes(s));
-      const expected = pages((after) => store.scan({ collection: C, after, limit: 4, accept: wanted, maxScanned: 100_000 })).map((e) => e.dateAdded);
+      const expected = pages((after) => store.scan({ collection: C, after, limit: 4, accept: wanted, maxScanned: 100_000 })).map(
+        (e) => e.dateAdded,
+      );
       for (const limit of [1, 3, 1000]) {
-        const got = pages((after) => store.scanSectors({ collection: C, after, limit, accept: all, maxScanned: 100_000, sectors, unscoped }));
-        expect(got.map((e) => e.dateAdded), `${sectors} ${unscoped} ${limit}`).toEqual(expected);
+        const got = pages((after) =>
+          store.scanSectors({ collection: C, after, limit, accept: all, maxScanned: 100_000, sectors, unscoped }),
+        );
+        expect(
+          got.map((e) => e.dateAdded),
+          `${sectors} ${unscoped} ${limit}`,
+        ).toEqual(expected);
       }
     }
     expect(store.check()).toMatchObject({ ok: true, problems: [] });
@@ -84,7 +113,9 @@ describe('sector index', () => {
     const ind = indicator(2);
     ingestor.ingest(C, [energy, ind], FROM);
     const energyOnly = () =>
-      store.scanSectors({ collection: C, after: 0, limit: 100, accept: all, maxScanned: 1000, sectors: ['energy'], unscoped: false }).entries.map((e) => e.id);
+      store
+        .scanSectors({ collection: C, after: 0, limit: 100, accept: all, maxScanned: 1000, sectors: ['energy'], unscoped: false })
+        .entries.map((e) => e.id);
     expect(energyOnly()).toEqual([energy.id]);
     const rel = relationship(3, 'targets', ind.id as string, energy.id as string);
     ingestor.ingest(C, [rel], FROM);
@@ -99,10 +130,23 @@ describe('sector index', () => {
     const { store, ingestor } = setup();
     const energy = identity(1, ['energy']);
     const plain = [indicator(2), indicator(3, 0, marked(TLP2.green))];
-    const never = [indicator(4, 0, marked(TLP2.red)), indicator(5, 0, marked(TLP2.amberStrict)), indicator(6, 0, marked(UNKNOWN_MARKING)), indicator(7, 0, marked(TLP1.red))];
+    const never = [
+      indicator(4, 0, marked(TLP2.red)),
+      indicator(5, 0, marked(TLP2.amberStrict)),
+      indicator(6, 0, marked(UNKNOWN_MARKING)),
+      indicator(7, 0, marked(TLP1.red)),
+    ];
     const objects = [energy, ...plain, ...never];
-    ingestor.ingest(C, [...objects, ...objects.slice(1).map((o, i) => relationship(100 + i, 'targets', o.id as string, energy.id as string))], FROM);
-    const inEnergy = new Set(pages((after) => store.scanSectors({ collection: C, after, limit: 100, accept: all, maxScanned: 1000, sectors: ['energy'], unscoped: true })).map((e) => e.id));
+    ingestor.ingest(
+      C,
+      [...objects, ...objects.slice(1).map((o, i) => relationship(100 + i, 'targets', o.id as string, energy.id as string))],
+      FROM,
+    );
+    const inEnergy = new Set(
+      pages((after) =>
+        store.scanSectors({ collection: C, after, limit: 100, accept: all, maxScanned: 1000, sectors: ['energy'], unscoped: true }),
+      ).map((e) => e.id),
+    );
     for (const o of plain) expect(inEnergy.has(o.id as string), o.id as string).toBe(true);
     for (const o of never) {
       expect(inEnergy.has(o.id as string), o.id as string).toBe(false);
@@ -120,13 +164,22 @@ describe('sector index', () => {
     const both = indicator(4);
     const unscoped = indicator(5);
     ingestor.ingest(C, [energy, water, onlyEnergy, both, unscoped], FROM);
-    ingestor.ingest(C, [relationship(6, 'targets', onlyEnergy.id as string, energy.id as string), relationship(7, 'targets', both.id as string, water.id as string)], FROM);
+    ingestor.ingest(
+      C,
+      [
+        relationship(6, 'targets', onlyEnergy.id as string, energy.id as string),
+        relationship(7, 'targets', both.id as string, water.id as string),
+      ],
+      FROM,
+    );
     const related = relationship(8, 'related-to', onlyEnergy.id as string, both.id as string);
     const toUnscoped = relationship(9, 'related-to', both.id as string, unscoped.id as string);
     const dangling = relationship(10, 'related-to', both.id as string, indicator(11).id as string);
     ingestor.ingest(C, [related, toUnscoped, dangling], FROM);
     const view = (sectors: string[], withUnscoped = false) =>
-      pages((after) => store.scanSectors({ collection: C, after, limit: 100, accept: all, maxScanned: 1000, sectors, unscoped: withUnscoped })).map((e) => e.id);
+      pages((after) =>
+        store.scanSectors({ collection: C, after, limit: 100, accept: all, maxScanned: 1000, sectors, unscoped: withUnscoped }),
+      ).map((e) => e.id);
     // {energy} and {energy, water}: only energy members can receive it, so water's range does not hold it
     expect(store.latestOf(C, related.id as string)?.attributes.sectors).toEqual(['energy', 'water']);
     expect(view(['energy'])).toContain(related.id);

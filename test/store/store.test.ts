@@ -118,9 +118,7 @@ describe('commitBatch and date_added', () => {
     expect(store.count(B)).toBe(1);
     expect(store.stats().objectVersions).toBe(2);
     expect(store.body(v0.id, v0.versionKey)).toBe(v0.json);
-    expect(store.provenanceOf(v0.id, v0.versionKey)).toEqual([
-      { source: 'import', detail: 'test.json', at: expect.any(Number) },
-    ]);
+    expect(store.provenanceOf(v0.id, v0.versionKey)).toEqual([{ source: 'import', detail: 'test.json', at: expect.any(Number) }]);
     expect(store.check()).toMatchObject({ ok: true, problems: [] });
   });
 
@@ -333,11 +331,7 @@ describe('versions', () => {
     store.commitBatch(A, [at('2024-01-01T00:00:00.05Z'), at('2024-01-01T00:00:00.100001Z')], FILE);
     store.commitBatch(A, [prepared(indicator(43))], FILE);
     const versions = store.versionsOf(A, base.id as string);
-    expect(versions.map((v) => v.version)).toEqual([
-      '2024-01-01T00:00:00.05Z',
-      '2024-01-01T00:00:00.1Z',
-      '2024-01-01T00:00:00.100001Z',
-    ]);
+    expect(versions.map((v) => v.version)).toEqual(['2024-01-01T00:00:00.05Z', '2024-01-01T00:00:00.1Z', '2024-01-01T00:00:00.100001Z']);
     expect(store.versionBounds(A, base.id as string)).toEqual({
       first: '2024-01-01T00:00:00.050000000Z',
       last: '2024-01-01T00:00:00.100001000Z',

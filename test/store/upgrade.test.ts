@@ -59,7 +59,8 @@ async function rewindToEarlierLayout(path: string): Promise<void> {
     for (const key of [...summaries.getKeys({})]) summaries.removeSync(key);
     // an earlier release had none of the flags that say an index was built (only the clock,
     // the counters and the node secret)
-    for (const key of [...meta.getKeys({})]) if (key !== 'clock' && key !== 'node-secret' && !key.startsWith('count:')) meta.removeSync(key);
+    for (const key of [...meta.getKeys({})])
+      if (key !== 'clock' && key !== 'node-secret' && !key.startsWith('count:')) meta.removeSync(key);
   });
   await env.close();
 }
@@ -87,15 +88,21 @@ describe('opening a store written by an earlier release', () => {
       opinion(10, 'agree', [ind.id as string]),
     ];
     // a later version re-points the related-to relationship: its older version keeps its ends
-    const later = [relationship(8, 'related-to', other.id as string, energy.id as string, {}, 1), opinion(11, 'disagree', [ind.id as string, m.id as string])];
+    const later = [
+      relationship(8, 'related-to', other.id as string, energy.id as string, {}, 1),
+      opinion(11, 'disagree', [ind.id as string, m.id as string]),
+    ];
 
     const before = Store.open(path);
     const ingestor = new Ingestor(before, DEFAULT_NODE_POLICY);
     ingestor.ingest(C, first, { source: 'import', detail: 'upgrade' });
     ingestor.ingest(C, later, { source: 'import', detail: 'upgrade' });
-    const snapshot = (s: Store): IndexEntry[] => s.scan({ collection: C, after: 0, limit: 1000, accept: () => true, maxScanned: 10_000 }).entries.slice();
+    const snapshot = (s: Store): IndexEntry[] =>
+      s.scan({ collection: C, after: 0, limit: 1000, accept: () => true, maxScanned: 10_000 }).entries.slice();
     const sectorView = (s: Store, sector: string): string[] =>
-      s.scanSectors({ collection: C, after: 0, limit: 1000, accept: () => true, maxScanned: 10_000, sectors: [sector], unscoped: false }).entries.map((e) => e.id);
+      s
+        .scanSectors({ collection: C, after: 0, limit: 1000, accept: () => true, maxScanned: 10_000, sectors: [sector], unscoped: false })
+        .entries.map((e) => e.id);
     const expected = snapshot(before);
     const expectedViews = { energy: sectorView(before, 'energy'), water: sectorView(before, 'water') };
     expect(expectedViews.energy.length).toBeGreaterThan(0);
@@ -110,7 +117,10 @@ describe('opening a store written by an earlier release', () => {
       expect(snapshot(rewound)).toEqual(expected);
       expect({ energy: sectorView(rewound, 'energy'), water: sectorView(rewound, 'water') }).toEqual(expectedViews);
       // new links are derived incrementally from the rebuilt summaries
-      new Ingestor(rewound).ingest(C, [relationship(12, 'targets', other.id as string, water.id as string)], { source: 'import', detail: 'upgrade' });
+      new Ingestor(rewound).ingest(C, [relationship(12, 'targets', other.id as string, water.id as string)], {
+        source: 'import',
+        detail: 'upgrade',
+      });
       expect(rewound.latestOf(C, other.id as string)?.attributes.sectors).toEqual(['water']);
       expect(rewound.check().problems).toEqual([]);
     } finally {

@@ -78,7 +78,11 @@ describe('first/last version flags in the collection index', () => {
         const model = new Map<string, Set<number>>();
         for (const batch of batches) {
           const adds = batch.filter((o) => o.kind === 'add');
-          store.commitBatch(C, adds.map((o) => version(ID(o.id), o.day)), FILE);
+          store.commitBatch(
+            C,
+            adds.map((o) => version(ID(o.id), o.day)),
+            FILE,
+          );
           for (const o of adds) model.set(ID(o.id), (model.get(ID(o.id)) ?? new Set()).add(o.day));
           for (const o of batch.filter((x) => x.kind === 'delete')) {
             const victims = store.versionsOf(C, ID(o.id)).filter((v) => v.version === when(o.day));
@@ -88,7 +92,10 @@ describe('first/last version flags in the collection index', () => {
         }
         for (const [id, days] of model) {
           const sorted = [...days].sort((a, b) => a - b);
-          const expected = sorted.length === 0 ? { first: [], last: [] } : { first: [when(sorted[0] as number)], last: [when(sorted[sorted.length - 1] as number)] };
+          const expected =
+            sorted.length === 0
+              ? { first: [], last: [] }
+              : { first: [when(sorted[0] as number)], last: [when(sorted[sorted.length - 1] as number)] };
           expect(flags(store, id)).toEqual(expected);
         }
         expect(store.check().problems).toEqual([]);

@@ -36,7 +36,10 @@ export interface SpawnOptions {
 }
 
 /** Starts `relay ARGS…`; the caller must await `done` (or kill the child and then await it). */
-export function spawnRelay(args: readonly string[], options: SpawnOptions = {}): {
+export function spawnRelay(
+  args: readonly string[],
+  options: SpawnOptions = {},
+): {
   child: ChildProcessWithoutNullStreams;
   done: Promise<RelayRun>;
 } {

@@ -22,7 +22,8 @@ const MARKINGS = [undefined, TLP2.clear, TLP2.green, TLP2.green, TLP1.green, TLP
 
 /** the id of pool member `n` of a kind */
 export const idOf = (kind: Kind, n: number): string => build(kind, n % POOL[kind], 0, {}).id as string;
-const targetOf = (kinds: readonly Kind[]) => fc.record({ kind: fc.constantFrom(...kinds), n: fc.nat({ max: 2 }) }).map(({ kind, n }) => idOf(kind, n));
+const targetOf = (kinds: readonly Kind[]) =>
+  fc.record({ kind: fc.constantFrom(...kinds), n: fc.nat({ max: 2 }) }).map(({ kind, n }) => idOf(kind, n));
 
 interface Shape {
   readonly marking: string | undefined;
@@ -81,8 +82,25 @@ export type Step =
 export const linkedSteps = (options: { deletions: boolean; minLength: number; maxLength: number }): fc.Arbitrary<Step[]> =>
   fc.array(
     fc.oneof(
-      { weight: 10, arbitrary: fc.record({ kind: fc.constant('add' as const), object: fc.constantFrom(...KINDS), n: fc.nat({ max: 4 }), older: fc.boolean(), shape }) },
-      { weight: options.deletions ? 1 : 0, arbitrary: fc.record({ kind: fc.constant('delete' as const), object: fc.constantFrom(...KINDS), n: fc.nat({ max: 4 }), newest: fc.boolean() }) },
+      {
+        weight: 10,
+        arbitrary: fc.record({
+          kind: fc.constant('add' as const),
+          object: fc.constantFrom(...KINDS),
+          n: fc.nat({ max: 4 }),
+          older: fc.boolean(),
+          shape,
+        }),
+      },
+      {
+        weight: options.deletions ? 1 : 0,
+        arbitrary: fc.record({
+          kind: fc.constant('delete' as const),
+          object: fc.constantFrom(...KINDS),
+          n: fc.nat({ max: 4 }),
+          newest: fc.boolean(),
+        }),
+      },
       { weight: 3, arbitrary: fc.record({ kind: fc.constant('commit' as const), batchSize: fc.integer({ min: 1, max: 8 }) }) },
     ),
     { minLength: options.minLength, maxLength: options.maxLength, size: 'max' },

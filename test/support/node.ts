@@ -110,9 +110,7 @@ export function basicAuth(member: string, secret = `${member}-secret`): string {
   return `Basic ${Buffer.from(`${member}:${secret}`).toString('base64')}`;
 }
 
-export async function startTestNode(
-  adjust: (data: Record<string, any>) => void = () => {},
-): Promise<TestNode> {
+export async function startTestNode(adjust: (data: Record<string, any>) => void = () => {}): Promise<TestNode> {
   const dir = mkdtempSync(join(tmpdir(), 'relay-test-'));
   const data = testConfigData(join(dir, 'data'), join(dir, 'certs'));
   adjust(data);

@@ -30,7 +30,15 @@ export function identity(n: number, sectors: string[] | undefined, extra: Obj = 
 }
 
 export function malware(n: number, extra: Obj = {}, version = 0): Obj {
-  return { type: 'malware', spec_version: '2.1', id: `malware--${uuidFor(n, 2)}`, ...at(n, version), name: `malware ${n}`, is_family: true, ...extra };
+  return {
+    type: 'malware',
+    spec_version: '2.1',
+    id: `malware--${uuidFor(n, 2)}`,
+    ...at(n, version),
+    name: `malware ${n}`,
+    is_family: true,
+    ...extra,
+  };
 }
 
 export function relationship(n: number, type: string, source: string, target: string, extra: Obj = {}, version = 0): Obj {
@@ -59,7 +67,15 @@ export function sighting(n: number, of: string, where: string[] = [], extra: Obj
 }
 
 export function opinion(n: number, value: string, refs: string[], extra: Obj = {}, version = 0): Obj {
-  return { type: 'opinion', spec_version: '2.1', id: `opinion--${uuidFor(n, 5)}`, ...at(n, version), opinion: value, object_refs: refs, ...extra };
+  return {
+    type: 'opinion',
+    spec_version: '2.1',
+    id: `opinion--${uuidFor(n, 5)}`,
+    ...at(n, version),
+    opinion: value,
+    object_refs: refs,
+    ...extra,
+  };
 }
 
 export const marked = (...refs: string[]) => ({ object_marking_refs: refs });

@@ -71,12 +71,14 @@ export class Oracle {
   }
 
   own(o: Obj): string[] {
-    const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+    const strings = (v: unknown): string[] =>
+      typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
     const out: string[] = [];
     if (o.type === 'identity') out.push(...strings(o.sectors));
     for (const p of this.settings.sectorProperties) out.push(...strings(o[p]));
     for (const l of strings(o.labels)) {
-      for (const prefix of this.settings.sectorLabels) if (l.startsWith(prefix) && l.length > prefix.length) out.push(l.slice(prefix.length));
+      for (const prefix of this.settings.sectorLabels)
+        if (l.startsWith(prefix) && l.length > prefix.length) out.push(l.slice(prefix.length));
     }
     return out;
   }
@@ -89,7 +91,8 @@ export class Oracle {
   base(o: Obj, r: number): string[] {
     const out = this.own(o);
     for (const rel of this.latest.values()) {
-      if (rel.type !== 'relationship' || rel.relationship_type !== 'targets' || rel.source_ref !== o.id || !this.counts(rel.id, r)) continue;
+      if (rel.type !== 'relationship' || rel.relationship_type !== 'targets' || rel.source_ref !== o.id || !this.counts(rel.id, r))
+        continue;
       const target = this.counts(rel.target_ref, r);
       if (target && target.type === 'identity') out.push(...this.own(target));
     }
@@ -100,7 +103,8 @@ export class Oracle {
     const out = this.base(o, r);
     if (o.type !== 'indicator') return out;
     for (const rel of this.latest.values()) {
-      if (rel.type !== 'relationship' || rel.relationship_type !== 'indicates' || rel.source_ref !== o.id || !this.counts(rel.id, r)) continue;
+      if (rel.type !== 'relationship' || rel.relationship_type !== 'indicates' || rel.source_ref !== o.id || !this.counts(rel.id, r))
+        continue;
       const y = this.counts(rel.target_ref, r);
       if (y && y.type !== 'relationship' && y.type !== 'sighting') out.push(...this.base(y, r));
     }
@@ -127,7 +131,14 @@ export class Oracle {
   opinion(o: Obj): number | undefined {
     const r = this.rank(o);
     const values = [...this.latest.values()]
-      .filter((x) => x.type === 'opinion' && Array.isArray(x.object_refs) && x.object_refs.includes(o.id) && OPINIONS.includes(x.opinion) && this.counts(x.id, r))
+      .filter(
+        (x) =>
+          x.type === 'opinion' &&
+          Array.isArray(x.object_refs) &&
+          x.object_refs.includes(o.id) &&
+          OPINIONS.includes(x.opinion) &&
+          this.counts(x.id, r),
+      )
       .map((x) => OPINIONS.indexOf(x.opinion) + 1);
     return values.length === 0 ? undefined : values.reduce((a, b) => a + b, 0) / values.length;
   }
@@ -180,4 +191,3 @@ export class Oracle {
     return copies.reduce((a, b) => (Object.keys(b as Obj).length < Object.keys(a as Obj).length ? b : a));
   }
 }
-

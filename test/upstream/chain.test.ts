@@ -7,8 +7,6 @@ import { COLLECTIONS, startTestNode, type TestNode } from '../support/node.ts';
 import { indicators } from './scripted-server.ts';
 import { DATA, jsonFiles } from '../support/data.ts';
 
-
-
 function objectsOf(path: string): unknown[] {
   return objectsOfDocument(JSON.parse(readFileSync(path, 'utf8')));
 }
@@ -90,7 +88,10 @@ describe('chain: node B subscribes to node A over HTTPS', () => {
     expect(results.every((r) => r.ok && r.caughtUp)).toBe(true);
     // where the time went, for the benchmark and `relay upstreams`
     expect(results[0]).toMatchObject({ httpMs: expect.any(Number), parseMs: expect.any(Number), storeMs: expect.any(Number) });
-    const expected = new Set([...versionSet(a.node.store, COLLECTIONS.shared, true), ...versionSet(a.node.store, COLLECTIONS.secret, true)]);
+    const expected = new Set([
+      ...versionSet(a.node.store, COLLECTIONS.shared, true),
+      ...versionSet(a.node.store, COLLECTIONS.secret, true),
+    ]);
     expect(expected.size).toBeGreaterThan(3000);
     const got = versionSet(b.node.store, COLLECTIONS.shared);
     expect(got.length).toBe(expected.size); // identical versions stored once
@@ -113,7 +114,10 @@ describe('chain: node B subscribes to node A over HTTPS', () => {
     a.node.ingestor.ingest(COLLECTIONS.shared, fresh, { source: 'import', detail: 'later' });
     const [shared] = await b.node.upstreams.pollNow('node-a');
     expect(shared).toMatchObject({ ok: true, caughtUp: true, stored: 75, objects: 75 });
-    const expected = new Set([...versionSet(a.node.store, COLLECTIONS.shared, true), ...versionSet(a.node.store, COLLECTIONS.secret, true)]);
+    const expected = new Set([
+      ...versionSet(a.node.store, COLLECTIONS.shared, true),
+      ...versionSet(a.node.store, COLLECTIONS.secret, true),
+    ]);
     expect(new Set(versionSet(b.node.store, COLLECTIONS.shared))).toEqual(expected);
   });
 

@@ -43,7 +43,14 @@ describe('relay upstreams and relay quarantine', () => {
     expect(r.stdout).toContain('objects ingested: 20 (new versions 19, quarantined 1) in 3 pages'); // a full last page is followed by one more request
     expect(r.stdout).toContain('hub/feed -> mirror2: disabled');
     const json = JSON.parse((await runRelay(['upstreams', '--config', configPath, '--json'])).stdout) as Array<Record<string, unknown>>;
-    expect(json[0]).toMatchObject({ upstream: 'hub', remote: 'feed', state: 'idle', objectsIngested: 20, versionsStored: 19, quarantined: 1 });
+    expect(json[0]).toMatchObject({
+      upstream: 'hub',
+      remote: 'feed',
+      state: 'idle',
+      objectsIngested: 20,
+      versionsStored: 19,
+      quarantined: 1,
+    });
   });
 
   it('relay quarantine list and show print what was set aside and why', async () => {

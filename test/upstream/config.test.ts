@@ -4,7 +4,9 @@ import { subscriptionSpecs } from '../../src/upstream/index.ts';
 
 const base = (upstreams: unknown[]) => ({
   node: { id: 'b', title: 'B' },
-  api_roots: [{ path: 'isac', title: 'B', collections: [{ id: '11111111-1111-4111-8111-111111111111', alias: 'mirror', title: 'Mirror' }] }],
+  api_roots: [
+    { path: 'isac', title: 'B', collections: [{ id: '11111111-1111-4111-8111-111111111111', alias: 'mirror', title: 'Mirror' }] },
+  ],
   upstreams,
 });
 
@@ -21,7 +23,14 @@ function problems(upstreams: unknown[]): string[] {
 describe('the upstreams config section', () => {
   it('applies defaults and resolves local aliases to collection ids', () => {
     const config = parseConfig(
-      base([{ name: 'hub', url: 'https://hub.example/taxii2/', defaults: { page_size: 500 }, collections: [{ remote: 'Public', local: 'mirror', start: '48h' }] }]),
+      base([
+        {
+          name: 'hub',
+          url: 'https://hub.example/taxii2/',
+          defaults: { page_size: 500 },
+          collections: [{ remote: 'Public', local: 'mirror', start: '48h' }],
+        },
+      ]),
     );
     const [spec] = subscriptionSpecs(config);
     expect(spec).toMatchObject({

@@ -6,8 +6,20 @@ import type { CycleResult } from '../../src/upstream/index.ts';
 const FIXED_NOW = Date.parse('2030-01-01T00:00:00Z');
 
 const invalid: unknown[] = [
-  { type: 'indicator', spec_version: '2.1', id: 'not-an-identifier', created: '2024-01-01T00:00:00.000Z', modified: '2024-01-01T00:00:00.000Z' },
-  { type: 'indicator', spec_version: '2.1', id: 'indicator--0b2e9e6a-6f4f-4f43-9a53-7c3d1f0e9a01', created: 'yesterday', modified: 'today' },
+  {
+    type: 'indicator',
+    spec_version: '2.1',
+    id: 'not-an-identifier',
+    created: '2024-01-01T00:00:00.000Z',
+    modified: '2024-01-01T00:00:00.000Z',
+  },
+  {
+    type: 'indicator',
+    spec_version: '2.1',
+    id: 'indicator--0b2e9e6a-6f4f-4f43-9a53-7c3d1f0e9a01',
+    created: 'yesterday',
+    modified: 'today',
+  },
   42,
   { spec_version: '2.1', id: 'malware--0b2e9e6a-6f4f-4f43-9a53-7c3d1f0e9a02', created: '2024-01-01T00:00:00.000Z' },
 ];
@@ -102,9 +114,19 @@ describe('a faulty upstream', () => {
     const [first] = keysOf(valid);
     const [id] = (first as string).split('|');
     const entry = b.store.versionsOf(LOCAL, id as string)[0];
-    expect(b.store.provenanceOf(id as string, entry!.versionKey)).toEqual([expect.objectContaining({ source: 'upstream', detail: 'scripted/feed' })]);
+    expect(b.store.provenanceOf(id as string, entry!.versionKey)).toEqual([
+      expect.objectContaining({ source: 'upstream', detail: 'scripted/feed' }),
+    ]);
     const [status] = b.manager.status();
-    expect(status).toMatchObject({ upstream: 'scripted', remote: 'feed', local: LOCAL, state: 'idle', objectsIngested: 64, versionsStored: 60, quarantined: 4 });
+    expect(status).toMatchObject({
+      upstream: 'scripted',
+      remote: 'feed',
+      local: LOCAL,
+      state: 'idle',
+      objectsIngested: 64,
+      versionsStored: 60,
+      quarantined: 4,
+    });
     expect(status?.lastSuccessAt).not.toBeNull();
     expect(status?.cursor?.last).toMatch(/Z$/);
   });
@@ -152,9 +174,17 @@ describe('an upstream that refuses our credentials', () => {
   });
 
   it('names a missing secret variable without guessing', async () => {
-    const b = startPoller(() => [
-      { name: 'hub', url: 'https://127.0.0.1:1/taxii2/', auth: { token_env: 'HUB_TOKEN_UNSET' }, collections: [{ remote: 'x', local: 'mirror' }] },
-    ], { env: {} });
+    const b = startPoller(
+      () => [
+        {
+          name: 'hub',
+          url: 'https://127.0.0.1:1/taxii2/',
+          auth: { token_env: 'HUB_TOKEN_UNSET' },
+          collections: [{ remote: 'x', local: 'mirror' }],
+        },
+      ],
+      { env: {} },
+    );
     try {
       const [result] = await b.manager.pollNow();
       expect(result?.error).toMatch(/environment variable HUB_TOKEN_UNSET \(bearer token\) is not set/);

@@ -46,7 +46,12 @@ describe('poller lifecycle', () => {
       },
     });
     const b = startPoller((dir) => [
-      { name: 'hub', url: server.discoveryUrl, tls: { ca_file: caFile(dir, server.caPem) }, collections: [{ remote: 'feed', local: 'mirror', page_size: 10 }] },
+      {
+        name: 'hub',
+        url: server.discoveryUrl,
+        tls: { ca_file: caFile(dir, server.caPem) },
+        collections: [{ remote: 'feed', local: 'mirror', page_size: 10 }],
+      },
     ]);
     // a second manager over the same store, with a clock that advances 6 s per reading and a real logger
     let t = Date.parse('2030-01-01T00:00:00Z');
@@ -61,7 +66,11 @@ describe('poller lifecycle', () => {
       expect(result).toMatchObject({ ok: true, stored: 30 });
       const progress = lines.filter((l) => l.msg === 'upstream backfill progress');
       expect(progress.length).toBeGreaterThanOrEqual(1);
-      expect(progress[0]).toMatchObject({ subscription: expect.stringContaining('hub/feed/'), objects: expect.any(Number), perSecond: expect.any(Number) });
+      expect(progress[0]).toMatchObject({
+        subscription: expect.stringContaining('hub/feed/'),
+        objects: expect.any(Number),
+        perSecond: expect.any(Number),
+      });
       expect(lines.find((l) => l.msg === 'upstream poll cycle done')).toMatchObject({ objects: 30, stored: 30 });
     } finally {
       await manager.close();

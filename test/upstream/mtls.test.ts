@@ -65,7 +65,10 @@ describe('an upstream that requires a client certificate', () => {
   });
 
   it('rejects B without a certificate, and B reports the cause and retries slowly', async () => {
-    const b = startPoller(upstream(() => ({})), { start: true });
+    const b = startPoller(
+      upstream(() => ({})),
+      { start: true },
+    );
     try {
       const [result] = await b.manager.pollNow();
       expect(result?.ok).toBe(false);

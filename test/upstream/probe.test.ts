@@ -7,8 +7,18 @@ import { runRelay } from '../support/processes.ts';
 import { indicators, startScriptedServer, type ScriptedServer } from './scripted-server.ts';
 
 const ALL_CHECKS = [
-  'connect', 'discovery', 'api-root', 'collections', 'objects', 'date-headers', 'limit',
-  'paging-next', 'paging-added-after', 'version-filter', 'manifest', 'error-resource',
+  'connect',
+  'discovery',
+  'api-root',
+  'collections',
+  'objects',
+  'date-headers',
+  'limit',
+  'paging-next',
+  'paging-added-after',
+  'version-filter',
+  'manifest',
+  'error-resource',
 ];
 
 function parse(stdout: string): Map<string, { status: string; detail: string }> {
@@ -36,7 +46,18 @@ describe('relay probe', () => {
   });
 
   it('passes every check against a running relay node (exit 0)', async () => {
-    const args = ['probe', a.node.discoveryUrl, '--collection', 'shared', '--user', 'alice', '--password-env', 'PROBE_PASSWORD', '--ca', a.node.devCaPath as string];
+    const args = [
+      'probe',
+      a.node.discoveryUrl,
+      '--collection',
+      'shared',
+      '--user',
+      'alice',
+      '--password-env',
+      'PROBE_PASSWORD',
+      '--ca',
+      a.node.devCaPath as string,
+    ];
     const text = await runRelay(args, { env: { PROBE_PASSWORD: 'alice-secret' } });
     expect(text.code, text.stdout + text.stderr).toBe(0);
     expect(text.stdout).toMatch(/12 checks: 12 passed, 0 failed, 0 skipped/);
@@ -48,9 +69,12 @@ describe('relay probe', () => {
   });
 
   it('reports wrong credentials by name', async () => {
-    const r = await runRelay(['probe', a.node.discoveryUrl, '--user', 'alice', '--password-env', 'PROBE_PASSWORD', '--ca', a.node.devCaPath as string, '--json'], {
-      env: { PROBE_PASSWORD: 'wrong' },
-    });
+    const r = await runRelay(
+      ['probe', a.node.discoveryUrl, '--user', 'alice', '--password-env', 'PROBE_PASSWORD', '--ca', a.node.devCaPath as string, '--json'],
+      {
+        env: { PROBE_PASSWORD: 'wrong' },
+      },
+    );
     expect(r.code).toBe(1);
     expect(parse(r.stdout).get('discovery')?.detail).toMatch(/HTTP 401/);
   });

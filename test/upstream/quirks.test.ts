@@ -61,7 +61,12 @@ describe('quirky upstream servers', () => {
     const server = await startScriptedServer();
     server.quirks = { endlessEmptyPages: true };
     const b = startPoller((dir) => [
-      { name: 'quirky', url: server.discoveryUrl, tls: { ca_file: caFile(dir, server.caPem) }, collections: [{ remote: 'feed', local: 'mirror' }] },
+      {
+        name: 'quirky',
+        url: server.discoveryUrl,
+        tls: { ca_file: caFile(dir, server.caPem) },
+        collections: [{ remote: 'feed', local: 'mirror' }],
+      },
     ]);
     try {
       const [result] = await b.manager.pollNow();

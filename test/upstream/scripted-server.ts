@@ -63,7 +63,12 @@ export interface ScriptedServer {
 let clock = Date.parse('2025-01-01T00:00:00Z') * 1000;
 
 export async function startScriptedServer(
-  options: { requestCert?: boolean; clientCa?: KeyAndCert; ca?: KeyAndCert; handler?: (req: IncomingMessage, res: ServerResponse) => boolean } = {},
+  options: {
+    requestCert?: boolean;
+    clientCa?: KeyAndCert;
+    ca?: KeyAndCert;
+    handler?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  } = {},
 ): Promise<ScriptedServer> {
   const ca = options.ca ?? (await createCa('scripted test CA'));
   const leaf = await issueLeaf(ca, { commonName: 'localhost', kind: 'server', altNames: ['localhost', '127.0.0.1'], days: 2 });
@@ -148,7 +153,14 @@ function versionOf(o: unknown): string {
 }
 
 function handle(
-  state: { items: Item[]; faults: Fault[]; quirks: Quirks; requireAuthorization: string | undefined; authorizations: Array<string | undefined>; objectRequests: string[] },
+  state: {
+    items: Item[];
+    faults: Fault[];
+    quirks: Quirks;
+    requireAuthorization: string | undefined;
+    authorizations: Array<string | undefined>;
+    objectRequests: string[];
+  },
   req: IncomingMessage,
   res: ServerResponse,
 ): void {
@@ -162,7 +174,18 @@ function handle(
   if (path === '/taxii2/') return send(res, 200, { title: 'Scripted server', default: '/api/', api_roots: ['/api/'] });
   if (path === '/api/') return send(res, 200, { title: 'Scripted API root', versions: [TAXII], max_content_length: 1_000_000 });
   if (path === '/api/collections/') {
-    return send(res, 200, { collections: [{ id: FEED_ID, alias: 'feed', title: 'Scripted feed', can_read: true, can_write: false, media_types: ['application/stix+json;version=2.1'] }] });
+    return send(res, 200, {
+      collections: [
+        {
+          id: FEED_ID,
+          alias: 'feed',
+          title: 'Scripted feed',
+          can_read: true,
+          can_write: false,
+          media_types: ['application/stix+json;version=2.1'],
+        },
+      ],
+    });
   }
   const m = /^\/api\/collections\/([^/]+)\/(objects|manifest)\/$/.exec(path);
   if (!m || (m[1] !== FEED_ID && m[1] !== 'feed')) return send(res, 404, { title: 'Not found' });
@@ -173,7 +196,12 @@ function handle(
     if (fault && fault.kind !== 'none') {
       switch (fault.kind) {
         case 'status':
-          return send(res, fault.status, { title: fault.title ?? `scripted ${fault.status}` }, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
+          return send(
+            res,
+            fault.status,
+            { title: fault.title ?? `scripted ${fault.status}` },
+            fault.retryAfter ? { 'retry-after': fault.retryAfter } : {},
+          );
         case 'hang':
           return; // never answer: the client's timeout must cut it
         case 'media-type':

@@ -22,7 +22,6 @@ const KILLS = 10;
 const LOCAL = 'bbbbbbbb-0000-4000-8000-000000000001';
 const CURSOR = `cursor:a/shared/${LOCAL}`;
 
-
 function entries(store: Store, collection: string): Array<{ key: string; dateAdded: number }> {
   const out: Array<{ key: string; dateAdded: number }> = [];
   let after = 0;

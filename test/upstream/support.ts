@@ -38,21 +38,21 @@ export function startPoller(
 ): PollerUnderTest {
   const dir = mkdtempSync(join(tmpdir(), 'relay-upstream-'));
   const raw = {
-      node: { id: 'b', title: 'B' },
-      data_dir: join(dir, 'data'),
-      tls: { dev_certs_dir: join(dir, 'certs') },
-      api_roots: [
-        {
-          path: 'isac',
-          title: 'B',
-          collections: [
-            { id: LOCAL, alias: 'mirror', title: 'Mirror' },
-            { id: LOCAL2, alias: 'mirror2', title: 'Mirror 2' },
-          ],
-        },
-      ],
-      upstreams: upstreams(dir),
-    };
+    node: { id: 'b', title: 'B' },
+    data_dir: join(dir, 'data'),
+    tls: { dev_certs_dir: join(dir, 'certs') },
+    api_roots: [
+      {
+        path: 'isac',
+        title: 'B',
+        collections: [
+          { id: LOCAL, alias: 'mirror', title: 'Mirror' },
+          { id: LOCAL2, alias: 'mirror2', title: 'Mirror 2' },
+        ],
+      },
+    ],
+    upstreams: upstreams(dir),
+  };
   const config = parseConfig(raw, 'poller test config');
   // the layout `relay` commands expect: <data_dir>/store
   const store = Store.open(join(config.data_dir, 'store'));

@@ -23,8 +23,7 @@ import {
 export const TAXII_MEDIA_TYPE = 'application/taxii+json;version=2.1';
 
 export type ClientAuth =
-  | { readonly kind: 'basic'; readonly user: string; readonly password: string }
-  | { readonly kind: 'bearer'; readonly token: string };
+  { readonly kind: 'basic'; readonly user: string; readonly password: string } | { readonly kind: 'bearer'; readonly token: string };
 
 export interface ClientTls {
   /** PEM CA bundle to trust (in addition to nothing: the bundle replaces the system roots) */
@@ -145,14 +144,14 @@ export class TaxiiClient {
   constructor(options: ClientOptions = {}) {
     const tls = options.tls ?? {};
     const connector = buildConnector({
-        ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
-        ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
-        ...(tls.key !== undefined ? { key: tls.key } : {}),
-        ...(tls.pfx !== undefined ? { pfx: tls.pfx } : {}),
-        ...(tls.passphrase !== undefined ? { passphrase: tls.passphrase } : {}),
-        ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
-        minVersion: 'TLSv1.2',
-        timeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+      ...(tls.cert !== undefined ? { cert: tls.cert } : {}),
+      ...(tls.key !== undefined ? { key: tls.key } : {}),
+      ...(tls.pfx !== undefined ? { pfx: tls.pfx } : {}),
+      ...(tls.passphrase !== undefined ? { passphrase: tls.passphrase } : {}),
+      ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+      minVersion: 'TLSv1.2',
+      timeout: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
     } as buildConnector.BuildOptions);
     this.agent = new Agent({
       // With TLS 1.3 a server that refuses our certificate (or its absence) sends its alert
@@ -370,7 +369,10 @@ export class TaxiiClient {
     if (problem) throw new TaxiiProtocolError('envelope', problem, response.url, response.text.slice(0, EXCERPT));
     const records = ((body.objects as unknown[] | undefined) ?? []).filter(
       (r): r is ManifestRecord =>
-        !!r && typeof (r as ManifestRecord).id === 'string' && typeof (r as ManifestRecord).date_added === 'string' && typeof (r as ManifestRecord).version === 'string',
+        !!r &&
+        typeof (r as ManifestRecord).id === 'string' &&
+        typeof (r as ManifestRecord).date_added === 'string' &&
+        typeof (r as ManifestRecord).version === 'string',
     );
     return {
       records,
@@ -391,7 +393,8 @@ export class TaxiiClient {
     for (const body of splitEnvelopes(objects, maxContentLength)) {
       const response = await this.raw(url, { method: 'POST', body });
       const status = this.expectTaxiiJson(response);
-      if (typeof status.id !== 'string' || typeof status.status !== 'string') throw shapeError(response, 'the answer is not a status resource');
+      if (typeof status.id !== 'string' || typeof status.status !== 'string')
+        throw shapeError(response, 'the answer is not a status resource');
       statuses.push(status as unknown as AddStatus);
     }
     return statuses;
@@ -411,7 +414,9 @@ export function splitEnvelopes(objects: readonly unknown[], maxBytes: number): s
     const bytes = Buffer.byteLength(text);
     if (overhead + bytes > maxBytes) {
       const id = (object as { id?: unknown })?.id;
-      throw new RangeError(`object ${typeof id === 'string' ? id : ''} is ${bytes} bytes; the server accepts at most ${maxBytes} per request`);
+      throw new RangeError(
+        `object ${typeof id === 'string' ? id : ''} is ${bytes} bytes; the server accepts at most ${maxBytes} per request`,
+      );
     }
     const added = bytes + (parts.length > 0 ? 1 : 0);
     if (size + added > maxBytes) {

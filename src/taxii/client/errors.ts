@@ -89,13 +89,18 @@ function describeCause(cause: unknown): string {
 const TLS_REASONS: ReadonlyArray<[RegExp, string]> = [
   [/CERTIFICATE_REQUIRED/i, 'certificate required: the server requires a client certificate and none was sent'],
   [/ALERT_UNKNOWN_CA/i, 'unknown CA: the server does not trust the issuer of our client certificate'],
-  [/^CLIENT_CERT_REJECTED$/, 'client certificate rejected: the server closed the connection after the handshake (unknown CA or certificate not authorized?)'],
+  [
+    /^CLIENT_CERT_REJECTED$/,
+    'client certificate rejected: the server closed the connection after the handshake (unknown CA or certificate not authorized?)',
+  ],
   [/ALERT_BAD_CERTIFICATE/i, 'bad certificate: the server rejected our client certificate'],
   [/ALERT_CERTIFICATE_EXPIRED/i, 'certificate expired: the server says our client certificate has expired'],
   [/ALERT_CERTIFICATE_REVOKED/i, 'certificate revoked: the server says our client certificate is revoked'],
   [/ALERT_HANDSHAKE_FAILURE/i, 'handshake failure: no common TLS parameters (or the server wanted a client certificate)'],
-  [/^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT)$/,
-    "unknown CA: the server's certificate is not signed by a trusted CA (configure tls.ca_file)"],
+  [
+    /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT)$/,
+    "unknown CA: the server's certificate is not signed by a trusted CA (configure tls.ca_file)",
+  ],
   [/^CERT_HAS_EXPIRED$/, "the server's certificate has expired"],
   [/^CERT_NOT_YET_VALID$/, "the server's certificate is not yet valid"],
   [/^ERR_TLS_CERT_ALTNAME_INVALID$/, "the server's certificate does not name this host"],

@@ -42,7 +42,11 @@ export async function resolveApiRoot(client: TaxiiClient, url: string, hint?: st
     }
     if (!chosen && /^https:\/\//i.test(h)) chosen = withSlash(h); // may be unlisted for us
     if (!chosen) {
-      throw new TaxiiProtocolError('resource', `API root "${hint}" is not listed by discovery (listed: ${absolute.join(', ') || 'none'})`, url);
+      throw new TaxiiProtocolError(
+        'resource',
+        `API root "${hint}" is not listed by discovery (listed: ${absolute.join(', ') || 'none'})`,
+        url,
+      );
     }
   } else if (typeof body.default === 'string') {
     chosen = withSlash(new URL(body.default, url).href);

@@ -68,9 +68,7 @@ export function authenticate(authenticator: Authenticator, log: Logger, cache = 
     // Without an Authorization header, a verified TLS client certificate may identify the member.
     const incoming = (c.env as { incoming?: { socket?: unknown } } | undefined)?.incoming;
     const peer = header === undefined ? peerCertificateOf(incoming?.socket) : undefined;
-    const result: Authentication = peer
-      ? authenticator.authenticateCertificate(peer)
-      : await authenticator.authenticate(header);
+    const result: Authentication = peer ? authenticator.authenticateCertificate(peer) : await authenticator.authenticate(header);
     if (!result.ok) {
       log.info({ reason: result.reason, method: c.req.method, path: c.req.path }, 'TAXII authentication failed');
       throw unauthorized();

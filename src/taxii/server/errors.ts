@@ -105,13 +105,13 @@ export function handleError(log: Logger) {
 
 /** Whether the request's connection is gone (aborted by the client, or destroyed by a timeout). */
 function requestGone(c: Context): boolean {
-  const incoming = (c.env as { incoming?: { aborted?: boolean; destroyed?: boolean; socket?: { destroyed?: boolean } | null } } | undefined)?.incoming;
+  const incoming = (c.env as { incoming?: { aborted?: boolean; destroyed?: boolean; socket?: { destroyed?: boolean } | null } } | undefined)
+    ?.incoming;
   if (!incoming) return false;
   return incoming.aborted === true || incoming.socket?.destroyed === true;
 }
 
-export const notFound = (description = 'No such resource.') =>
-  new TaxiiError(404, 'Not found', { description, errorCode: 'not-found' });
+export const notFound = (description = 'No such resource.') => new TaxiiError(404, 'Not found', { description, errorCode: 'not-found' });
 
 export function handleNotFound(c: Context): Response {
   void c;

@@ -18,8 +18,7 @@ import { badRequest } from './errors.ts';
 export type Endpoint = 'objects' | 'manifest' | 'object' | 'versions' | 'delete';
 
 export type VersionMatch =
-  | { readonly all: true }
-  | { readonly all: false; readonly first: boolean; readonly last: boolean; readonly keys: ReadonlySet<string> };
+  { readonly all: true } | { readonly all: false; readonly first: boolean; readonly last: boolean; readonly keys: ReadonlySet<string> };
 
 export interface TaxiiQuery {
   /** exclusive lower bound on date_added, microseconds */
@@ -139,10 +138,7 @@ export function parseVersionMatch(text: string): VersionMatch {
     }
     const key = stixTimestampKey(v);
     if (key === null) {
-      throw badRequest(
-        `'match[version]' values are first, last, all or STIX timestamps, got '${clip(v)}'`,
-        'invalid-filter',
-      );
+      throw badRequest(`'match[version]' values are first, last, all or STIX timestamps, got '${clip(v)}'`, 'invalid-filter');
     }
     if (keys.has(key)) throw badRequest(`'match[version]' repeats the version '${clip(v)}'`, 'invalid-filter');
     keys.add(key);

@@ -51,7 +51,10 @@ export function encodeNext(secret: Uint8Array, binding: TokenBinding, position: 
 /** Returns the position a token resumes after; throws a 400 TaxiiError for any bad token. */
 export function decodeNext(secret: Uint8Array, binding: TokenBinding, token: string): Micros {
   const invalid = () =>
-    badRequest("'next' is not valid for this query: repeat the query with the same parameters, or start again without 'next'", 'invalid-next');
+    badRequest(
+      "'next' is not valid for this query: repeat the query with the same parameters, or start again without 'next'",
+      'invalid-next',
+    );
   if (!/^[A-Za-z0-9_-]+$/.test(token)) throw invalid();
   const raw = Buffer.from(token, 'base64url');
   if (raw.length !== TOKEN_BYTES || raw.readUInt8(0) !== VERSION) throw invalid();

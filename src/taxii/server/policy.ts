@@ -85,7 +85,10 @@ export class MemberView {
       const text = this.store.body(entry.id, entry.versionKey);
       if (text === undefined) return undefined;
       // a view's TLP bound applies to granular markings too: the stricter ceiling wins
-      const profile = this.viewFilter && stricter(this.viewFilter, this.profile) ? { ...this.profile, tlpCeiling: this.viewFilter.tlpCeiling } : this.profile;
+      const profile =
+        this.viewFilter && stricter(this.viewFilter, this.profile)
+          ? { ...this.profile, tlpCeiling: this.viewFilter.tlpCeiling }
+          : this.profile;
       r = redact(JSON.parse(text) as StixObject, profile, this.policy.markingMap);
       this.redactions.set(entry.dateAdded, r);
     }

@@ -26,13 +26,27 @@ describe('TAXII client against a scripted server', () => {
         req.on('end', () => {
           posts.push(size);
           res.writeHead(202, { 'content-type': 'application/taxii+json;version=2.1' });
-          res.end(JSON.stringify({ id: `status-${posts.length}`, status: 'complete', total_count: 1, success_count: 1, failure_count: 0, pending_count: 0 }));
+          res.end(
+            JSON.stringify({
+              id: `status-${posts.length}`,
+              status: 'complete',
+              total_count: 1,
+              success_count: 1,
+              failure_count: 0,
+              pending_count: 0,
+            }),
+          );
         });
         return true;
       },
     });
     server.add(indicators(25, 2));
-    client = new TaxiiClient({ tls: { ca: server.caPem }, headersTimeoutMs: 400, bodyTimeoutMs: 400, auth: { kind: 'basic', user: 'relay', password: 's3cret' } });
+    client = new TaxiiClient({
+      tls: { ca: server.caPem },
+      headersTimeoutMs: 400,
+      bodyTimeoutMs: 400,
+      auth: { kind: 'basic', user: 'relay', password: 's3cret' },
+    });
   });
   afterAll(async () => {
     await client?.close();

@@ -214,7 +214,11 @@ describe('403 versus 404', () => {
 
 describe('every response', () => {
   it('carries the TAXII Content-Type and security headers, errors included', async () => {
-    for (const r of [await raw('/taxii2/', { headers: { authorization: basicAuth('alice') } }), await raw('/nowhere/'), await raw('/isac/x/y/z/')]) {
+    for (const r of [
+      await raw('/taxii2/', { headers: { authorization: basicAuth('alice') } }),
+      await raw('/nowhere/'),
+      await raw('/isac/x/y/z/'),
+    ]) {
       expect(r.headers.get('content-type')).toBe('application/taxii+json;version=2.1');
       expect(r.headers.get('x-content-type-options')).toBe('nosniff');
       expect(r.headers.get('cache-control')).toBe('no-store');

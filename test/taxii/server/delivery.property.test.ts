@@ -24,7 +24,12 @@ import { tempDir } from '../../support/stix-fixtures.ts';
 const C = '11111111-1111-4111-8111-111111111111';
 const POLICY: NodePolicy = { ...DEFAULT_NODE_POLICY, sectorLabels: [SECTOR_LABEL] };
 /** the default query: latest versions */
-const LATEST: Selection['query'] = { ids: null, types: null, specVersions: null, versions: { all: false, first: false, last: true, keys: new Set() } };
+const LATEST: Selection['query'] = {
+  ids: null,
+  types: null,
+  specVersions: null,
+  versions: { all: false, first: false, last: true, keys: new Set() },
+};
 
 const profile = fc.record({
   sectors: fc.subarray(LINKED_SECTORS),
@@ -47,7 +52,15 @@ class Poller {
 
   private page(after: Micros, limit: number, scanBudget: number) {
     const view = new MemberView(this.store, POLICY, this.member, C);
-    return selectPage(this.store, { collection: C, after, limit, query: LATEST, scanBudget, policy: view.accept, sectors: view.sectorHint() });
+    return selectPage(this.store, {
+      collection: C,
+      after,
+      limit,
+      query: LATEST,
+      scanBudget,
+      policy: view.accept,
+      sectors: view.sectorHint(),
+    });
   }
 
   /** One poll: added_after from last time, then `next` until `more` is false. */
@@ -78,21 +91,25 @@ class Poller {
 describe('incremental polling', () => {
   it('delivers every object a member may see, in its current version, to a client polling with next and added_after', async () => {
     await fc.assert(
-      fc.asyncProperty(linkedSteps({ deletions: false, minLength: 10, maxLength: 60 }), fc.array(profile, { minLength: 1, maxLength: 3 }), async (steps, profiles) => {
-        const t = tempDir('relay-delivery-');
-        const store = Store.open(join(t.dir, 'store'));
-        try {
-          const pollers = profiles.map((p, i) => new Poller(store, { memberId: `m${i}`, consent: 'none', ...p }));
-          runSteps(steps, store, new Ingestor(store, POLICY), C, () => pollers.forEach((p) => p.poll()));
-          for (const p of pollers) {
-            const missed = p.everything().filter(({ id, versionKey }) => !p.delivered.get(id)?.has(versionKey));
-            expect(missed, `member ${JSON.stringify(p.member)} was never sent ${JSON.stringify(missed)}`).toEqual([]);
+      fc.asyncProperty(
+        linkedSteps({ deletions: false, minLength: 10, maxLength: 60 }),
+        fc.array(profile, { minLength: 1, maxLength: 3 }),
+        async (steps, profiles) => {
+          const t = tempDir('relay-delivery-');
+          const store = Store.open(join(t.dir, 'store'));
+          try {
+            const pollers = profiles.map((p, i) => new Poller(store, { memberId: `m${i}`, consent: 'none', ...p }));
+            runSteps(steps, store, new Ingestor(store, POLICY), C, () => pollers.forEach((p) => p.poll()));
+            for (const p of pollers) {
+              const missed = p.everything().filter(({ id, versionKey }) => !p.delivered.get(id)?.has(versionKey));
+              expect(missed, `member ${JSON.stringify(p.member)} was never sent ${JSON.stringify(missed)}`).toEqual([]);
+            }
+          } finally {
+            await store.close();
+            t.cleanup();
           }
-        } finally {
-          await store.close();
-          t.cleanup();
-        }
-      }),
+        },
+      ),
       { numRuns: 150 },
     );
   });

@@ -109,7 +109,14 @@ describe('canonicalQuery', () => {
   });
   it('differs when the selection differs', () => {
     const base = canonicalQuery(parse('match[type]=indicator'));
-    for (const other of ['match[type]=malware', 'match[type]=indicator&match[version]=all', 'match[type]=indicator&added_after=2024-01-01T00:00:00Z', 'match[type]=indicator&match[spec_version]=2.1', 'match[type]=indicator&match[id]=indicator--1', '']) {
+    for (const other of [
+      'match[type]=malware',
+      'match[type]=indicator&match[version]=all',
+      'match[type]=indicator&added_after=2024-01-01T00:00:00Z',
+      'match[type]=indicator&match[spec_version]=2.1',
+      'match[type]=indicator&match[id]=indicator--1',
+      '',
+    ]) {
       expect(canonicalQuery(parse(other)), other).not.toBe(base);
     }
   });

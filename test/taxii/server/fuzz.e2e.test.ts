@@ -91,17 +91,29 @@ beforeAll(async () => {
   }
   for (let i = 0; i < 10; i++) shared.push(malware());
   node.ingestor.ingest(COLLECTIONS.shared, shared, { source: 'import', detail: 'fuzz' });
-  node.ingestor.ingest(COLLECTIONS.secret, [indicator(), indicator(), indicator(known.objectIds[0] as string, 5)], { source: 'import', detail: 'fuzz' });
+  node.ingestor.ingest(COLLECTIONS.secret, [indicator(), indicator(), indicator(known.objectIds[0] as string, 5)], {
+    source: 'import',
+    detail: 'fuzz',
+  });
   known.versions.push(...shared.slice(0, 6).map((o) => o.modified));
 
-  const post = await call('POST', `/isac/collections/${COLLECTIONS.inbox}/objects/`, {
-    authorization: basicAuth('alice'),
-    'content-type': TAXII,
-    accept: TAXII,
-  }, JSON.stringify({ objects: [indicator()] }));
+  const post = await call(
+    'POST',
+    `/isac/collections/${COLLECTIONS.inbox}/objects/`,
+    {
+      authorization: basicAuth('alice'),
+      'content-type': TAXII,
+      accept: TAXII,
+    },
+    JSON.stringify({ objects: [indicator()] }),
+  );
   known.statusId = JSON.parse(post.text).id;
-  known.sharedNext = JSON.parse((await call('GET', `/isac/collections/${COLLECTIONS.shared}/objects/?limit=3`, { authorization: basicAuth('alice') })).text).next;
-  known.secretNext = JSON.parse((await call('GET', `/isac/collections/${COLLECTIONS.secret}/objects/?limit=1`, { authorization: basicAuth('alice') })).text).next;
+  known.sharedNext = JSON.parse(
+    (await call('GET', `/isac/collections/${COLLECTIONS.shared}/objects/?limit=3`, { authorization: basicAuth('alice') })).text,
+  ).next;
+  known.secretNext = JSON.parse(
+    (await call('GET', `/isac/collections/${COLLECTIONS.secret}/objects/?limit=1`, { authorization: basicAuth('alice') })).text,
+  ).next;
   const keys = await loadOrCreateTokenKeys(config.data_dir);
   known.bearer = (await keys.issue(tokenSettings(config), 'alice', '1h')).token;
 }, 60_000);
@@ -125,7 +137,10 @@ async function allPages(): Promise<string[]> {
     let next: string | undefined;
     for (let i = 0; i < 200; i++) {
       const query = `limit=7&match[version]=all${next ? `&next=${next}` : ''}`;
-      const r = await call('GET', `/isac/collections/${COLLECTIONS.shared}/${endpoint}/?${query}`, { authorization: basicAuth('alice'), accept: TAXII });
+      const r = await call('GET', `/isac/collections/${COLLECTIONS.shared}/${endpoint}/?${query}`, {
+        authorization: basicAuth('alice'),
+        accept: TAXII,
+      });
       expect(r.status).toBe(200);
       pages.push(r.text);
       next = JSON.parse(r.text).next;
@@ -146,7 +161,8 @@ const garbageText = fc.oneof(
 );
 
 /** A path segment, URL-encoded so that it always reaches the server as one segment. */
-const segment = (known: fc.Arbitrary<string>) => fc.oneof({ weight: 4, arbitrary: known }, { weight: 1, arbitrary: garbageText.map((s) => encodeURIComponent(s)) });
+const segment = (known: fc.Arbitrary<string>) =>
+  fc.oneof({ weight: 4, arbitrary: known }, { weight: 1, arbitrary: garbageText.map((s) => encodeURIComponent(s)) });
 
 const root = segment(fc.constantFrom('isac', 'other', 'ISAC', 'isac.', 'taxii2', 'collections'));
 const collection = segment(
@@ -176,7 +192,19 @@ const objectId = () =>
 const statusId = () => segment(fc.oneof(fc.constant(known.statusId), fc.uuid(), fc.constant('A'.repeat(65))));
 const slash = fc.constantFrom('/', '', '//');
 
-const ENDPOINTS = ['discovery', 'api-root', 'status', 'collections', 'collection', 'manifest', 'objects', 'object', 'versions', 'jwks', 'random'] as const;
+const ENDPOINTS = [
+  'discovery',
+  'api-root',
+  'status',
+  'collections',
+  'collection',
+  'manifest',
+  'objects',
+  'object',
+  'versions',
+  'jwks',
+  'random',
+] as const;
 
 const path = () =>
   fc.oneof(
@@ -187,17 +215,35 @@ const path = () =>
     fc.tuple(fc.constant('collection'), root, collection, slash).map(([e, r, c, s]) => [e, `/${r}/collections/${c}${s}`] as const),
     fc.tuple(fc.constant('manifest'), root, collection, slash).map(([e, r, c, s]) => [e, `/${r}/collections/${c}/manifest${s}`] as const),
     fc.tuple(fc.constant('objects'), root, collection, slash).map(([e, r, c, s]) => [e, `/${r}/collections/${c}/objects${s}`] as const),
-    fc.tuple(fc.constant('object'), root, collection, objectId(), slash).map(([e, r, c, o, s]) => [e, `/${r}/collections/${c}/objects/${o}${s}`] as const),
-    fc.tuple(fc.constant('versions'), root, collection, objectId(), slash).map(([e, r, c, o, s]) => [e, `/${r}/collections/${c}/objects/${o}/versions${s}`] as const),
+    fc
+      .tuple(fc.constant('object'), root, collection, objectId(), slash)
+      .map(([e, r, c, o, s]) => [e, `/${r}/collections/${c}/objects/${o}${s}`] as const),
+    fc
+      .tuple(fc.constant('versions'), root, collection, objectId(), slash)
+      .map(([e, r, c, o, s]) => [e, `/${r}/collections/${c}/objects/${o}/versions${s}`] as const),
     fc.constant(['jwks', '/.well-known/jwks.json'] as const),
     fc
-      .array(garbageText.map((s) => encodeURIComponent(s)), { minLength: 1, maxLength: 8 })
+      .array(
+        garbageText.map((s) => encodeURIComponent(s)),
+        { minLength: 1, maxLength: 8 },
+      )
       .map((parts) => ['random', `/${parts.join('/')}`] as const),
   );
 
 const timestamp = fc.oneof(
   fc.date({ min: new Date('1900-01-01'), max: new Date('2200-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
-  fc.constantFrom(...['2024-01-01T00:00:00Z', '2024-01-01T00:00:00.123456Z', '2024-01-01 00:00:00+01:00', '0000-00-00T00:00:00Z', '9999-12-31T23:59:60Z', '1e999', '-1', 'NaN']),
+  fc.constantFrom(
+    ...[
+      '2024-01-01T00:00:00Z',
+      '2024-01-01T00:00:00.123456Z',
+      '2024-01-01 00:00:00+01:00',
+      '0000-00-00T00:00:00Z',
+      '9999-12-31T23:59:60Z',
+      '1e999',
+      '-1',
+      'NaN',
+    ],
+  ),
 );
 const nextToken = () =>
   fc.oneof(
@@ -213,10 +259,20 @@ const queryValue = () =>
     timestamp,
     fc.oneof(fc.integer(), fc.bigInt().map(String), fc.double().map(String)).map(String),
     nextToken(),
-    listOf(fc.oneof(fc.constantFrom(...known.objectIds.slice(0, 4)), fc.constantFrom('first', 'last', 'all', 'indicator', 'malware', '2.1', '2.0'), timestamp, garbageText)),
+    listOf(
+      fc.oneof(
+        fc.constantFrom(...known.objectIds.slice(0, 4)),
+        fc.constantFrom('first', 'last', 'all', 'indicator', 'malware', '2.1', '2.0'),
+        timestamp,
+        garbageText,
+      ),
+    ),
   );
 const queryKey = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('added_after', 'limit', 'next', 'match[id]', 'match[type]', 'match[version]', 'match[spec_version]') },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom('added_after', 'limit', 'next', 'match[id]', 'match[type]', 'match[version]', 'match[spec_version]'),
+  },
   { weight: 1, arbitrary: fc.constantFrom('match[]', 'match[foo]', 'match', 'LIMIT', 'match[id', '') },
   { weight: 1, arbitrary: garbageText },
 );
@@ -228,7 +284,13 @@ const query = () =>
 
 /** Header values a client can send (no CR/LF/NUL): printable ASCII and Latin-1, or tokens. */
 const headerText = fc
-  .string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength: 200 })
+  .string({
+    unit: fc
+      .integer({ min: 0x20, max: 0xff })
+      .filter((c) => c !== 0x7f)
+      .map((c) => String.fromCharCode(c)),
+    maxLength: 200,
+  })
   .map((s) => s.trim());
 const mediaType = fc.oneof(
   fc.constantFrom(
@@ -252,15 +314,26 @@ const mediaType = fc.oneof(
 const authorization = () =>
   fc.oneof(
     { weight: 10, arbitrary: fc.constantFrom(basicAuth('alice'), basicAuth('bob'), basicAuth('carol'), `Bearer ${known.bearer}`) },
-    { weight: 3, arbitrary: fc.constantFrom('Bearer', 'Bearer ', 'Basic', 'Basic ', 'Digest x', 'bearer abc.def.ghi', 'Bearer a.b', 'Basic !!!!') },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom('Bearer', 'Bearer ', 'Basic', 'Basic ', 'Digest x', 'bearer abc.def.ghi', 'Bearer a.b', 'Basic !!!!'),
+    },
     { weight: 3, arbitrary: headerText.map((s) => `Bearer ${s}`) },
-    { weight: 1, arbitrary: fc.tuple(headerText, headerText).map(([u, p]) => `Basic ${Buffer.from(`${u}:${p}`, 'latin1').toString('base64')}`) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(headerText, headerText).map(([u, p]) => `Basic ${Buffer.from(`${u}:${p}`, 'latin1').toString('base64')}`),
+    },
     { weight: 1, arbitrary: headerText },
     { weight: 1, arbitrary: fc.constant(`Bearer ${known.bearer.slice(0, -3)}abc`) },
   );
-const headerName = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,30}$/).filter(
-  (n) => !['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'expect', 'keep-alive', 'te', 'trailer'].includes(n.toLowerCase()),
-);
+const headerName = fc
+  .stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,30}$/)
+  .filter(
+    (n) =>
+      !['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'expect', 'keep-alive', 'te', 'trailer'].includes(
+        n.toLowerCase(),
+      ),
+  );
 const headers = () =>
   fc
     .record(
@@ -282,23 +355,30 @@ const headers = () =>
 const json = fc.jsonValue({ maxDepth: 4 });
 const stixish = () =>
   fc.record(
-  {
-    type: fc.oneof(fc.constantFrom('indicator', 'malware', 'relationship', 'marking-definition', 'ipv4-addr', 'bundle', 'x-custom'), json),
-    spec_version: fc.oneof(fc.constantFrom('2.1', '2.0', '2.1 ', ''), json),
-    id: fc.oneof(fc.uuid().map((u) => `indicator--${u}`), fc.constantFrom(...known.objectIds.slice(0, 2)), json),
-    created: fc.oneof(timestamp, json),
-    modified: fc.oneof(timestamp, json),
-    pattern: fc.oneof(fc.constant("[ipv4-addr:value = '198.51.100.1']"), json),
-    pattern_type: fc.constantFrom('stix', 'snort', 'x'),
-    valid_from: timestamp,
-    name: fc.oneof(fc.string(), json),
-    object_marking_refs: fc.oneof(fc.array(fc.string(), { maxLength: 3 }), json),
-    granular_markings: json,
-    confidence: fc.oneof(fc.integer(), fc.double(), json),
-    extra: json,
-  },
-  { requiredKeys: [] },
-);
+    {
+      type: fc.oneof(
+        fc.constantFrom('indicator', 'malware', 'relationship', 'marking-definition', 'ipv4-addr', 'bundle', 'x-custom'),
+        json,
+      ),
+      spec_version: fc.oneof(fc.constantFrom('2.1', '2.0', '2.1 ', ''), json),
+      id: fc.oneof(
+        fc.uuid().map((u) => `indicator--${u}`),
+        fc.constantFrom(...known.objectIds.slice(0, 2)),
+        json,
+      ),
+      created: fc.oneof(timestamp, json),
+      modified: fc.oneof(timestamp, json),
+      pattern: fc.oneof(fc.constant("[ipv4-addr:value = '198.51.100.1']"), json),
+      pattern_type: fc.constantFrom('stix', 'snort', 'x'),
+      valid_from: timestamp,
+      name: fc.oneof(fc.string(), json),
+      object_marking_refs: fc.oneof(fc.array(fc.string(), { maxLength: 3 }), json),
+      granular_markings: json,
+      confidence: fc.oneof(fc.integer(), fc.double(), json),
+      extra: json,
+    },
+    { requiredKeys: [] },
+  );
 const deep = (depth: number, open: string, close: string) => open.repeat(depth) + close.repeat(depth);
 const body = () =>
   fc.oneof(
@@ -321,7 +401,12 @@ const body = () =>
       ),
     },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 60_000 }).map((d) => `{"objects": [${deep(d, '[', ']')}]}`) },
-    { weight: 1, arbitrary: fc.integer({ min: 1, max: 40_000 }).map((d) => `{"objects": [{"type": "indicator", "x": ${deep(d, '{"a":', '}').replace(/}$/, '1}')}}]}`) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .integer({ min: 1, max: 40_000 })
+        .map((d) => `{"objects": [{"type": "indicator", "x": ${deep(d, '{"a":', '}').replace(/}$/, '1}')}}]}`),
+    },
     { weight: 1, arbitrary: fc.constant('x'.repeat(MAX_BODY + 1)) },
   );
 
@@ -354,7 +439,9 @@ function plausible(): fc.Arbitrary<FuzzRequest> {
     c.map((x) => ['manifest', 'GET', `/isac/collections/${x}/manifest/`] as const),
     fc.tuple(c, o).map(([x, id]) => ['object', 'GET', `/isac/collections/${x}/objects/${id}/`] as const),
     fc.tuple(c, o).map(([x, id]) => ['versions', 'GET', `/isac/collections/${x}/objects/${id}/versions/`] as const),
-    fc.tuple(fc.constantFrom(COLLECTIONS.secret, COLLECTIONS.empty, COLLECTIONS.inbox), o).map(([x, id]) => ['object', 'DELETE', `/isac/collections/${x}/objects/${id}/`] as const),
+    fc
+      .tuple(fc.constantFrom(COLLECTIONS.secret, COLLECTIONS.empty, COLLECTIONS.inbox), o)
+      .map(([x, id]) => ['object', 'DELETE', `/isac/collections/${x}/objects/${id}/`] as const),
     c.map((x) => ['objects', 'POST', `/isac/collections/${x}/objects/`] as const),
     fc.constant(['status', 'GET', `/isac/status/${known.statusId}/`] as const),
   );
@@ -366,7 +453,12 @@ function plausible(): fc.Arbitrary<FuzzRequest> {
       accept: fc.oneof({ weight: 6, arbitrary: fc.constant(TAXII) }, { weight: 1, arbitrary: mediaType }),
       contentType: fc.oneof({ weight: 6, arbitrary: fc.constant(TAXII) }, { weight: 1, arbitrary: mediaType }),
       body: fc.oneof(
-        { weight: 2, arbitrary: fc.array(fc.oneof(stixish(), fc.constant(indicator()), fc.constant(malware())), { minLength: 1, maxLength: 4 }).map((objects) => JSON.stringify({ objects })) },
+        {
+          weight: 2,
+          arbitrary: fc
+            .array(fc.oneof(stixish(), fc.constant(indicator()), fc.constant(malware())), { minLength: 1, maxLength: 4 })
+            .map((objects) => JSON.stringify({ objects })),
+        },
         { weight: 1, arbitrary: body() },
       ),
     })
@@ -404,7 +496,8 @@ function problem(req: FuzzRequest, status: number, contentType: string | null, t
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return `body is not a JSON object: ${text.slice(0, 200)}`;
   const o = parsed as Record<string, unknown>;
   if (status >= 400) {
-    if (typeof o.title !== 'string' || o.http_status !== String(status)) return `not a TAXII error object for ${status}: ${text.slice(0, 200)}`;
+    if (typeof o.title !== 'string' || o.http_status !== String(status))
+      return `not a TAXII error object for ${status}: ${text.slice(0, 200)}`;
     const extra = Object.keys(o).filter((k) => !ERROR_KEYS.has(k));
     if (extra.length > 0) return `unexpected keys in an error object: ${extra.join(', ')}`;
     for (const k of ['description', 'error_id', 'error_code']) {
@@ -425,7 +518,12 @@ interface Outcome {
 
 async function send(req: FuzzRequest): Promise<Outcome> {
   try {
-    const res = await fetch(`${node.baseUrl}${req.path}`, { method: req.method, headers: req.headers, body: req.body as never, dispatcher: agent });
+    const res = await fetch(`${node.baseUrl}${req.path}`, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body as never,
+      dispatcher: agent,
+    });
     const text = await res.text();
     return { req, status: res.status, problem: problem(req, res.status, res.headers.get('content-type'), text) };
   } catch (error) {
@@ -439,7 +537,10 @@ async function send(req: FuzzRequest): Promise<Outcome> {
 }
 
 function describeRequest(r: FuzzRequest): string {
-  const b = r.body === undefined ? '' : ` body(${typeof r.body === 'string' ? r.body.length : r.body.length}): ${String(typeof r.body === 'string' ? r.body : Buffer.from(r.body).toString('base64')).slice(0, 120)}`;
+  const b =
+    r.body === undefined
+      ? ''
+      : ` body(${typeof r.body === 'string' ? r.body.length : r.body.length}): ${String(typeof r.body === 'string' ? r.body : Buffer.from(r.body).toString('base64')).slice(0, 120)}`;
   return `${r.method} ${r.path.slice(0, 200)} ${JSON.stringify(r.headers).slice(0, 300)}${b}`;
 }
 

@@ -104,7 +104,9 @@ function expectTaxiiError(r: ReturnType<typeof parseRaw>, status: number) {
 describe('request head size', () => {
   it('a request head above limits.max_header_bytes gets 431 as a TAXII error and the connection is closed', async () => {
     const r = await rawExchange((s) => {
-      s.write(`GET /taxii2/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${basicAuth('alice')}\r\nX-Filler: ${'a'.repeat(MAX_HEADER + 100)}\r\n\r\n`);
+      s.write(
+        `GET /taxii2/ HTTP/1.1\r\nHost: localhost\r\nAuthorization: ${basicAuth('alice')}\r\nX-Filler: ${'a'.repeat(MAX_HEADER + 100)}\r\n\r\n`,
+      );
     });
     expect(r.closed).toBe(true);
     expectTaxiiError(parseRaw(r.text), 431);
@@ -301,9 +303,21 @@ describe('security headers', () => {
       [405, '/isac/collections/', { method: 'PUT', headers: alice }],
       [406, '/taxii2/', { headers: { ...alice, accept: 'text/html' } }],
       [400, `/isac/collections/${COLLECTIONS.shared}/objects/?limit=x`, { headers: alice }],
-      [415, `/isac/collections/${COLLECTIONS.inbox}/objects/`, { method: 'POST', headers: { ...alice, 'content-type': 'text/plain' }, body: 'x' }],
-      [422, `/isac/collections/${COLLECTIONS.inbox}/objects/`, { method: 'POST', headers: { ...alice, 'content-type': TAXII }, body: '[]' }],
-      [413, `/isac/collections/${COLLECTIONS.inbox}/objects/`, { method: 'POST', headers: { ...alice, 'content-type': TAXII }, body: 'x'.repeat(1024 * 1024 + 1) }],
+      [
+        415,
+        `/isac/collections/${COLLECTIONS.inbox}/objects/`,
+        { method: 'POST', headers: { ...alice, 'content-type': 'text/plain' }, body: 'x' },
+      ],
+      [
+        422,
+        `/isac/collections/${COLLECTIONS.inbox}/objects/`,
+        { method: 'POST', headers: { ...alice, 'content-type': TAXII }, body: '[]' },
+      ],
+      [
+        413,
+        `/isac/collections/${COLLECTIONS.inbox}/objects/`,
+        { method: 'POST', headers: { ...alice, 'content-type': TAXII }, body: 'x'.repeat(1024 * 1024 + 1) },
+      ],
     ];
     for (const [status, path, init] of requests) {
       const res = await t.request(path, { method: init.method ?? 'GET', headers: { accept: TAXII, ...init.headers }, body: init.body });

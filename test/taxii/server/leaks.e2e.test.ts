@@ -103,7 +103,12 @@ describe('collections without a grant look exactly like collections that do not 
   for (const [label, suffix, probe] of collectionProbes) {
     it(`${label}: by id and by alias`, async () => {
       for (const member of ['bob', 'dave', 'carol']) {
-        const byId = await expectAlike(member, `/isac/collections/${COLLECTIONS.secret}/${suffix}`, `/isac/collections/${UNKNOWN_COLLECTION}/${suffix}`, probe);
+        const byId = await expectAlike(
+          member,
+          `/isac/collections/${COLLECTIONS.secret}/${suffix}`,
+          `/isac/collections/${UNKNOWN_COLLECTION}/${suffix}`,
+          probe,
+        );
         const byAlias = await expectAlike(member, `/isac/collections/secret/${suffix}`, `/isac/collections/no-such-alias/${suffix}`, probe);
         expect(byId.status).toBeGreaterThanOrEqual(400);
         expect(byAlias).toEqual(byId);
@@ -175,13 +180,20 @@ describe('status resources of another member', () => {
 describe('next tokens minted for another member', () => {
   const shared = `/isac/collections/${COLLECTIONS.shared}`;
   // same length and alphabet as a real token, but minted by nobody
-  const forged = () => Buffer.concat([Buffer.from([1]), Buffer.alloc(8), Buffer.from(randomUUID().replace(/-/g, ''), 'hex'), Buffer.alloc(16)]).toString('base64url');
+  const forged = () =>
+    Buffer.concat([Buffer.from([1]), Buffer.alloc(8), Buffer.from(randomUUID().replace(/-/g, ''), 'hex'), Buffer.alloc(16)]).toString(
+      'base64url',
+    );
 
   it("a token from another member's ungranted collection tells nothing, in a granted one or in that collection", async () => {
     expect(typeof aliceSecretNext).toBe('string');
     const r = await expectAlike('bob', `${shared}/objects/?limit=1&next=${aliceSecretNext}`, `${shared}/objects/?limit=1&next=${forged()}`);
     expect(r.status).toBe(400);
-    await expectAlike('bob', `/isac/collections/${COLLECTIONS.secret}/objects/?limit=1&next=${aliceSecretNext}`, `/isac/collections/${UNKNOWN_COLLECTION}/objects/?limit=1&next=${aliceSecretNext}`);
+    await expectAlike(
+      'bob',
+      `/isac/collections/${COLLECTIONS.secret}/objects/?limit=1&next=${aliceSecretNext}`,
+      `/isac/collections/${UNKNOWN_COLLECTION}/objects/?limit=1&next=${aliceSecretNext}`,
+    );
   });
 
   it("another member's token for a collection both may read is refused like a forged one", async () => {

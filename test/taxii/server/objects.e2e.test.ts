@@ -27,7 +27,10 @@ beforeAll(async () => {
   ingest(COLLECTIONS.shared, [indicator(ind1, 2)]);
   ingest(COLLECTIONS.shared, [indicator(ind1, 1), mal, md, sco]);
   ingest(COLLECTIONS.shared, [indicator(ind2, 0), indicator(ind2, 1, { revoked: true })]);
-  ingest(COLLECTIONS.secret, Array.from({ length: BIG }, () => ipv4()));
+  ingest(
+    COLLECTIONS.secret,
+    Array.from({ length: BIG }, () => ipv4()),
+  );
 });
 afterAll(async () => {
   await t?.close();
@@ -75,20 +78,23 @@ describe('get objects', () => {
   });
 
   describe('match[version]', () => {
-    const ids = async (query: string) => versionsOf((await t.get(`${SHARED}/objects/?match[id]=${ind1},${ind2}&${query}`)).body.objects ?? []);
+    const ids = async (query: string) =>
+      versionsOf((await t.get(`${SHARED}/objects/?match[id]=${ind1},${ind2}&${query}`)).body.objects ?? []);
 
     it('all: every version in date_added order', async () => {
       expect(await ids('match[version]=all')).toEqual([
-        `${ind1}@${V(0)}`, `${ind1}@${V(2)}`, `${ind1}@${V(1)}`, `${ind2}@${V(0)}`, `${ind2}@${V(1)}`,
+        `${ind1}@${V(0)}`,
+        `${ind1}@${V(2)}`,
+        `${ind1}@${V(1)}`,
+        `${ind2}@${V(0)}`,
+        `${ind2}@${V(1)}`,
       ]);
     });
     it('first: the oldest version as an instant', async () => {
       expect(await ids('match[version]=first')).toEqual([`${ind1}@${V(0)}`, `${ind2}@${V(0)}`]);
     });
     it('first,last: both ends', async () => {
-      expect(await ids('match[version]=first,last')).toEqual([
-        `${ind1}@${V(0)}`, `${ind1}@${V(2)}`, `${ind2}@${V(0)}`, `${ind2}@${V(1)}`,
-      ]);
+      expect(await ids('match[version]=first,last')).toEqual([`${ind1}@${V(0)}`, `${ind1}@${V(2)}`, `${ind2}@${V(0)}`, `${ind2}@${V(1)}`]);
     });
     it('a timestamp, compared as an instant', async () => {
       const micro = V(1).replace('Z', '000Z'); // 2024-01-01T00:00:01.000000Z
@@ -274,7 +280,11 @@ describe('manifest', () => {
     expect(r.status).toBe(200);
     const records = r.body.objects;
     expect(records.map((m: any) => [m.id, m.version])).toEqual([
-      [ind1, V(0)], [ind1, V(2)], [ind1, V(1)], [md.id, md.created], [sco.id, UNVERSIONED],
+      [ind1, V(0)],
+      [ind1, V(2)],
+      [ind1, V(1)],
+      [md.id, md.created],
+      [sco.id, UNVERSIONED],
     ]);
     for (const m of records) {
       expect(Object.keys(m).sort()).toEqual(['date_added', 'id', 'media_type', 'version']);
@@ -285,7 +295,10 @@ describe('manifest', () => {
 
   it('evaluates match[type] against the object', async () => {
     const r = await t.get(`${SHARED}/manifest/?match[type]=indicator`);
-    expect(r.body.objects.map((m: any) => [m.id, m.version])).toEqual([[ind1, V(2)], [ind2, V(1)]]);
+    expect(r.body.objects.map((m: any) => [m.id, m.version])).toEqual([
+      [ind1, V(2)],
+      [ind2, V(1)],
+    ]);
   });
 
   it('pages with next like the objects endpoint', async () => {
@@ -359,7 +372,8 @@ describe('versions', () => {
 
 describe('delete', () => {
   const INBOX = `/isac/collections/inbox`;
-  const del = (path: string) => t.request(path, { method: 'DELETE', member: 'alice', headers: { accept: 'application/taxii+json;version=2.1' } });
+  const del = (path: string) =>
+    t.request(path, { method: 'DELETE', member: 'alice', headers: { accept: 'application/taxii+json;version=2.1' } });
 
   it('removes the versions named by match[version], then all of them; afterwards GET is 404', async () => {
     const id = indicator().id;

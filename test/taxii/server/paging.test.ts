@@ -73,7 +73,14 @@ describe('next tokens', () => {
   });
 
   it('refuse garbage with the invalid-next code', () => {
-    for (const garbage of ['', 'abc', '!!!!', 'A'.repeat(55), encodeNext(secret, binding, 1).slice(0, -2), `${encodeNext(secret, binding, 1)}AA`]) {
+    for (const garbage of [
+      '',
+      'abc',
+      '!!!!',
+      'A'.repeat(55),
+      encodeNext(secret, binding, 1).slice(0, -2),
+      `${encodeNext(secret, binding, 1)}AA`,
+    ]) {
       expect(refusal(() => decodeNext(secret, binding, garbage)).errorCode).toBe('invalid-next');
     }
   });

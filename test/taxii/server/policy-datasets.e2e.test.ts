@@ -16,7 +16,6 @@ import { DATA, jsonFiles } from '../../support/data.ts';
 
 type Obj = Record<string, any>;
 
-
 const SOURCES = [
   ...jsonFiles(join(DATA, 'oasis-cti-documentation')),
   ...jsonFiles(join(DATA, 'opencti-test-bundle')),
@@ -82,7 +81,9 @@ describe('policy on the real data sets', () => {
 
   for (const member of ['alice', 'bob', 'carol'] as const) {
     it(`${member} (${JSON.stringify(PROFILES[member])}) receives exactly what the oracle predicts`, async () => {
-      const expected = held.map((o) => oracle.served(o, [{ sectors: [], unscoped: true, ...PROFILES[member] }])).filter((o): o is Obj => o !== undefined);
+      const expected = held
+        .map((o) => oracle.served(o, [{ sectors: [], unscoped: true, ...PROFILES[member] }]))
+        .filter((o): o is Obj => o !== undefined);
       const got = await everything(member);
       counts[member] = got.length;
       expect(got.length).toBe(expected.length);

@@ -18,7 +18,14 @@ describe('late relationship and collection kinds', () => {
   beforeAll(async () => {
     t = await startTestNode((data) => {
       const root = data.api_roots[0];
-      root.collections.push({ id: VIEW, alias: 'energy', title: 'Energy', kind: 'view', source: 'shared', filter: { sectors: ['energy'], tlp: 'green' } });
+      root.collections.push({
+        id: VIEW,
+        alias: 'energy',
+        title: 'Energy',
+        kind: 'view',
+        source: 'shared',
+        filter: { sectors: ['energy'], tlp: 'green' },
+      });
       root.collections.find((c: any) => c.alias === 'inbox').kind = 'inbox';
       const bob = data.members.find((m: any) => m.id === 'bob');
       bob.policy = { tlp_ceiling: 'amber', sectors: ['energy'], unscoped: false };
@@ -57,7 +64,11 @@ describe('late relationship and collection kinds', () => {
   it('a view serves its source filtered (sector, TLP bound) and ANDed with the member policy', async () => {
     const amber = indicator(10, 0, marked(TLP2.amber));
     const energy = identity(1, ['energy']);
-    t.node.ingestor.ingest(COLLECTIONS.shared, [amber, relationship(11, 'targets', amber.id as string, energy.id as string, marked(TLP2.amber))], FROM);
+    t.node.ingestor.ingest(
+      COLLECTIONS.shared,
+      [amber, relationship(11, 'targets', amber.id as string, energy.id as string, marked(TLP2.amber))],
+      FROM,
+    );
     // alice (every sector, up to AMBER) sees the AMBER indicator in the mirror, not in the GREEN view
     const mirror = await t.get('/isac/collections/shared/objects/?match[type]=indicator', 'alice');
     expect(mirror.body.objects.map((o: any) => o.id)).toContain(amber.id);

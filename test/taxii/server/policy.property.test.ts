@@ -44,7 +44,6 @@ const MARKINGS = [
 const MEMBERS: TestMember[] = ['alice', 'bob', 'carol'];
 const OPINIONS = ['strongly-disagree', 'disagree', 'neutral', 'agree', 'strongly-agree'];
 
-
 // ---------------------------------------------------------------- generation
 
 const uuid = (kind: number, n: number) => `${String(kind).padStart(8, '0')}-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -60,23 +59,38 @@ const plan = fc.record({
       m: marking,
       confidence: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
       custom: fc.option(fc.constantFrom(...SECTORS), { nil: undefined }),
-      granular: fc.option(fc.record({ m: fc.constantFrom(...MARKINGS.filter((x) => x !== undefined)), selector: fc.constantFrom('description', 'name', 'pattern', 'labels.[0]') }), { nil: undefined }),
+      granular: fc.option(
+        fc.record({
+          m: fc.constantFrom(...MARKINGS.filter((x) => x !== undefined)),
+          selector: fc.constantFrom('description', 'name', 'pattern', 'labels.[0]'),
+        }),
+        { nil: undefined },
+      ),
       v2: fc.option(marking, { nil: undefined }),
     }),
     { minLength: 1, maxLength: 5 },
   ),
   relationships: fc.array(
-    fc.record({ type: fc.constantFrom('targets', 'indicates', 'related-to'), src: fc.nat(), tgt: fc.nat(), m: marking, revokedLater: fc.boolean() }),
+    fc.record({
+      type: fc.constantFrom('targets', 'indicates', 'related-to'),
+      src: fc.nat(),
+      tgt: fc.nat(),
+      m: marking,
+      revokedLater: fc.boolean(),
+    }),
     { maxLength: 6 },
   ),
   sightings: fc.array(fc.record({ of: fc.nat(), where: fc.option(fc.nat(), { nil: undefined }), m: marking }), { maxLength: 2 }),
-  opinions: fc.array(fc.record({ value: fc.constantFrom(...OPINIONS), refs: fc.array(fc.nat(), { minLength: 1, maxLength: 2 }), m: marking }), { maxLength: 3 }),
+  opinions: fc.array(
+    fc.record({ value: fc.constantFrom(...OPINIONS), refs: fc.array(fc.nat(), { minLength: 1, maxLength: 2 }), m: marking }),
+    { maxLength: 3 },
+  ),
   batches: fc.array(fc.nat(), { minLength: 40, maxLength: 40 }),
   defaultTlp: fc.constantFrom('white', 'green', 'amber'),
 });
 
 /** mostly absent (a member sets few keys), sometimes set */
-const rarely = <T,>(arb: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.constant(undefined), weight: 3 }, { arbitrary: arb, weight: 1 });
+const rarely = <T>(arb: fc.Arbitrary<T>) => fc.oneof({ arbitrary: fc.constant(undefined), weight: 3 }, { arbitrary: arb, weight: 1 });
 
 const profile = fc.record({
   sectors: fc.oneof(fc.constant([]), sectorSet),
@@ -102,44 +116,98 @@ function build(p: any): Obj[][] {
   const versions: Obj[] = [];
   const sdos: string[] = [];
   const identities = p.identities.map((x: any, i: number) => {
-    const o = { type: 'identity', spec_version: '2.1', id: `identity--${uuid(1, i)}`, created: ts(i, 0), modified: ts(i, 0), name: `id ${i}`, identity_class: 'class', sectors: x.sectors, revoked: x.revoked, ...marks(x.m) };
+    const o = {
+      type: 'identity',
+      spec_version: '2.1',
+      id: `identity--${uuid(1, i)}`,
+      created: ts(i, 0),
+      modified: ts(i, 0),
+      name: `id ${i}`,
+      identity_class: 'class',
+      sectors: x.sectors,
+      revoked: x.revoked,
+      ...marks(x.m),
+    };
     if (x.sectors.length === 0) delete (o as Obj).sectors;
     return o;
   });
   const malware = p.malware.map((x: any, i: number) => ({
-    type: 'malware', spec_version: '2.1', id: `malware--${uuid(2, i)}`, created: ts(i, 0), modified: ts(i, 0), name: `m ${i}`, is_family: true,
-    ...(x.label ? { labels: [`sector:${x.label}`, 'trojan'] } : {}), ...marks(x.m),
+    type: 'malware',
+    spec_version: '2.1',
+    id: `malware--${uuid(2, i)}`,
+    created: ts(i, 0),
+    modified: ts(i, 0),
+    name: `m ${i}`,
+    is_family: true,
+    ...(x.label ? { labels: [`sector:${x.label}`, 'trojan'] } : {}),
+    ...marks(x.m),
   }));
   const indicators = p.indicators.flatMap((x: any, i: number) => {
     const base: Obj = {
-      type: 'indicator', spec_version: '2.1', id: `indicator--${uuid(3, i)}`, created: ts(i, 0), modified: ts(i, 0), name: `ind ${i}`,
-      description: `about ${i}`, labels: ['l'], pattern: "[ipv4-addr:value = '10.0.0.1']", pattern_type: 'stix', valid_from: ts(i, 0),
-      ...(x.confidence !== undefined ? { confidence: x.confidence } : {}), ...(x.custom ? { x_sectors: [x.custom] } : {}), ...marks(x.m),
+      type: 'indicator',
+      spec_version: '2.1',
+      id: `indicator--${uuid(3, i)}`,
+      created: ts(i, 0),
+      modified: ts(i, 0),
+      name: `ind ${i}`,
+      description: `about ${i}`,
+      labels: ['l'],
+      pattern: "[ipv4-addr:value = '10.0.0.1']",
+      pattern_type: 'stix',
+      valid_from: ts(i, 0),
+      ...(x.confidence !== undefined ? { confidence: x.confidence } : {}),
+      ...(x.custom ? { x_sectors: [x.custom] } : {}),
+      ...marks(x.m),
     };
     if (x.granular) base.granular_markings = [{ marking_ref: x.granular.m, selectors: [x.granular.selector] }];
-    return x.v2 === undefined ? [base] : [base, { ...base, modified: ts(i, 1), ...marks(x.v2), ...(x.v2 ? {} : { object_marking_refs: undefined }) }].map(clean);
+    return x.v2 === undefined
+      ? [base]
+      : [base, { ...base, modified: ts(i, 1), ...marks(x.v2), ...(x.v2 ? {} : { object_marking_refs: undefined }) }].map(clean);
   });
   versions.push(...identities, ...malware, ...indicators);
-  sdos.push(...identities.map((o: Obj) => o.id), ...malware.map((o: Obj) => o.id), ...p.indicators.map((_: any, i: number) => `indicator--${uuid(3, i)}`));
+  sdos.push(
+    ...identities.map((o: Obj) => o.id),
+    ...malware.map((o: Obj) => o.id),
+    ...p.indicators.map((_: any, i: number) => `indicator--${uuid(3, i)}`),
+  );
   const pick = (n: number) => sdos[n % sdos.length] as string;
   p.relationships.forEach((r: any, i: number) => {
     const o = {
-      type: 'relationship', spec_version: '2.1', id: `relationship--${uuid(4, i)}`, created: ts(i, 0), modified: ts(i, 0),
-      relationship_type: r.type, source_ref: pick(r.src), target_ref: pick(r.tgt), ...marks(r.m),
+      type: 'relationship',
+      spec_version: '2.1',
+      id: `relationship--${uuid(4, i)}`,
+      created: ts(i, 0),
+      modified: ts(i, 0),
+      relationship_type: r.type,
+      source_ref: pick(r.src),
+      target_ref: pick(r.tgt),
+      ...marks(r.m),
     };
     versions.push(o);
     if (r.revokedLater) versions.push({ ...o, modified: ts(i, 2), revoked: true });
   });
   p.sightings.forEach((s: any, i: number) => {
     versions.push({
-      type: 'sighting', spec_version: '2.1', id: `sighting--${uuid(5, i)}`, created: ts(i, 0), modified: ts(i, 0), sighting_of_ref: pick(s.of),
-      ...(s.where !== undefined && identities.length > 0 ? { where_sighted_refs: [identities[s.where % identities.length].id] } : {}), ...marks(s.m),
+      type: 'sighting',
+      spec_version: '2.1',
+      id: `sighting--${uuid(5, i)}`,
+      created: ts(i, 0),
+      modified: ts(i, 0),
+      sighting_of_ref: pick(s.of),
+      ...(s.where !== undefined && identities.length > 0 ? { where_sighted_refs: [identities[s.where % identities.length].id] } : {}),
+      ...marks(s.m),
     });
   });
   p.opinions.forEach((x: any, i: number) => {
     versions.push({
-      type: 'opinion', spec_version: '2.1', id: `opinion--${uuid(6, i)}`, created: ts(i, 0), modified: ts(i, 0), opinion: x.value,
-      object_refs: [...new Set(x.refs.map(pick))], ...marks(x.m),
+      type: 'opinion',
+      spec_version: '2.1',
+      id: `opinion--${uuid(6, i)}`,
+      created: ts(i, 0),
+      modified: ts(i, 0),
+      opinion: x.value,
+      object_refs: [...new Set(x.refs.map(pick))],
+      ...marks(x.m),
     });
   });
   // spread over up to three batches: links often arrive after what they link
@@ -177,8 +245,20 @@ describe('member policy over every read endpoint (property)', () => {
         runs++;
         const batches = build(p);
         const t = await startTestNode((data) => {
-          data.policy = { default_tlp: p.defaultTlp, marking_map: { [MAPPED]: 'green' }, sector_properties: ['x_sectors'], sector_labels: ['sector:'] };
-          data.api_roots[0].collections.push({ id: VIEW, alias: 'view', title: 'View', kind: 'view', source: 'shared', filter: clean(filter) });
+          data.policy = {
+            default_tlp: p.defaultTlp,
+            marking_map: { [MAPPED]: 'green' },
+            sector_properties: ['x_sectors'],
+            sector_labels: ['sector:'],
+          };
+          data.api_roots[0].collections.push({
+            id: VIEW,
+            alias: 'view',
+            title: 'View',
+            kind: 'view',
+            source: 'shared',
+            filter: clean(filter),
+          });
           data.members.forEach((m: Obj, i: number) => {
             m.policy = clean(profiles[i] as Obj);
             m.grants = [
@@ -190,7 +270,12 @@ describe('member policy over every read endpoint (property)', () => {
         try {
           for (const b of batches) t.node.ingestor.ingest(SHARED, b, { source: 'import', detail: 'property' });
           const all = batches.flat();
-          const oracle = new Oracle(all, { defaultTlp: p.defaultTlp, markingMap: { [MAPPED]: 'green' }, sectorProperties: ['x_sectors'], sectorLabels: ['sector:'] });
+          const oracle = new Oracle(all, {
+            defaultTlp: p.defaultTlp,
+            markingMap: { [MAPPED]: 'green' },
+            sectorProperties: ['x_sectors'],
+            sectorLabels: ['sector:'],
+          });
           const ids = [...oracle.latest.keys()];
           for (const [i, member] of MEMBERS.entries()) {
             const mp = clean(profiles[i] as Obj);
@@ -217,7 +302,9 @@ describe('member policy over every read endpoint (property)', () => {
               const last = await t.get(`${base}/objects/?limit=200`, member);
               expect(sorted(last.body.objects ?? []).map(key), label).toEqual(latestServed.map(key));
               const manifest = await t.get(`${base}/manifest/?match[version]=all&limit=200`, member);
-              expect((manifest.body.objects ?? []).map((m: Obj) => `${m.id}|${m.version}`).sort(), label).toEqual(expectAll.map(key).sort());
+              expect((manifest.body.objects ?? []).map((m: Obj) => `${m.id}|${m.version}`).sort(), label).toEqual(
+                expectAll.map(key).sort(),
+              );
               for (const id of ids) {
                 const mine = expectAll.filter((o) => o.id === id);
                 const one = await t.get(`${base}/objects/${id}/?match[version]=all`, member);

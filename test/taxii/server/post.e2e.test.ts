@@ -18,7 +18,11 @@ afterAll(async () => {
   await t?.close();
 });
 
-async function post(path: string, body: string | unknown, options: { member?: TestMember; contentType?: string | null; accept?: string } = {}) {
+async function post(
+  path: string,
+  body: string | unknown,
+  options: { member?: TestMember; contentType?: string | null; accept?: string } = {},
+) {
   const headers: Record<string, string> = { accept: options.accept ?? TAXII };
   if (options.contentType !== null) headers['content-type'] = options.contentType ?? TAXII;
   const res = await t.request(path, {
@@ -59,7 +63,14 @@ describe('add objects', () => {
   it('reports invalid STIX per object and still stores the valid siblings', async () => {
     const good = indicator();
     const badTime = indicator(undefined, 0, { modified: 'yesterday' });
-    const noId = { type: 'malware', spec_version: '2.1', created: '2024-01-01T00:00:00.000Z', modified: '2024-01-01T00:00:00.000Z', name: 'x', is_family: false };
+    const noId = {
+      type: 'malware',
+      spec_version: '2.1',
+      created: '2024-01-01T00:00:00.000Z',
+      modified: '2024-01-01T00:00:00.000Z',
+      name: 'x',
+      is_family: false,
+    };
     const r = await post(`${INBOX}/objects/`, { objects: [badTime, good, noId, 42] });
     expect(r.status).toBe(202);
     expect(r.body).toMatchObject({ total_count: 4, success_count: 1, failure_count: 2 + 1, pending_count: 0 });
@@ -86,14 +97,24 @@ describe('add objects', () => {
   });
 
   it('accepts the envelope by collection alias, with any spelling of the TAXII media type', async () => {
-    for (const contentType of ['application/taxii+json', 'application/taxii+json; Version=2.1; charset=utf-8', 'Application/TAXII+JSON;version="2.1"']) {
+    for (const contentType of [
+      'application/taxii+json',
+      'application/taxii+json; Version=2.1; charset=utf-8',
+      'Application/TAXII+JSON;version="2.1"',
+    ]) {
       const r = await post('/isac/collections/inbox/objects', { objects: [indicator()] }, { contentType });
       expect(r.status, contentType).toBe(202);
     }
   });
 
   it('refuses other media types with 415', async () => {
-    for (const contentType of ['application/json', 'application/stix+json;version=2.1', 'application/taxii+json;version=2.0', 'application/vnd.oasis.taxii+json', null]) {
+    for (const contentType of [
+      'application/json',
+      'application/stix+json;version=2.1',
+      'application/taxii+json;version=2.0',
+      'application/vnd.oasis.taxii+json',
+      null,
+    ]) {
       const r = await post(`${INBOX}/objects/`, { objects: [indicator()] }, { contentType });
       expect(r.status, String(contentType)).toBe(415);
       expect(r.body).toMatchObject({ http_status: '415' });

@@ -51,7 +51,14 @@ describe('manifestText', () => {
     const m = JSON.parse(manifestText([entry(1, 'x-a--"q"', '2024-01-01T00:00:00Z')], false, undefined));
     expect(m).toEqual({
       more: false,
-      objects: [{ id: 'x-a--"q"', date_added: '1970-01-01T00:00:00.000001Z', version: '2024-01-01T00:00:00Z', media_type: 'application/stix+json;version=2.1' }],
+      objects: [
+        {
+          id: 'x-a--"q"',
+          date_added: '1970-01-01T00:00:00.000001Z',
+          version: '2024-01-01T00:00:00Z',
+          media_type: 'application/stix+json;version=2.1',
+        },
+      ],
     });
   });
 });
@@ -109,7 +116,12 @@ describe('statusFromReport', () => {
 
 describe('visibleStatus', () => {
   const hour = 3_600_000_000;
-  const stored = { ...statusFromReport('s', 0, { stored: 0, duplicate: 0, rejected: 0, outcomes: [] }), api_root: 'isac', member: 'bob', received_at: 10 * hour };
+  const stored = {
+    ...statusFromReport('s', 0, { stored: 0, duplicate: 0, rejected: 0, outcomes: [] }),
+    api_root: 'isac',
+    member: 'bob',
+    received_at: 10 * hour,
+  };
 
   it('shows the status to its owner in its root, without the owner fields', () => {
     const s = visibleStatus(stored, 'isac', 'bob', 11 * hour, 24);

@@ -81,7 +81,6 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
     return { entries: result.entries, more: result.more, next };
   };
 
-
   const requireObject = (t: Target, objectId: string): IndexEntry[] => {
     const held = objectId.length <= MAX_ID_LENGTH ? store.versionsOf(t.view.indexCollection, objectId) : [];
     // versions the member may not see do not exist for it (404, never 403)
@@ -139,7 +138,14 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
       const status = statusFromReport(randomUUID(), requestedAt, report);
       store.putStatus(status.id, { ...status, api_root: t.apiRoot, member: t.member.id, received_at: requestedAt });
       ctx.log.info(
-        { member: t.member.id, collection: t.collection.id, status: status.id, stored: report.stored, duplicate: report.duplicate, rejected: report.rejected },
+        {
+          member: t.member.id,
+          collection: t.collection.id,
+          status: status.id,
+          stored: report.stored,
+          duplicate: report.duplicate,
+          rejected: report.rejected,
+        },
         'TAXII add objects',
       );
       return taxii(c, status, 202);
