@@ -8,7 +8,9 @@ import { Ingestor, objectsOfDocument } from '../ingest/index.ts';
 import { nodePolicy } from '../policy/index.ts';
 import { Store } from '../store/index.ts';
 import { CliError } from './errors.ts';
+import { reachLines, reachOfStored } from './reach.ts';
 import { resolveCollection } from './resolve.ts';
+import type { ReachReport } from '../policy/reach.ts';
 
 /**
  * Versions per transaction for file imports: larger than the ingest default (which suits TAXII
@@ -45,6 +47,8 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
   const store = Store.openInDataDir(config.data_dir);
   const ingestor = new Ingestor(store, nodePolicy(config));
   const reports: FileReport[] = [];
+  const storedIds = new Set<string>();
+  let reach: ReachReport | undefined;
   let failed = false;
   try {
     for (const file of options.files) {
@@ -80,14 +84,16 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
       report.duplicate = result.duplicate;
       result.outcomes.forEach((o, index) => {
         if (o.kind === 'rejected') report.rejected.push({ index, ...(o.id ? { id: o.id } : {}), reason: o.reason });
+        else if (o.kind === 'stored') storedIds.add(o.id);
       });
     }
+    reach = reachOfStored(config, store, collection, storedIds);
   } finally {
     await store.close();
   }
 
   if (options.json) {
-    console.log(JSON.stringify({ collection, files: reports }, null, 2));
+    console.log(JSON.stringify({ collection, files: reports, reach }, null, 2));
   } else {
     for (const r of reports) {
       if (r.error) continue;
@@ -99,6 +105,7 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
       { stored: 0, duplicate: 0, rejected: 0 },
     );
     console.log(`total: ${total.stored} stored, ${total.duplicate} duplicate, ${total.rejected} rejected`);
+    for (const line of reach ? reachLines(reach) : []) console.log(line);
   }
   return failed ? 1 : 0;
 }

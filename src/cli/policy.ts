@@ -135,7 +135,8 @@ function explainOne(
   if (entry.attributes.granular) {
     const body = store.body(entry.id, entry.versionKey);
     const ceiling = filter && rank(filter) < rank(profile) ? { ...profile, tlpCeiling: filter.tlpCeiling } : profile;
-    const r = body === undefined ? undefined : redact(JSON.parse(body) as StixObject, ceiling, policy.markingMap);
+    const r =
+      body === undefined ? undefined : redact(JSON.parse(body) as StixObject, ceiling, policy.markingMap, store.markings.statements());
     if (r?.kind === 'withheld') rules.push({ rule: 'granular', pass: false, because: `withheld: ${r.because}` });
     else if (r?.kind === 'redacted') {
       redacted = r.removed;

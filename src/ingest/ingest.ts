@@ -4,11 +4,12 @@
  * once, and stores valid ones in batched transactions; an invalid object is rejected with a
  * reason and never costs a valid sibling its place.
  */
-import { versionFacts } from '../policy/derive.ts';
+import { statementMarkingId, versionFacts } from '../policy/derive.ts';
 import { DEFAULT_NODE_POLICY, type NodePolicy } from '../policy/types.ts';
 import { validateObject } from '../stix/validate.ts';
 import type { Micros } from '../stix/time.ts';
-import type { PreparedVersion, Provenance, Store, VersionOutcome } from '../store/index.ts';
+import type { StixObject } from '../stix/types.ts';
+import type { PreparedVersion, Provenance, StatementsInBatch, Store, VersionOutcome } from '../store/index.ts';
 
 export type ObjectOutcome =
   | { readonly kind: 'stored' | 'duplicate'; readonly id: string; readonly version: string; readonly dateAdded: Micros }
@@ -68,6 +69,15 @@ export class Ingestor {
     let stored = 0;
     let duplicate = 0;
     let rejected = 0;
+    // Statement marking definitions restrict nobody; one may come after the objects it marks
+    // (ATT&CK lists it last), so the whole call is looked at before any fact is derived, and
+    // objects stored earlier that waited for one are derived again when it is committed.
+    const attributes = this.store.keepsPolicyAttributes;
+    const statements = attributes ? statementsIn(objects) : [];
+    const known = attributes ? new Set([...this.store.markings.statements(), ...statements]) : new Set<string>();
+    const factsOf = (object: StixObject) => versionFacts(object, this.policy, known);
+    const inBatch: StatementsInBatch | undefined =
+      statements.length > 0 ? { ids: statements, refacts: (json) => factsOf(JSON.parse(json) as StixObject) } : undefined;
 
     for (let start = 0; start < objects.length || (start === 0 && options.alsoInTransaction); start += batchSize) {
       const end = Math.min(start + batchSize, objects.length);
@@ -88,7 +98,7 @@ export class Ingestor {
           versionKey: v.versionKey,
           specVersion: v.specVersion,
           json: JSON.stringify(v.object),
-          ...(this.store.keepsPolicyAttributes ? { facts: versionFacts(v.object, this.policy) } : {}),
+          ...(attributes ? { facts: factsOf(v.object) } : {}),
         });
         positions.push(i);
       }
@@ -99,7 +109,9 @@ export class Ingestor {
         });
       const hook = end === objects.length ? options.alsoInTransaction : undefined;
       const results: VersionOutcome[] =
-        batch.length > 0 || hook ? this.store.commitBatch(collection, batch, provenance, hook && ((r) => (record(r), hook(outcomes)))) : [];
+        batch.length > 0 || hook
+          ? this.store.commitBatch(collection, batch, provenance, hook && ((r) => (record(r), hook(outcomes))), inBatch)
+          : [];
       record(results);
       let batchStored = 0;
       results.forEach((r, k) => {
@@ -117,6 +129,18 @@ export class Ingestor {
     }
     return { stored, duplicate, rejected, outcomes };
   }
+}
+
+/** Ids of the valid statement marking definitions among the objects. */
+function statementsIn(objects: readonly unknown[]): string[] {
+  const ids: string[] = [];
+  for (const o of objects) {
+    if (!o || typeof o !== 'object' || (o as { type?: unknown }).type !== 'marking-definition') continue;
+    const result = validateObject(o);
+    const id = result.ok ? statementMarkingId(result.value.object) : undefined;
+    if (id !== undefined) ids.push(id);
+  }
+  return ids;
 }
 
 function versionHint(input: unknown): { version?: string } {

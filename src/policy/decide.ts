@@ -53,12 +53,22 @@ export function mayReachMore(before: ObjectAttributes | undefined, after: Object
   return rose(before.confidence, after.confidence) || rose(before.opinion, after.opinion);
 }
 
+/**
+ * Marking and extension definitions carry no threat data, and members' tools need them to read
+ * the markings and extensions of what they receive: they reach every reader whatever its sector
+ * and type filters (their own markings still apply).
+ */
+export function reachesEveryReader(type: string): boolean {
+  return type === 'marking-definition' || type === 'extension-definition';
+}
+
 export function tlpAllows(level: TlpLevel | undefined, ceiling: MemberProfile['tlpCeiling']): boolean {
   if (level === undefined || level === 'amber+strict' || level === 'red') return false;
   return tlpRank(level) <= tlpRank(ceiling);
 }
 
 function typeRule(p: MemberProfile, a: ObjectAttributes): RuleOutcome {
+  if (reachesEveryReader(a.type)) return { rule: 'type', pass: true, because: `a ${a.type} reaches every reader` };
   if (p.denyTypes?.includes(a.type)) return { rule: 'type', pass: false, because: `type ${a.type} is denied` };
   if (p.allowTypes && !p.allowTypes.includes(a.type)) {
     return { rule: 'type', pass: false, because: `type ${a.type} is not among the allowed types` };
@@ -85,6 +95,7 @@ function tlpRule(p: MemberProfile, a: ObjectAttributes, s: PolicySettings): Rule
 }
 
 function sectorRule(p: MemberProfile, a: ObjectAttributes): RuleOutcome {
+  if (reachesEveryReader(a.type)) return { rule: 'sector', pass: true, because: `a ${a.type} reaches every reader` };
   if (p.sectors.length === 0) return { rule: 'sector', pass: true, because: 'the member takes every sector' };
   if (a.sectors.length === 0) {
     return {

@@ -48,16 +48,36 @@ export interface VersionFacts {
   readonly opinion?: number;
 }
 
+const NO_STATEMENTS: ReadonlySet<string> = new Set();
+
+/**
+ * The TLP marking definitions and statement definitions (copyright, terms of use) are public:
+ * members need them to read the markings of what they receive. So an unmarked copy of one is
+ * CLEAR rather than the default TLP.
+ */
+function isPublicDefinition(object: StixObject): boolean {
+  if (object.type !== 'marking-definition' || (object.object_marking_refs?.length ?? 0) > 0) return false;
+  return TLP_MARKINGS.has(object.id) || object.definition_type === 'statement';
+}
+
+/** The id of a statement marking definition (copyright, terms of use), or undefined for any other object. */
+export function statementMarkingId(object: StixObject): string | undefined {
+  return object.type === 'marking-definition' && object.definition_type === 'statement' ? object.id : undefined;
+}
+
 const strings = (v: unknown): string[] =>
   typeof v === 'string' ? [v] : Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
-export function versionFacts(object: StixObject, policy: NodePolicy): VersionFacts {
-  // The TLP marking definitions are public (members need them to read every marking), so an
-  // unmarked copy of one is CLEAR rather than the default TLP.
-  const publicDefinition = object.type === 'marking-definition' && TLP_MARKINGS.has(object.id) && !object.object_marking_refs;
-  const tlp: ObjectTlp = publicDefinition
+/**
+ * What one object version says about itself. `statements` are the ids of the statement marking
+ * definitions the node knows (copyright, terms of use): they restrict nobody, so an object
+ * marked only with them counts as unmarked (default TLP). A marking the node cannot resolve
+ * (not TLP, not mapped, no statement definition known) makes the TLP unknown: fail closed.
+ */
+export function versionFacts(object: StixObject, policy: NodePolicy, statements: ReadonlySet<string> = NO_STATEMENTS): VersionFacts {
+  const tlp: ObjectTlp = isPublicDefinition(object)
     ? { kind: 'tlp', level: 'clear' }
-    : resolveObjectTlp(object.object_marking_refs, policy.markingMap);
+    : resolveObjectTlp(object.object_marking_refs, policy.markingMap, statements);
   const rank = tlp.kind === 'unknown' ? UNKNOWN_RANK : tlpRank(tlp.kind === 'tlp' ? tlp.level : policy.defaultTlp);
   const own = new Set<string>();
   if (object.type === 'identity') for (const s of strings(object.sectors)) own.add(s);

@@ -22,12 +22,23 @@ function topLevel(selector: string): string {
   return dot < 0 ? selector : selector.slice(0, dot);
 }
 
-export function redact(object: StixObject, profile: MemberProfile, extraMarkings: ReadonlyMap<string, TlpLevel> = new Map()): Redaction {
+/**
+ * The member's copy of an object with granular markings. `extraMarkings` are the operator's
+ * mapped markings; `statements` the statement marking definitions the node knows (a copyright
+ * statement on a property restricts nobody). Any other marking above the ceiling, or unknown,
+ * removes what it marks.
+ */
+export function redact(
+  object: StixObject,
+  profile: MemberProfile,
+  extraMarkings: ReadonlyMap<string, TlpLevel> = new Map(),
+  statements: ReadonlySet<string> = new Set(),
+): Redaction {
   const granular = object.granular_markings;
   if (!granular || granular.length === 0) return { kind: 'whole' };
   const remove = new Set<string>();
   for (const g of granular) {
-    if (g.marking_ref === undefined) continue; // a `lang` marking restricts nothing
+    if (g.marking_ref === undefined || statements.has(g.marking_ref)) continue; // `lang` and statement markings restrict nothing
     const level = TLP_MARKINGS.get(g.marking_ref) ?? extraMarkings.get(g.marking_ref);
     if (tlpAllows(level, profile.tlpCeiling)) continue;
     for (const selector of g.selectors) remove.add(topLevel(selector));

@@ -25,6 +25,7 @@
  *   provenance   [id, versionKey, source, detail]  -> first seen (micros)
  *   meta         string key                        -> clock, counters, node secret
  *   status       status id                         -> TAXII status resource
+ *   statement-markings, unresolved-markings          -> see markings.ts (MarkingRegistry)
  *
  * `dateAdded` is unique across the node and strictly increasing in commit order, so it is both
  * the `date_added` TAXII reports and the exact position a `next` token resumes from.
@@ -43,7 +44,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { mayReachMore, neverRedistributed } from '../policy/decide.ts';
+import { mayReachMore, neverRedistributed, reachesEveryReader } from '../policy/decide.ts';
 import {
   deriveLinked,
   endRefs,
@@ -68,6 +69,7 @@ import { DEFAULT_NODE_POLICY } from '../policy/types.ts';
 import { nowMicros, type Micros } from '../stix/time.ts';
 import type { StixObject } from '../stix/types.ts';
 import { StoreError } from './errors.ts';
+import { MarkingRegistry } from './markings.ts';
 import type {
   CheckReport,
   EntryAttributes,
@@ -133,9 +135,29 @@ interface Pass {
   readonly newIds: Set<string>;
   /** objects whose latest version is new, with their latest entry before it */
   readonly announced: Map<string, EntryValue | undefined>;
+  /** objects whose own facts were derived again (a marking definition they waited for arrived) */
+  readonly refreshed: Set<string>;
+  /** latest entries already moved to a new date_added by this pass: updated in place from then on */
+  readonly placed: Set<Micros>;
 }
 
-const newPass = (): Pass => ({ changes: [], unlinked: new Set(), fresh: [], newIds: new Set(), announced: new Map() });
+const newPass = (): Pass => ({
+  changes: [],
+  unlinked: new Set(),
+  fresh: [],
+  newIds: new Set(),
+  announced: new Map(),
+  refreshed: new Set(),
+  placed: new Set(),
+});
+
+/** Statement marking definitions an ingest call makes known, and how to derive a stored version's facts again with them. */
+export interface StatementsInBatch {
+  /** ids of the statement marking definitions (the batch's own, or others' of the same ingest call) */
+  readonly ids: readonly string[];
+  /** own facts of a stored version (its JSON text) with every known statement resolved */
+  readonly refacts: (json: string) => VersionFacts;
+}
 
 /** A version stored by the current transaction, as placed (before linked attributes). */
 interface FreshVersion {
@@ -175,6 +197,8 @@ export class Store {
   private lastQuarantined: Micros | undefined;
   private lastAssigned: Micros;
   private reindexedCount = 0;
+  /** statement marking definitions, and objects that wait for a marking definition */
+  readonly markings: MarkingRegistry;
   /** whether entries carry policy attributes (facts, links, summaries, sector index): see StoreOptions */
   readonly keepsPolicyAttributes: boolean;
 
@@ -183,7 +207,7 @@ export class Store {
     options: StoreOptions = {},
   ) {
     try {
-      this.root = open({ path, maxDbs: 16, compression: false });
+      this.root = open({ path, maxDbs: 32, compression: false });
     } catch (cause) {
       throw new StoreError(`cannot open the LMDB store at ${path}`, { cause });
     }
@@ -201,13 +225,27 @@ export class Store {
     this.statuses = this.root.openDB<unknown, string>('status', {});
     this.upstream = this.root.openDB<unknown, string>('upstream', {});
     this.quarantine = this.root.openDB<Omit<QuarantineRecord, 'id'>, number>('quarantine', {});
+    this.markings = new MarkingRegistry(this.root);
     this.lastAssigned = this.readClock();
     this.keepsPolicyAttributes = this.settleAttributeMode(options.policyAttributes ?? true);
     this.ensureVersionLists();
     if (this.keepsPolicyAttributes) {
       this.ensureSectorIndex();
       this.ensureSummaries();
+      this.ensureUnresolvedMarkings();
     }
+  }
+
+  /** Notes, once, the objects of a store written before markings were tracked that carry markings unknown to it. */
+  private ensureUnresolvedMarkings(): void {
+    if (this.meta.get(UNRESOLVED_MARKINGS_KEY) !== undefined) return;
+    this.root.transactionSync(() => {
+      if (this.meta.get(UNRESOLVED_MARKINGS_KEY) !== undefined) return;
+      for (const { key, value } of this.entries.getRange({})) {
+        if (value.f?.tlp.kind === 'unknown') this.markings.noteUnresolved(value.f.tlp.markings, key[0] as string, value.id);
+      }
+      this.meta.putSync(UNRESOLVED_MARKINGS_KEY, 1);
+    });
   }
 
   /**
@@ -397,6 +435,7 @@ export class Store {
     batch: readonly PreparedVersion[],
     provenance: Provenance,
     alsoInTransaction?: (outcomes: readonly VersionOutcome[]) => void,
+    statements?: StatementsInBatch,
   ): VersionOutcome[] {
     let reindexed = 0;
     try {
@@ -459,6 +498,7 @@ export class Store {
               isSro(v.type) ? { sectors: facts.own, narrowest: null } : { sectors: facts.own },
             );
             this.putEntry(collection, dateAdded, value);
+            if (facts.tlp.kind === 'unknown') this.markings.noteUnresolved(facts.tlp.markings, collection, v.id);
             pass.fresh.push({ dateAdded, id: v.id, type: v.type, facts, value });
             this.linkEnds(collection, v.id, v.type, facts);
             if (isLast) {
@@ -473,7 +513,8 @@ export class Store {
           outcomes.push({ kind: 'stored', dateAdded });
           added++;
         }
-        reindexed = this.keepsPolicyAttributes ? this.deriveAfter(collection, pass) : 0;
+        if (statements && this.keepsPolicyAttributes) reindexed += this.resolveWaiting(collection, pass, statements);
+        if (this.keepsPolicyAttributes) reindexed += this.deriveAfter(collection, pass);
         if (added > 0) this.meta.putSync(countKey(collection), this.count(collection) + added);
         if (added > 0 || reindexed > 0) this.meta.putSync(CLOCK_KEY, this.lastAssigned);
         alsoInTransaction?.(outcomes);
@@ -484,6 +525,60 @@ export class Store {
     } catch (cause) {
       throw new StoreError(`cannot store a batch of ${batch.length} versions in ${collection}`, { cause });
     }
+  }
+
+  /**
+   * Records statement marking definitions and derives again the own facts of the objects that
+   * waited for them (in this collection within `pass`, in others each with its own pass).
+   * Returns how many entries were re-indexed.
+   */
+  private resolveWaiting(collection: string, pass: Pass, statements: StatementsInBatch): number {
+    let reindexed = 0;
+    const others = new Map<string, Pass>();
+    for (const marking of statements.ids) {
+      if (!this.markings.addStatement(marking)) continue;
+      for (const waiting of this.markings.takeWaiting(marking)) {
+        let p = waiting.collection === collection ? pass : others.get(waiting.collection);
+        if (!p) others.set(waiting.collection, (p = newPass()));
+        reindexed += this.refreshFacts(waiting.collection, waiting.id, statements.refacts, p);
+      }
+    }
+    for (const [other, p] of others) reindexed += this.deriveAfter(other, p);
+    return reindexed;
+  }
+
+  /**
+   * Derives again the own facts of every version of one object (inside a write transaction,
+   * before the pass's deriveAfter). Changed versions are rewritten in place; a latest version
+   * that may now reach more members moves to a new date_added, so pollers receive it. Returns
+   * how many entries moved.
+   */
+  private refreshFacts(collection: string, id: string, refacts: (json: string) => VersionFacts, pass: Pass): number {
+    let moved = 0;
+    for (const [versionKey, dateAdded] of this.versionsHeld(collection, id)) {
+      const value = this.entries.get([collection, dateAdded]);
+      const json = this.objects.get([id, versionKey]);
+      if (!value || json === undefined) continue;
+      const facts = refacts(json);
+      if (JSON.stringify(value.f) === JSON.stringify(facts)) continue;
+      const next: EntryValue = { ...value, f: facts };
+      if (facts.tlp.kind === 'unknown') this.markings.noteUnresolved(facts.tlp.markings, collection, id);
+      if ((value.edge & LAST) === 0) {
+        this.putEntry(collection, dateAdded, next, value);
+        continue;
+      }
+      this.relink(collection, id, value.type, value.f, facts, pass.unlinked);
+      pass.changes.push({ id, type: value.type, before: value.f, after: facts });
+      if (!pass.announced.has(id)) pass.announced.set(id, value);
+      if (mayReachMore(attributesOf(value), attributesOf(next))) {
+        pass.placed.add(this.moveEntry(collection, dateAdded, value, next));
+        moved++;
+      } else {
+        this.putEntry(collection, dateAdded, next, value);
+      }
+    }
+    pass.refreshed.add(id);
+    return moved;
   }
 
   /** Records the ends of one version of a relationship or sighting (role v). */
@@ -638,7 +733,7 @@ export class Store {
     let reindexed = 0;
     /** latest entries re-indexed by this pass: their value before */
     const movedFrom = new Map<string, EntryValue>();
-    for (const id of rederive) {
+    for (const id of new Set([...rederive, ...pass.refreshed])) {
       if (newIds.has(id)) continue;
       for (const [, dateAdded] of this.versionsHeld(collection, id)) {
         if (done.has(dateAdded)) continue;
@@ -646,7 +741,7 @@ export class Store {
         if (!value) continue;
         const linked = linkedOfVersion(id, value.type, value.f ?? LEGACY_FACTS, reader);
         if (sameLinked(value, linked)) continue;
-        if ((value.edge & LAST) === 0 || sameAttributes(value, linked)) {
+        if ((value.edge & LAST) === 0 || sameAttributes(value, linked) || pass.placed.has(dateAdded)) {
           // an older version (pollers are not sent old versions again), or only where the sector
           // index files it changed: updated in place
           this.putEntry(collection, dateAdded, withLinked(value, linked), value);
@@ -724,7 +819,13 @@ export class Store {
   scanSectors(request: ScanRequest & { readonly sectors: readonly string[]; readonly unscoped: boolean }): ScanResult {
     if (!this.keepsPolicyAttributes) throw new StoreError('this store keeps no policy attributes, so it has no sector index');
     const { collection, after } = request;
-    const keys = [...new Set([...request.sectors.filter((x) => x !== UNSCOPED), ...(request.unscoped ? [UNSCOPED] : [])])];
+    const keys = [
+      ...new Set([
+        ...request.sectors.filter((x) => x !== UNSCOPED && x !== EVERY_READER),
+        ...(request.unscoped ? [UNSCOPED] : []),
+        EVERY_READER,
+      ]),
+    ];
     const heads: Array<{ it: Iterator<Key>; at: Micros | undefined }> = keys.map((sector) => {
       const it = this.sectorIndex.getKeys({ start: [collection, sector, after], end: [collection, sector, Infinity] })[Symbol.iterator]();
       return { it, at: undefined };
@@ -1114,6 +1215,23 @@ export class Store {
     if (matched < expected.size) report(`sector index lacks ${expected.size - matched} keys of index entries`);
   }
 
+  /**
+   * No version's facts name a known statement definition as an unknown marking (its
+   * re-derivation was lost), and every object with an unknown marking is noted as waiting for it.
+   */
+  private checkMarkings(report: (p: string) => void): void {
+    for (const { key, value } of this.entries.getRange({})) {
+      if (value.f?.tlp.kind !== 'unknown') continue;
+      const collection = key[0] as string;
+      for (const m of value.f.tlp.markings) {
+        if (this.markings.isStatement(m))
+          report(`${collection} ${value.id} ${value.version}: facts treat statement marking ${m} as unknown`);
+        else if (!this.markings.isWaiting(m, collection, value.id))
+          report(`${collection} ${value.id}: unknown marking ${m} is not noted as awaited`);
+      }
+    }
+  }
+
   /** Verifies that indexes, bodies, counters and the clock agree. Read-only. */
   check(): CheckReport {
     const problems: string[] = [];
@@ -1154,6 +1272,7 @@ export class Store {
     if (this.keepsPolicyAttributes) {
       this.checkLinks(report);
       this.checkSectorIndex(report);
+      this.checkMarkings(report);
     }
     const counted = new Set([...perCollection.keys(), ...this.collectionIds()]);
     for (const collection of counted) {
@@ -1170,16 +1289,20 @@ export class Store {
 
 /**
  * the sector index is built by the current rule (earlier stores indexed never-redistributed
- * entries, and relationships under every sector of every end)
+ * entries, relationships under every sector of every end, and definitions as unscoped)
  */
-const SECTOR_INDEX_KEY = 'sector-index-3';
+const SECTOR_INDEX_KEY = 'sector-index-4';
 const VERSION_LISTS_KEY = 'version-lists';
+/** set once every stored object with a marking unknown to the node is noted in the markings registry */
+const UNRESOLVED_MARKINGS_KEY = 'unresolved-markings-1';
 /** 'none' in a store created without policy attributes */
 const ATTRIBUTES_KEY = 'policy-attributes';
 /** set once the links carry role v and every referenced object has a summary record (earlier stores are migrated) */
 const SUMMARIES_KEY = 'link-summaries-2';
 /** the sector index's bucket for entries without any sector */
 const UNSCOPED = '';
+/** the sector index's bucket for what reaches every reader (marking and extension definitions): every sector scan reads it */
+const EVERY_READER = '\u0000every-reader';
 
 function isEmptyRange(range: Iterable<unknown>): boolean {
   for (const _ of range) return false;
@@ -1193,6 +1316,7 @@ function isEmptyRange(range: Iterable<unknown>): boolean {
  */
 function sectorKeys(value: EntryValue): string[] {
   if (value.f && neverRedistributed(value.f.tlp)) return [];
+  if (reachesEveryReader(value.type)) return [EVERY_READER];
   if (value.n !== undefined) return value.n === null ? [] : value.n.length > 0 ? value.n : [UNSCOPED];
   return value.s && value.s.length > 0 ? value.s : [UNSCOPED];
 }

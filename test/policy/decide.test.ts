@@ -179,3 +179,24 @@ describe('mayReachMore', () => {
     expect(mayReachMore(undefined, a)).toBe(true);
   });
 });
+
+describe('marking and extension definitions', () => {
+  const narrow = member({ sectors: ['energy'], unscoped: false, allowTypes: ['indicator'], denyTypes: ['marking-definition'] });
+
+  it('reach a member whatever its sector and type filters', () => {
+    for (const type of ['marking-definition', 'extension-definition']) {
+      expect(decide(narrow, attrs([TLP2.clear], { type }), settings).allow, type).toBe(true);
+    }
+  });
+
+  it('their own markings still apply', () => {
+    expect(decide(narrow, attrs([TLP2.amber], { type: 'marking-definition' }), settings).allow).toBe(false);
+    expect(
+      decide(narrow, attrs(['marking-definition--0badbad0-0000-4000-8000-000000000001'], { type: 'extension-definition' }), settings).allow,
+    ).toBe(false);
+  });
+
+  it('other types keep the filters', () => {
+    expect(decide(narrow, attrs([TLP2.clear], { type: 'malware' }), settings).allow).toBe(false);
+  });
+});

@@ -2,7 +2,7 @@
  * A store written by an earlier release opens as a current one: the indexes added since (the
  * sector index; link summaries and the ends of every relationship and sighting version, which
  * replaced the latest-only role e; per-object version lists, which replaced one record per
- * version) are built once when it is opened.
+ * version; the note of objects waiting for a marking definition) are built once when it is opened.
  */
 import { join } from 'node:path';
 import { open } from 'lmdb';
@@ -10,7 +10,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Ingestor } from '../../src/ingest/index.ts';
 import { DEFAULT_NODE_POLICY } from '../../src/policy/index.ts';
 import { Store, type IndexEntry } from '../../src/store/index.ts';
-import { identity, indicator, malware, marked, opinion, relationship, sighting, TLP2 } from '../support/policy-fixtures.ts';
+import {
+  identity,
+  indicator,
+  malware,
+  marked,
+  opinion,
+  relationship,
+  sighting,
+  TLP2,
+  UNKNOWN_MARKING,
+} from '../support/policy-fixtures.ts';
 import { tempDir } from '../support/stix-fixtures.ts';
 
 const C = '11111111-1111-4111-8111-111111111111';
@@ -30,6 +40,7 @@ async function rewindToEarlierLayout(path: string): Promise<void> {
   const summaries = env.openDB<unknown, Key>('summaries', {});
   const versions = env.openDB<number, Key>('versions', {});
   const versionLists = env.openDB<Array<[string, number]>, Key>('version-lists', {});
+  const unresolvedMarkings = env.openDB<number, Key>('unresolved-markings', {});
   const entries = env.openDB<{ type: string; edge: number; f?: { rt?: string; refs?: string[] }; n?: unknown }, Key>('entries', {
     sharedStructuresKey: Symbol.for('structures'),
   });
@@ -57,6 +68,8 @@ async function rewindToEarlierLayout(path: string): Promise<void> {
     }
     for (const key of [...sectors.getKeys({})]) sectors.removeSync(key);
     for (const key of [...summaries.getKeys({})]) summaries.removeSync(key);
+    // then: objects with markings the node could not resolve were not noted
+    for (const key of [...unresolvedMarkings.getKeys({})]) unresolvedMarkings.removeSync(key);
     // an earlier release had none of the flags that say an index was built (only the clock,
     // the counters and the node secret)
     for (const key of [...meta.getKeys({})])
@@ -75,7 +88,18 @@ describe('opening a store written by an earlier release', () => {
     const m = malware(3);
     const ind = indicator(4, 0, marked(TLP2.green));
     const other = indicator(5);
+    const waiting = indicator(13, 0, marked(UNKNOWN_MARKING));
+    const tlpGreen = {
+      type: 'marking-definition',
+      spec_version: '2.1',
+      id: TLP2.green,
+      created: '2022-10-01T00:00:00.000Z',
+      definition_type: 'tlp',
+      definition: { tlp: 'green' },
+    };
     const first = [
+      waiting,
+      tlpGreen,
       energy,
       water,
       m,
@@ -106,6 +130,8 @@ describe('opening a store written by an earlier release', () => {
     const expected = snapshot(before);
     const expectedViews = { energy: sectorView(before, 'energy'), water: sectorView(before, 'water') };
     expect(expectedViews.energy.length).toBeGreaterThan(0);
+    // a definition reaches every reader: every sector view lists it
+    expect(expectedViews.energy).toContain(TLP2.green);
     expect(expected.some((e) => e.attributes.sectors.length > 0 && e.attributes.opinion !== undefined)).toBe(true);
     expect(before.check().problems).toEqual([]);
     await before.close();
@@ -114,6 +140,7 @@ describe('opening a store written by an earlier release', () => {
     const rewound = Store.open(path);
     try {
       expect(rewound.check().problems).toEqual([]);
+      expect(rewound.markings.isWaiting(UNKNOWN_MARKING, C, waiting.id as string)).toBe(true);
       expect(snapshot(rewound)).toEqual(expected);
       expect({ energy: sectorView(rewound, 'energy'), water: sectorView(rewound, 'water') }).toEqual(expectedViews);
       // new links are derived incrementally from the rebuilt summaries

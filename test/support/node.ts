@@ -111,10 +111,17 @@ export function basicAuth(member: string, secret = `${member}-secret`): string {
 }
 
 export async function startTestNode(adjust: (data: Record<string, any>) => void = () => {}): Promise<TestNode> {
+  return startTestNodeWith((dir) => {
+    const data = testConfigData(join(dir, 'data'), join(dir, 'certs'));
+    adjust(data);
+    return data;
+  });
+}
+
+/** A test node from configuration data built for its temp directory (data_dir and certificates belong under `dir`). */
+export async function startTestNodeWith(build: (dir: string) => Record<string, unknown>): Promise<TestNode> {
   const dir = mkdtempSync(join(tmpdir(), 'relay-test-'));
-  const data = testConfigData(join(dir, 'data'), join(dir, 'certs'));
-  adjust(data);
-  const config = parseConfig(data, 'test config');
+  const config = parseConfig(build(dir), 'test config');
   const node = await startNode(config, pino({ level: 'silent' }));
   const ca = readFileSync(node.devCaPath ?? join(dir, 'certs', 'dev-ca.crt'), 'utf8');
   const dispatcher = new Agent({ connect: { ca }, keepAliveTimeout: 1000 });

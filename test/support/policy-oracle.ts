@@ -3,9 +3,11 @@
  * STIX objects (every object version received), written independently of src/policy and of the
  * store's derived attributes. It scans every object for every question.
  *
- * Rules: TLP from object_marking_refs (most restrictive; unmarked: the default, except the TLP
- * marking definitions themselves, which are CLEAR; an unknown
- * marking: never served; AMBER+STRICT and RED: never served; else up to the member's ceiling);
+ * Rules: TLP from object_marking_refs (most restrictive; statement markings whose definition is
+ * among the objects restrict nobody; unmarked: the default, except the TLP and statement marking
+ * definitions themselves, which are CLEAR; an unknown marking: never served; AMBER+STRICT and
+ * RED: never served; else up to the member's ceiling); marking and extension definitions pass
+ * every type and sector filter;
  * sectors: own (identity sectors, configured properties, label prefixes) plus identities
  * targeted, plus for indicators what the indicated object has (own and targeted), plus for
  * relationships and sightings their ends'; a link counts only when its latest version is not
@@ -13,7 +15,8 @@
  * opinions referring to the object under the same rule; floors apply to objects that carry the
  * value; granular markings above the ceiling remove whole top-level properties, and the object
  * is withheld when a required one would go; relationships and sightings only when every
- * referenced object (latest version) is served itself.
+ * referenced object (latest version) is served itself; an older version only while the
+ * object's latest version is served.
  */
 import { TLP_MARKINGS } from '../../src/stix/markings.ts';
 import { requiredProperties } from '../../src/stix/required.ts';
@@ -35,9 +38,13 @@ export interface OracleSettings {
 
 export const versionOf = (o: Obj): string => o.modified ?? o.created ?? UNVERSIONED;
 
+const DEFINITIONS = new Set(['marking-definition', 'extension-definition']);
+
 export class Oracle {
   readonly latest = new Map<string, Obj>();
   readonly defaultTlp: string;
+  /** statement marking definitions among the objects: they restrict nobody */
+  readonly statements = new Set<string>();
   constructor(
     readonly all: Obj[],
     readonly settings: OracleSettings,
@@ -46,6 +53,7 @@ export class Oracle {
     for (const o of all) {
       const cur = this.latest.get(o.id);
       if (!cur || Date.parse(versionOf(o)) > Date.parse(versionOf(cur))) this.latest.set(o.id, o);
+      if (o.type === 'marking-definition' && o.definition_type === 'statement') this.statements.add(o.id);
     }
   }
 
@@ -58,11 +66,13 @@ export class Oracle {
   /** 0..4 for TLP levels, 5 for unknown markings */
   rank(o: Obj): number {
     const refs: string[] = o.object_marking_refs ?? [];
-    // The TLP marking definitions themselves are public: every member needs them.
-    if (refs.length === 0 && o.type === 'marking-definition' && TLP_MARKINGS.has(o.id)) return 0;
-    if (refs.length === 0) return rankOf(this.defaultTlp);
+    // The TLP and statement marking definitions themselves are public: every member needs them.
+    const publicDefinition = o.type === 'marking-definition' && (TLP_MARKINGS.has(o.id) || o.definition_type === 'statement');
+    if (refs.length === 0 && publicDefinition) return 0;
+    const restricting = refs.filter((ref) => this.level(ref) !== undefined || !this.statements.has(ref));
+    if (restricting.length === 0) return rankOf(this.defaultTlp);
     let worst = 0;
-    for (const ref of refs) {
+    for (const ref of restricting) {
       const l = this.level(ref);
       if (l === undefined) return 5;
       worst = Math.max(worst, rankOf(l));
@@ -145,12 +155,13 @@ export class Oracle {
 
   /** The member's copy of one version under one profile (undefined: not served). */
   copy(o: Obj, p: Obj): Obj | undefined {
-    if (p.deny_types?.includes(o.type)) return undefined;
-    if (p.allow_types && !p.allow_types.includes(o.type)) return undefined;
+    const everyReader = DEFINITIONS.has(o.type);
+    if (!everyReader && p.deny_types?.includes(o.type)) return undefined;
+    if (!everyReader && p.allow_types && !p.allow_types.includes(o.type)) return undefined;
     const ceiling = rankOf(p.tlp_ceiling === 'white' ? 'clear' : p.tlp_ceiling);
     const r = this.rank(o);
     if (r >= 3 || r > ceiling) return undefined;
-    if (p.sectors.length > 0) {
+    if (p.sectors.length > 0 && !everyReader) {
       const s = this.sectors(o);
       if (s.size === 0 ? !p.unscoped : !p.sectors.some((x: string) => s.has(x))) return undefined;
     }
@@ -160,7 +171,7 @@ export class Oracle {
     if (!Array.isArray(o.granular_markings) || o.granular_markings.length === 0) return o;
     const removed = new Set<string>();
     for (const g of o.granular_markings) {
-      if (g.marking_ref === undefined) continue; // a language marking restricts nothing
+      if (g.marking_ref === undefined || this.statements.has(g.marking_ref)) continue; // language and statement markings restrict nothing
       const l = this.level(g.marking_ref);
       if (l !== undefined && rankOf(l) < 3 && rankOf(l) <= ceiling) continue;
       for (const s of g.selectors) removed.add(s.split('.')[0] as string);
@@ -179,6 +190,10 @@ export class Oracle {
 
   /** What the member receives of a version in a collection read with these profiles (ANDed). */
   served(o: Obj, profiles: Obj[]): Obj | undefined {
+    const latest = this.latest.get(o.id);
+    if (latest !== undefined && latest !== o && Date.parse(versionOf(latest)) !== Date.parse(versionOf(o))) {
+      if (this.served(latest, profiles) === undefined) return undefined;
+    }
     const copies = profiles.map((p) => this.copy(o, p));
     if (copies.some((c) => c === undefined)) return undefined;
     if (o.type === 'relationship' || o.type === 'sighting') {

@@ -7,7 +7,8 @@
  *   - relationships and sightings only when every object they refer to is visible to the
  *     member in this collection (the referenced object's latest version: decide() and not
  *     withheld by granular markings; referenced relationships are not followed further);
- *   - granular markings: the body is redacted for the member; withheld objects are invisible.
+ *   - granular markings: the body is redacted for the member; withheld objects are invisible;
+ *   - versions follow the latest: an older version only while the latest version is visible.
  * An object the member may not see does not exist for it: the one-object endpoints answer 404.
  */
 import { decide, redact, type MemberProfile, type NodePolicy, type Redaction } from '../../policy/index.ts';
@@ -17,6 +18,10 @@ import type { IndexEntry, Store } from '../../store/index.ts';
 export class MemberView {
   /** visibility of referenced objects, by id (per request) */
   private readonly refs = new Map<string, boolean>();
+  /** statement marking definitions the node knows (read once per request, when a body is redacted) */
+  private statements: ReadonlySet<string> | undefined;
+  /** visibility of objects' latest versions, by id (per request) */
+  private readonly latest = new Map<string, boolean>();
   /** redactions of granular-marked versions, by date_added (per request) */
   private readonly redactions = new Map<number, Redaction>();
 
@@ -40,15 +45,33 @@ export class MemberView {
     return p.sectors.length > 0 ? { values: p.sectors, unscoped: p.unscoped } : undefined;
   }
 
-  /** Whether the member receives this version (its own rules, then its references). */
-  readonly accept = (entry: IndexEntry): boolean => {
+  /**
+   * Whether the member receives this version: its own rules and references, and, for an older
+   * version, the same for the object's latest version. A producer's re-marking (GREEN to
+   * AMBER+STRICT) withdraws the older versions too: the object then does not exist for the
+   * member on any endpoint.
+   */
+  readonly accept = (entry: IndexEntry): boolean => this.visible(entry) && (entry.isLast || this.latestVisible(entry.id));
+
+  /** The version on its own: its rules, then its references. */
+  private visible(entry: IndexEntry): boolean {
     if (!this.allowedItself(entry)) return false;
     const refs = entry.attributes.refs;
     if (refs !== undefined && (entry.type === 'relationship' || entry.type === 'sighting')) {
       for (const ref of refs) if (!this.referenceVisible(ref)) return false;
     }
     return true;
-  };
+  }
+
+  private latestVisible(id: string): boolean {
+    let visible = this.latest.get(id);
+    if (visible === undefined) {
+      const latest = this.store.latestOf(this.indexCollection, id);
+      visible = latest !== undefined && this.visible(latest);
+      this.latest.set(id, visible);
+    }
+    return visible;
+  }
 
   /** The JSON the member receives for an accepted version (redacted when marked granularly). */
   readonly body = (entry: IndexEntry): string | undefined => {
@@ -89,7 +112,8 @@ export class MemberView {
         this.viewFilter && stricter(this.viewFilter, this.profile)
           ? { ...this.profile, tlpCeiling: this.viewFilter.tlpCeiling }
           : this.profile;
-      r = redact(JSON.parse(text) as StixObject, profile, this.policy.markingMap);
+      this.statements ??= this.store.markings.statements();
+      r = redact(JSON.parse(text) as StixObject, profile, this.policy.markingMap, this.statements);
       this.redactions.set(entry.dateAdded, r);
     }
     return r;
