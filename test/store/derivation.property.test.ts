@@ -37,5 +37,5 @@ describe('incremental derivation in the store', () => {
       }),
       { numRuns: 150 },
     );
-  });
+  }, 300_000);
 });
