@@ -9,6 +9,7 @@ import type { Ingestor } from '../ingest/index.ts';
 import type { Provenance, Store } from '../store/index.ts';
 import {
   TaxiiHttpError,
+  TaxiiPlainHttpError,
   TaxiiProtocolError,
   TaxiiTlsError,
   isAuthFailure,
@@ -204,7 +205,7 @@ export class Subscription {
   private failed(error: unknown): CycleResult {
     const message = operatorMessage(this.spec, error);
     const state: SubscriptionState =
-      error instanceof UpstreamConfigError
+      error instanceof UpstreamConfigError || error instanceof TaxiiPlainHttpError
         ? 'config-error'
         : error instanceof TaxiiTlsError
           ? 'tls-failed'
@@ -563,7 +564,9 @@ function identityOf(object: unknown): string {
 }
 
 function isFatal(error: unknown): boolean {
-  return isAuthFailure(error) || error instanceof TaxiiTlsError || error instanceof UpstreamConfigError;
+  return (
+    isAuthFailure(error) || error instanceof TaxiiTlsError || error instanceof UpstreamConfigError || error instanceof TaxiiPlainHttpError
+  );
 }
 
 /** What an operator reads in `relay upstreams` and the log. Never includes credentials. */
@@ -577,5 +580,8 @@ export function operatorMessage(spec: SubscriptionSpec, error: unknown): string 
     return `upstream "${spec.upstream}": TLS failed: ${error.reason}${error.code ? ` [${error.code}]` : ''}; check upstreams[${spec.upstream}].tls; subscription paused, ${retry}`;
   }
   if (error instanceof UpstreamConfigError) return `${error.message}; subscription paused, ${retry}`;
+  if (error instanceof TaxiiPlainHttpError) {
+    return `upstream "${spec.upstream}": ${error.message}; use https://, or set upstreams[${spec.upstream}].insecure_http: true if plain HTTP is really meant; subscription paused, ${retry}`;
+  }
   return error instanceof Error ? error.message : String(error);
 }
