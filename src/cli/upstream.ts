@@ -20,6 +20,8 @@ export interface ProbeArgs {
   readonly pfx?: string | undefined;
   readonly passphraseEnv?: string | undefined;
   readonly timeout?: string | undefined;
+  /** probe an http:// URL (unencrypted); without it only https:// is accepted */
+  readonly insecureHttp?: boolean | undefined;
   readonly json: boolean;
 }
 
@@ -27,8 +29,12 @@ const defined = <T extends Record<string, unknown>>(o: T) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 export async function runProbe(args: ProbeArgs): Promise<number> {
-  if (!args.url || !/^https:\/\//i.test(args.url))
+  const plain = args.url !== undefined && /^http:\/\//i.test(args.url);
+  if (!args.url || !(/^https:\/\//i.test(args.url) || plain))
     throw new CliError('usage: relay probe https://server/taxii2/ [options] (an https:// discovery or API root URL)');
+  if (plain && !args.insecureHttp)
+    throw new CliError(`relay probe: ${args.url} is plain HTTP (unencrypted); use https://, or pass --insecure-http to probe it anyway`);
+  if (plain) console.error('warning: probing over plain HTTP: traffic and credentials are unencrypted');
   if (args.user !== undefined && args.passwordEnv === undefined)
     throw new CliError('--user needs --password-env VAR (the password is read from that environment variable)');
   if ((args.cert === undefined) !== (args.key === undefined)) throw new CliError('--cert and --key go together');
@@ -46,6 +52,7 @@ export async function runProbe(args: ProbeArgs): Promise<number> {
           pfx_file: args.pfx,
           passphrase_env: args.passphraseEnv,
         }),
+        insecureHttp: plain,
       },
       { connectMs: timeoutMs, responseMs: timeoutMs },
     );

@@ -95,36 +95,60 @@ const subscriptionSchema = z.strictObject({
   ...pollSettings,
 });
 
-export const upstreamSchema = z.strictObject({
-  name: z.string().regex(SLUG, 'expected a short name without spaces (used in logs and provenance)'),
-  url: z
-    .string()
-    .regex(/^https:\/\/\S+$/i, 'expected an https:// URL (discovery or API root)')
-    .refine(
-      (u) => !/^https:\/\/[^/]*@/i.test(u),
-      'credentials do not belong in the URL; use auth.user with auth.password_env or auth.password_file',
-    ),
-  api_root: z.string().min(1).optional().describe('which API root when url is the discovery URL'),
-  enabled: z.boolean().default(true),
-  auth: authSchema.optional(),
-  tls: tlsSchema.default({}),
-  timeouts: z
-    .strictObject({
-      connect: duration('10s').default('10s'),
-      response: duration('60s').default('60s').describe('until headers arrive, and between body chunks'),
-    })
-    .default({ connect: '10s', response: '60s' }),
-  backoff: z
-    .strictObject({
-      initial: duration('1s').default('1s'),
-      max: duration('5m').default('5m'),
-      auth_retry: duration('30m').default('30m').describe('retry after 401/403 or a TLS failure'),
-      attempts_per_cycle: z.number().int().positive().max(100).default(8),
-    })
-    .default({ initial: '1s', max: '5m', auth_retry: '30m', attempts_per_cycle: 8 }),
-  defaults: z.strictObject(pollSettings).default({}),
-  collections: z.array(subscriptionSchema).min(1, 'an upstream needs at least one collection to poll'),
-});
+const PLAIN_HTTP = /^http:\/\//i;
+
+export const upstreamSchema = z
+  .strictObject({
+    name: z.string().regex(SLUG, 'expected a short name without spaces (used in logs and provenance)'),
+    url: z
+      .string()
+      .regex(/^https?:\/\/\S+$/i, 'expected an https:// URL (discovery or API root)')
+      .refine(
+        (u) => !/^https?:\/\/[^/]*@/i.test(u),
+        'credentials do not belong in the URL; use auth.user with auth.password_env or auth.password_file',
+      ),
+    api_root: z.string().min(1).optional().describe('which API root when url is the discovery URL'),
+    /** allows an http:// url: traffic and credentials travel unencrypted (lab servers only) */
+    insecure_http: z.boolean().default(false),
+    enabled: z.boolean().default(true),
+    auth: authSchema.optional(),
+    tls: tlsSchema.default({}),
+    timeouts: z
+      .strictObject({
+        connect: duration('10s').default('10s'),
+        response: duration('60s').default('60s').describe('until headers arrive, and between body chunks'),
+      })
+      .default({ connect: '10s', response: '60s' }),
+    backoff: z
+      .strictObject({
+        initial: duration('1s').default('1s'),
+        max: duration('5m').default('5m'),
+        auth_retry: duration('30m').default('30m').describe('retry after 401/403 or a TLS failure'),
+        attempts_per_cycle: z.number().int().positive().max(100).default(8),
+      })
+      .default({ initial: '1s', max: '5m', auth_retry: '30m', attempts_per_cycle: 8 }),
+    defaults: z.strictObject(pollSettings).default({}),
+    collections: z.array(subscriptionSchema).min(1, 'an upstream needs at least one collection to poll'),
+  })
+  .superRefine((u, ctx) => {
+    if (!PLAIN_HTTP.test(u.url)) return;
+    if (!u.insecure_http) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message:
+          'plain http:// is refused (traffic and credentials would be unencrypted): use https://, or set insecure_http: true on this upstream to accept that',
+      });
+    }
+    if (Object.values(u.tls).some((v) => v !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls settings apply to https:// only; this upstream uses plain http://' });
+    }
+  });
+
+/** Whether an upstream is reached over plain HTTP (allowed only with insecure_http: true). */
+export function isPlainHttp(upstream: Pick<UpstreamConfig, 'url'>): boolean {
+  return PLAIN_HTTP.test(upstream.url);
+}
 
 export const upstreamsSchema = z.array(upstreamSchema).default([]);
 

@@ -20,6 +20,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 export interface CredentialSettings {
   readonly auth?: UpstreamConfig['auth'];
   readonly tls?: Partial<UpstreamConfig['tls']>;
+  /** the upstream's `insecure_http`: the client may talk plain HTTP */
+  readonly insecureHttp?: boolean;
 }
 
 export function clientOptionsFor(
@@ -74,6 +76,7 @@ export function clientOptionsFor(
 
   return {
     ...(auth ? { auth } : {}),
+    ...(settings.insecureHttp ? { allowPlainHttp: true } : {}),
     tls,
     connectTimeoutMs: timeouts.connectMs,
     headersTimeoutMs: timeouts.responseMs,

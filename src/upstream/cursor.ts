@@ -68,6 +68,18 @@ export function nextBoundary(previous: readonly string[], page: readonly unknown
   return [...previous, ...keys].slice(-BOUNDARY_MEMORY);
 }
 
+/**
+ * The cursor without its `next` token, continuing from its position: `added_after` one
+ * microsecond before `last`, so versions that share the boundary date_added are asked for again
+ * (the boundary memory drops those already read) and none is skipped. Null `last`: from the
+ * beginning.
+ */
+export function fromPosition(cursor: Cursor): Cursor {
+  const at = cursor.last === null ? null : parseTaxiiTimestamp(cursor.last);
+  const addedAfter = cursor.last === null ? null : at === null ? cursor.last : formatTaxiiTimestamp(at - 1);
+  return { ...cursor, next: null, addedAfter };
+}
+
 /** Compares two TAXII timestamps as instants (null = the beginning). */
 export function compareTimestamps(a: string | null, b: string | null): number {
   const ma = a === null ? -1 : (parseTaxiiTimestamp(a) ?? -1);

@@ -97,7 +97,7 @@ export class UpstreamManager {
       let connection = byName.get(u.name);
       if (!connection) {
         connection = new UpstreamConnection(u.name, u.url, u.api_root, () => {
-          const built = clientOptionsFor(u.name, { auth: u.auth, tls: u.tls }, timeoutsOf(u), options.env);
+          const built = clientOptionsFor(u.name, { auth: u.auth, tls: u.tls, insecureHttp: u.insecure_http }, timeoutsOf(u), options.env);
           return options.clientOptions ? options.clientOptions(u.name, built) : built;
         });
         byName.set(u.name, connection);
@@ -109,6 +109,14 @@ export class UpstreamManager {
   }
 
   start(): void {
+    for (const u of this.config.upstreams) {
+      if (!u.insecure_http || !u.enabled) continue;
+      const what = u.auth ? 'traffic and credentials' : 'traffic';
+      this.options.log.warn(
+        { upstream: u.name, url: u.url },
+        `upstream "${u.name}" allows plain HTTP (insecure_http: true): its ${what} travel unencrypted and can be read or altered on the way; use https:// outside a lab`,
+      );
+    }
     for (const s of this.subscriptions) s.start();
   }
 

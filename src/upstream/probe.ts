@@ -68,7 +68,7 @@ export async function probe(options: ProbeOptions): Promise<ProbeCheck[]> {
     let first: RawResponse | undefined;
     const connected = await run('connect', async () => {
       first = await client.raw(options.url);
-      return `HTTPS answered ${first.status}`;
+      return `${/^http:/i.test(options.url) ? 'plain HTTP (unencrypted)' : 'HTTPS'} answered ${first.status}`;
     });
     if (!connected || !first) {
       notRun(
@@ -190,7 +190,8 @@ export async function probe(options: ProbeOptions): Promise<ProbeCheck[]> {
       const repeated = p2.objects.filter((o) => seen.has(versionKeyOf(o))).length;
       if (repeated === p2.objects.length) fail("server ignores 'next': it answered the first page again");
       if (repeated > 0) fail(`'next' repeated ${repeated} object(s) of the previous page`);
-      return `'next' continued with ${p2.objects.length} new object(s)`;
+      const session = p2.next !== undefined && p2.next === p1.next ? ' (one token for the whole paging session, as medallion does)' : '';
+      return `'next' continued with ${p2.objects.length} new object(s)${session}`;
     });
 
     await run('paging-added-after', async () => {

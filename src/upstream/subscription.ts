@@ -9,6 +9,7 @@ import type { Ingestor } from '../ingest/index.ts';
 import type { Provenance, Store } from '../store/index.ts';
 import {
   TaxiiHttpError,
+  TaxiiPlainHttpError,
   TaxiiProtocolError,
   TaxiiTlsError,
   isAuthFailure,
@@ -16,7 +17,7 @@ import {
   type ObjectsPage,
   type ObjectsQuery,
 } from '../taxii/client/index.ts';
-import { compareTimestamps, initialCursor, later, nextBoundary, versionKeyOf, type Cursor } from './cursor.ts';
+import { compareTimestamps, fromPosition, initialCursor, later, nextBoundary, versionKeyOf, type Cursor } from './cursor.ts';
 import { UpstreamConfigError } from './credentials.ts';
 import type { UpstreamConnection } from './connection.ts';
 
@@ -84,6 +85,12 @@ export interface PhaseTimes {
   readonly storeMs: number;
 }
 
+/** A page and the query it answers (a retry may have asked another one). */
+interface FetchedPage {
+  readonly page: ObjectsPage;
+  readonly query: ObjectsQuery;
+}
+
 export interface CycleResult extends Partial<PhaseTimes> {
   readonly ok: boolean;
   readonly caughtUp: boolean;
@@ -100,6 +107,8 @@ export const MAX_PAGES_PER_CYCLE = 100_000;
 export const MAX_RETRY_AFTER_MS = 86_400_000;
 /** `more: true` with empty pages (legal: objects deleted meanwhile) is followed this many times. */
 export const MAX_EMPTY_PAGES = 50;
+/** Objects a cycle remembers having read, to notice a `next` that leads back to them. */
+export const SEEN_MEMORY = 100_000;
 const PROGRESS_EVERY_MS = 10_000;
 const QUARANTINE_CONTENT = 64 * 1024;
 
@@ -196,7 +205,7 @@ export class Subscription {
   private failed(error: unknown): CycleResult {
     const message = operatorMessage(this.spec, error);
     const state: SubscriptionState =
-      error instanceof UpstreamConfigError
+      error instanceof UpstreamConfigError || error instanceof TaxiiPlainHttpError
         ? 'config-error'
         : error instanceof TaxiiTlsError
           ? 'tls-failed'
@@ -231,8 +240,14 @@ export class Subscription {
     this.writeStatus({ state: 'polling', lastAttemptAt: startedAt });
     const { apiRootUrl, collectionId } = await this.connection.resolveCollection(spec.remote);
     let cursor = this.cursor() ?? initialCursor(spec.start, startedAt);
+    if (cursor.next !== null && cursor.last !== null) {
+      // A saved token is not resumed when there is a position: it may name a server-side paging
+      // session (medallion repeats one token and moves it on with every request) that a request
+      // answered after this cursor was committed (cut by a crash or a shutdown) already moved.
+      cursor = fromPosition(cursor);
+    }
     const totals = { objects: 0, stored: 0, quarantined: 0, pages: 0 };
-    let previousSignature: string | undefined;
+    const seen = new Set<string>();
     let lastProgress = startedAt;
     let emptyRun = 0;
     let caughtUp = false;
@@ -240,47 +255,52 @@ export class Subscription {
 
     // While a page is being stored, the request for the following one is already in flight
     // (only when the page says what follows; one request at a time; commits stay in order).
-    let prefetched: { key: string; page: Promise<ObjectsPage> } | undefined;
+    let prefetched: { key: string; page: Promise<FetchedPage> } | undefined;
     const queryFor = (c: Cursor): ObjectsQuery => ({
       addedAfter: c.addedAfter,
       next: c.next !== null && !c.nextIgnored ? c.next : null,
       limit: spec.pageSize,
       ...(spec.matchVersionAll ? { matchVersion: 'all' } : {}),
     });
+    // A request with a token that failed is asked again from the position, not with the token:
+    // for a session token, the failed answer may have moved the session past a page we never got.
+    const retryFor = (c: Cursor, q: ObjectsQuery): ObjectsQuery | undefined =>
+      q.next && c.last !== null ? queryFor(fromPosition(c)) : undefined;
     const keyOf = (q: ObjectsQuery) => `${q.addedAfter ?? ''}\u0000${q.next ?? ''}`;
 
     for (let i = 0; i < MAX_PAGES_PER_CYCLE && !signal.aborted; i++) {
-      const query = queryFor(cursor);
-      const usingNext = query.next !== null;
-      let page: ObjectsPage;
+      const wanted = queryFor(cursor);
+      let fetched: FetchedPage;
       try {
-        const ahead = prefetched?.key === keyOf(query) ? prefetched.page : undefined;
+        const ahead = prefetched?.key === keyOf(wanted) ? prefetched.page : undefined;
         prefetched = undefined;
-        page = await (ahead ?? this.fetchPage(apiRootUrl, collectionId, query, signal));
+        fetched = await (ahead ?? this.fetchPage(apiRootUrl, collectionId, wanted, retryFor(cursor, wanted), signal));
       } catch (error) {
-        if (usingNext && error instanceof TaxiiHttpError && [400, 404, 410, 422].includes(error.status)) {
-          // A token from before a restart may have expired: resume from the last position.
-          this.log.warn(
-            { subscription: spec.key, status: error.status },
-            "upstream refused a saved 'next' token; resuming with added_after",
-          );
-          cursor = { ...cursor, next: null, addedAfter: cursor.last };
+        if (wanted.next && error instanceof TaxiiHttpError && [400, 404, 410, 422].includes(error.status)) {
+          // An expired paging session or token: resume from the last position.
+          this.log.warn({ subscription: spec.key, status: error.status }, "upstream refused a 'next' token; resuming with added_after");
+          cursor = fromPosition(cursor);
           continue;
         }
         throw error;
       }
-
-      const signature = signatureOf(page);
-      if (usingNext && previousSignature === signature && page.objects.length > 0) {
-        // A different `next` produced the same page: the server ignores `next`.
-        this.log.warn({ subscription: spec.key }, "upstream ignores 'next' (it repeated a page); paging with added_after from now on");
-        cursor = { ...cursor, nextIgnored: true, next: null, addedAfter: cursor.last };
-        previousSignature = undefined;
-        continue;
-      }
-      previousSignature = signature;
+      const { page, query } = fetched;
+      const usingNext = Boolean(query.next);
 
       const boundary = new Set(cursor.boundary);
+      const identities = page.objects.map(identityOf);
+      if (usingNext && identities.length > 0 && identities.every((k) => boundary.has(k) || seen.has(k))) {
+        // `next` brought nothing new (the same page again, or back to pages already read): the
+        // server does not page with it. The token's value says nothing: servers may repeat one.
+        this.log.warn({ subscription: spec.key }, "upstream's 'next' brought nothing new; paging with added_after from now on");
+        cursor = { ...cursor, nextIgnored: true, next: null, addedAfter: cursor.last };
+        continue;
+      }
+      for (const k of identities) {
+        if (seen.size >= SEEN_MEMORY) seen.delete(seen.values().next().value as string);
+        seen.add(k);
+      }
+
       const fresh = page.objects.filter((o) => {
         const k = versionKeyOf(o);
         return k === undefined || !boundary.has(k);
@@ -293,7 +313,7 @@ export class Subscription {
       const continueWithNext = page.more && page.next !== undefined && !cursor.nextIgnored;
       const advanced: Cursor = {
         ...cursor,
-        ...(continueWithNext ? { next: page.next as string } : { next: null, addedAfter: position }),
+        ...(continueWithNext ? { next: page.next as string, addedAfter: query.addedAfter ?? null } : { next: null, addedAfter: position }),
         last: position,
         boundary: nextBoundary(cursor.boundary, page.objects),
         pages: cursor.pages + 1,
@@ -303,10 +323,7 @@ export class Subscription {
       let stop: 'caught-up' | 'stuck' | undefined;
       emptyRun = page.objects.length === 0 ? emptyRun + 1 : 0;
       if (continueWithNext) {
-        if (page.next === query.next) {
-          stop = 'stuck';
-          stuck = "upstream answered with the same 'next' token it was given";
-        } else if (emptyRun >= MAX_EMPTY_PAGES) {
+        if (emptyRun >= MAX_EMPTY_PAGES) {
           stop = 'stuck';
           stuck = `upstream sent ${emptyRun} empty pages in a row with more=true; continuing next cycle`;
         }
@@ -325,7 +342,7 @@ export class Subscription {
       }
       if (!stop && i + 1 < MAX_PAGES_PER_CYCLE) {
         const following = queryFor(advanced);
-        const ahead = this.fetchPage(apiRootUrl, collectionId, following, signal);
+        const ahead = this.fetchPage(apiRootUrl, collectionId, following, retryFor(advanced, following), signal);
         ahead.catch(() => {}); // observed when awaited; never an unhandled rejection
         prefetched = { key: keyOf(following), page: ahead };
         await new Promise<void>((resolve) => setImmediate(resolve)); // let the request go out
@@ -432,17 +449,27 @@ export class Subscription {
     return { cursor: final, stored: report.stored, quarantined };
   }
 
-  /** Get Objects with retries: Retry-After when given, else exponential backoff with jitter. */
-  private async fetchPage(apiRootUrl: string, collectionId: string, query: ObjectsQuery, signal: AbortSignal): Promise<ObjectsPage> {
+  /**
+   * Get Objects with retries: Retry-After when given, else exponential backoff with jitter.
+   * Retries ask `retry` instead of `query` when given; the answer says which query it is for.
+   */
+  private async fetchPage(
+    apiRootUrl: string,
+    collectionId: string,
+    query: ObjectsQuery,
+    retry: ObjectsQuery | undefined,
+    signal: AbortSignal,
+  ): Promise<FetchedPage> {
     const { backoff } = this.spec;
     for (let attempt = 0; ; attempt++) {
+      const asked = attempt > 0 && retry ? retry : query;
       try {
         const client = this.connection.client();
         const t0 = performance.now();
-        const raw = await client.raw(client.objectsUrl(apiRootUrl, collectionId, query), { signal });
+        const raw = await client.raw(client.objectsUrl(apiRootUrl, collectionId, asked), { signal });
         const t1 = performance.now();
         try {
-          return client.parseObjectsPage(raw);
+          return { page: client.parseObjectsPage(raw), query: asked };
         } finally {
           this.phases.httpMs += t1 - t0;
           this.phases.parseMs += performance.now() - t1;
@@ -531,14 +558,15 @@ export class Subscription {
   }
 }
 
-function signatureOf(page: ObjectsPage): string {
-  const first = versionKeyOf(page.objects[0]) ?? '';
-  const last = versionKeyOf(page.objects[page.objects.length - 1]) ?? '';
-  return `${page.objects.length}\u0000${first}\u0000${last}\u0000${page.dateAddedLast ?? ''}`;
+/** What tells two objects apart when looking for repeats: "id|version", else the whole object. */
+function identityOf(object: unknown): string {
+  return versionKeyOf(object) ?? `raw:${JSON.stringify(object)}`;
 }
 
 function isFatal(error: unknown): boolean {
-  return isAuthFailure(error) || error instanceof TaxiiTlsError || error instanceof UpstreamConfigError;
+  return (
+    isAuthFailure(error) || error instanceof TaxiiTlsError || error instanceof UpstreamConfigError || error instanceof TaxiiPlainHttpError
+  );
 }
 
 /** What an operator reads in `relay upstreams` and the log. Never includes credentials. */
@@ -552,5 +580,8 @@ export function operatorMessage(spec: SubscriptionSpec, error: unknown): string 
     return `upstream "${spec.upstream}": TLS failed: ${error.reason}${error.code ? ` [${error.code}]` : ''}; check upstreams[${spec.upstream}].tls; subscription paused, ${retry}`;
   }
   if (error instanceof UpstreamConfigError) return `${error.message}; subscription paused, ${retry}`;
+  if (error instanceof TaxiiPlainHttpError) {
+    return `upstream "${spec.upstream}": ${error.message}; use https://, or set upstreams[${spec.upstream}].insecure_http: true if plain HTTP is really meant; subscription paused, ${retry}`;
+  }
   return error instanceof Error ? error.message : String(error);
 }

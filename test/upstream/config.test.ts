@@ -58,7 +58,7 @@ describe('the upstreams config section', () => {
       ]),
     ).toEqual(
       expect.arrayContaining([
-        'upstreams[0].url: expected an https:// URL (discovery or API root)',
+        'upstreams[0].url: plain http:// is refused (traffic and credentials would be unencrypted): use https://, or set insecure_http: true on this upstream to accept that',
         expect.stringMatching(/^upstreams\[0\]\.auth(\.password)?: (Unrecognized|unknown) key/),
         'upstreams[0].tls: set both cert_file and key_file (PEM client certificate), or neither',
         'upstreams[0].collections[0].poll_interval: expected a duration such as "5m" (units: ms, s, m, h, d)',
@@ -77,5 +77,28 @@ describe('the upstreams config section', () => {
     expect(problems([{ name: 'hub', url: 'https://h/', collections: [] }])).toEqual([
       'upstreams[0].collections: an upstream needs at least one collection to poll',
     ]);
+  });
+
+  it('accepts a plain http:// upstream only with insecure_http: true, and https by default', () => {
+    const http = (extra: Record<string, unknown>) => [
+      { name: 'lab', url: 'http://127.0.0.1:9000/taxii2/', collections: [{ remote: 'x', local: 'mirror' }], ...extra },
+    ];
+    expect(problems(http({}))).toEqual([
+      'upstreams[0].url: plain http:// is refused (traffic and credentials would be unencrypted): use https://, or set insecure_http: true on this upstream to accept that',
+    ]);
+    expect(problems(http({ insecure_http: false }))).toHaveLength(1);
+    const allowed = parseConfig(base(http({ insecure_http: true, auth: { token_env: 'LAB_TOKEN' } })));
+    expect(allowed.upstreams[0]).toMatchObject({ url: 'http://127.0.0.1:9000/taxii2/', insecure_http: true });
+    expect(problems(http({ insecure_http: true, tls: { ca_file: 'lab-ca.crt' } }))).toEqual([
+      'upstreams[0].tls: tls settings apply to https:// only; this upstream uses plain http://',
+    ]);
+    expect(problems(http({ insecure_http: true, url: 'http://me:pw@lab/taxii2/' }))).toEqual([
+      'upstreams[0].url: credentials do not belong in the URL; use auth.user with auth.password_env or auth.password_file',
+    ]);
+    expect(problems(http({ insecure_http: true, url: 'ftp://lab/taxii2/' }))).toEqual([
+      'upstreams[0].url: expected an https:// URL (discovery or API root)',
+    ]);
+    const https = parseConfig(base([{ name: 'hub', url: 'https://hub.example/taxii2/', collections: [{ remote: 'x', local: 'mirror' }] }]));
+    expect(https.upstreams[0]?.insecure_http).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runProbe } from '../../src/cli/upstream.ts';
 import { COLLECTIONS, startTestNode, type TestNode } from '../support/node.ts';
 import { runRelay } from '../support/processes.ts';
 import { indicators, startScriptedServer, type ScriptedServer } from './scripted-server.ts';
@@ -116,5 +117,34 @@ describe('relay probe', () => {
     expect(r.stdout).toMatch(/FAIL {2}objects +TaxiiTimeoutError: timed out/);
     expect(r.stdout).toMatch(/FAIL {2}date-headers +X-TAXII-Date-Added-First\/-Last missing/);
     expect(r.stdout).toMatch(/SKIP {2}discovery +the URL is an API root/);
+  });
+});
+
+describe('relay probe and plain HTTP', () => {
+  it('probes an http:// server only when asked explicitly (--insecure-http), warning that it is unencrypted', async () => {
+    const plain = await startScriptedServer({ plainHttp: true });
+    plain.quirks = { sessionNext: true };
+    plain.add(indicators(12, 2));
+    const out: string[] = [];
+    const err: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+    const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+    try {
+      await expect(runProbe({ url: plain.discoveryUrl, json: true })).rejects.toThrow(
+        /is plain HTTP \(unencrypted\); use https:\/\/, or pass --insecure-http/,
+      );
+      expect(plain.authorizations).toHaveLength(0);
+
+      expect(await runProbe({ url: plain.discoveryUrl, insecureHttp: true, json: true })).toBe(0);
+      expect(err.join('\n')).toContain('probing over plain HTTP: traffic and credentials are unencrypted');
+      const checks = parse(out.join('\n'));
+      expect(checks.get('connect')?.detail).toBe('plain HTTP (unencrypted) answered 200');
+      for (const [name, c] of checks) expect(c.status, `${name}: ${c.detail}`).toBe('pass');
+      expect(checks.get('paging-next')?.detail).toMatch(/one token for the whole paging session/);
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+      await plain.close();
+    }
   });
 });

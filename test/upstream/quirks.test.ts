@@ -13,6 +13,9 @@ const cases: Array<[string, Quirks]> = [
   ['omits the X-TAXII-Date-Added headers and offers no next', { noDateHeaders: true, noNext: true }],
   ['offers next but ignores it', { ignoreNext: true }],
   ['ignores next, is inclusive and omits the date headers', { ignoreNext: true, inclusiveAddedAfter: true, noDateHeaders: true }],
+  ['repeats one next token for a whole paging session (medallion)', { sessionNext: true }],
+  ['repeats one next token per paging session and omits the date headers', { sessionNext: true, noDateHeaders: true }],
+  ['repeats one next token per paging session and treats added_after as inclusive', { sessionNext: true, inclusiveAddedAfter: true }],
 ];
 
 describe('quirky upstream servers', () => {

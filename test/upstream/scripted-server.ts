@@ -1,12 +1,13 @@
 /**
  * A small scripted TAXII 2.1 server for upstream tests (node:https, certificates from the
- * project's own PKI). It serves an in-memory list of objects with correct paging by default,
- * and can be told to misbehave: a queue of faults consumed one per Get Objects request, and
- * quirks that real servers have (inclusive added_after, more:false while more exists, no date
- * headers, ignoring `next`). Every socket is destroyed on close, hung ones included.
+ * project's own PKI; or plain node:http when asked). It serves an in-memory list of objects with
+ * correct paging by default, and can be told to misbehave: a queue of faults consumed one per
+ * Get Objects request, and quirks that real servers have (inclusive added_after, more:false while
+ * more exists, no date headers, ignoring `next`, one `next` per paging session as medallion
+ * does). Every socket is destroyed on close, hung ones included.
  */
-import { createServer, type Server } from 'node:https';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { createCa, issueLeaf, type KeyAndCert } from '../../src/pki/index.ts';
 import { formatTaxiiTimestamp, parseTaxiiTimestamp } from '../../src/stix/time.ts';
@@ -34,6 +35,15 @@ export interface Quirks {
   noNext?: boolean;
   /** answers every page with no objects, more=true and a fresh next token, forever */
   endlessEmptyPages?: boolean;
+  /**
+   * pages as the OASIS reference server (medallion) does: one `next` token per paging session,
+   * repeated on every page of it; each request with the token answers the session's following
+   * page (the session moves on even when that answer is lost on the way); an unknown or
+   * finished token, or other query parameters with it, get 400
+   */
+  sessionNext?: boolean;
+  /** after the last page says more:true with a `next` that leads back to the first page */
+  nextWrapsAround?: boolean;
 }
 
 export interface Item {
@@ -42,6 +52,7 @@ export interface Item {
 }
 
 export interface ScriptedServer {
+  /** https://127.0.0.1:<port>, or http:// with `plainHttp` */
   readonly url: string;
   readonly discoveryUrl: string;
   readonly apiRootUrl: string;
@@ -68,6 +79,8 @@ export async function startScriptedServer(
     clientCa?: KeyAndCert;
     ca?: KeyAndCert;
     handler?: (req: IncomingMessage, res: ServerResponse) => boolean;
+    /** serve plain HTTP (no TLS at all) */
+    plainHttp?: boolean;
   } = {},
 ): Promise<ScriptedServer> {
   const ca = options.ca ?? (await createCa('scripted test CA'));
@@ -80,19 +93,24 @@ export async function startScriptedServer(
     requireAuthorization: undefined as string | undefined,
     authorizations: [] as Array<string | undefined>,
     objectRequests: [] as string[],
+    sessions: new Map<string, Session>(),
+    sessionCount: 0,
   };
 
-  const server: Server = createServer(
-    {
-      key: leaf.keyPem,
-      cert: leaf.certPem,
-      ...(options.requestCert ? { requestCert: true, rejectUnauthorized: true, ca: (options.clientCa ?? ca).certPem } : {}),
-    },
-    (req, res) => {
-      if (options.handler?.(req, res)) return;
-      handle(state, req, res);
-    },
-  );
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    if (options.handler?.(req, res)) return;
+    handle(state, req, res);
+  };
+  const server: Server = options.plainHttp
+    ? createHttpServer(listener)
+    : createHttpsServer(
+        {
+          key: leaf.keyPem,
+          cert: leaf.certPem,
+          ...(options.requestCert ? { requestCert: true, rejectUnauthorized: true, ca: (options.clientCa ?? ca).certPem } : {}),
+        },
+        listener,
+      );
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -104,7 +122,7 @@ export async function startScriptedServer(
   server.on('tlsClientError', () => {});
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
-  const url = `https://127.0.0.1:${port}`;
+  const url = `${options.plainHttp ? 'http' : 'https'}://127.0.0.1:${port}`;
   const self: ScriptedServer = {
     url,
     discoveryUrl: `${url}/taxii2/`,
@@ -152,18 +170,24 @@ function versionOf(o: unknown): string {
   return typeof r?.modified === 'string' ? r.modified : typeof r?.created === 'string' ? r.created : '';
 }
 
-function handle(
-  state: {
-    items: Item[];
-    faults: Fault[];
-    quirks: Quirks;
-    requireAuthorization: string | undefined;
-    authorizations: Array<string | undefined>;
-    objectRequests: string[];
-  },
-  req: IncomingMessage,
-  res: ServerResponse,
-): void {
+/** A medallion-style paging session: the query it pages and where its next page starts. */
+interface Session {
+  readonly params: string;
+  offset: number;
+}
+
+interface State {
+  items: Item[];
+  faults: Fault[];
+  quirks: Quirks;
+  requireAuthorization: string | undefined;
+  authorizations: Array<string | undefined>;
+  objectRequests: string[];
+  sessions: Map<string, Session>;
+  sessionCount: number;
+}
+
+function handle(state: State, req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url ?? '/', 'https://x');
   state.authorizations.push(req.headers.authorization);
   if (state.requireAuthorization !== undefined && req.headers.authorization !== state.requireAuthorization) {
@@ -210,7 +234,7 @@ function handle(
           return;
         case 'truncate': {
           const page = pageOf(state, url, 'objects');
-          res.writeHead(200, { 'content-type': TAXII, ...page.headers });
+          res.writeHead(page.status, { 'content-type': TAXII, ...page.headers });
           res.end(page.text.slice(0, Math.floor(page.text.length / 2)));
           return;
         }
@@ -218,18 +242,22 @@ function handle(
     }
   }
   const page = pageOf(state, url, endpoint as 'objects' | 'manifest');
-  res.writeHead(200, { 'content-type': TAXII, ...page.headers });
+  res.writeHead(page.status, { 'content-type': TAXII, ...page.headers });
   res.end(page.text);
 }
 
 function pageOf(
-  state: { items: Item[]; quirks: Quirks },
+  state: State,
   url: URL,
   endpoint: 'objects' | 'manifest',
-): { text: string; headers: Record<string, string> } {
+): { status: number; text: string; headers: Record<string, string> } {
   const q = state.quirks;
   if (q.endlessEmptyPages) {
-    return { text: JSON.stringify({ more: true, next: String(Number(url.searchParams.get('next') ?? '0') + 1) }), headers: {} };
+    return {
+      status: 200,
+      text: JSON.stringify({ more: true, next: String(Number(url.searchParams.get('next') ?? '0') + 1) }),
+      headers: {},
+    };
   }
   const addedAfterText = url.searchParams.get('added_after');
   const addedAfter = addedAfterText ? (parseTaxiiTimestamp(addedAfterText) ?? 0) : -1;
@@ -247,13 +275,32 @@ function pageOf(
     candidates = candidates.filter((it) => keep.has(it));
   }
   candidates = candidates.filter((it) => (q.inclusiveAddedAfter ? it.dateAdded >= addedAfter : it.dateAdded > addedAfter));
-  const offset = !q.ignoreNext && url.searchParams.get('next') ? Number(url.searchParams.get('next')) : 0;
+  const given = url.searchParams.get('next');
+  const sessions = q.sessionNext && endpoint === 'objects';
+  let offset = !q.ignoreNext && given ? Number(given) : 0;
+  let token = String(offset + limit);
+  if (sessions) {
+    const params = [...url.searchParams]
+      .filter(([k]) => k !== 'next')
+      .sort()
+      .join('&');
+    const session = given ? state.sessions.get(given) : undefined;
+    if (given && (!session || session.params !== params)) {
+      return { status: 400, text: JSON.stringify({ title: "'next' not valid", http_status: '400' }), headers: {} };
+    }
+    offset = session?.offset ?? 0;
+    token = given ?? `session-${++state.sessionCount}`;
+    if (offset + limit < candidates.length) state.sessions.set(token, { params, offset: offset + limit });
+    else state.sessions.delete(token);
+  }
   const slice = candidates.slice(offset, offset + limit);
-  const more = offset + limit < candidates.length;
+  const wraps = q.nextWrapsAround === true && slice.length > 0 && offset + limit >= candidates.length;
+  const more = offset + limit < candidates.length || wraps;
+  if (wraps) token = '0';
   const body: Record<string, unknown> = {};
   if (slice.length > 0) {
     body.more = q.moreAlwaysFalse ? false : more;
-    if (more && !q.moreAlwaysFalse && !q.noNext) body.next = String(offset + limit);
+    if (more && !q.moreAlwaysFalse && !q.noNext) body.next = token;
     body.objects =
       endpoint === 'objects'
         ? slice.map((it) => it.object)
@@ -269,7 +316,7 @@ function pageOf(
     headers['x-taxii-date-added-first'] = formatTaxiiTimestamp((slice[0] as Item).dateAdded);
     headers['x-taxii-date-added-last'] = formatTaxiiTimestamp((slice[slice.length - 1] as Item).dateAdded);
   }
-  return { text: JSON.stringify(body), headers };
+  return { status: 200, text: JSON.stringify(body), headers };
 }
 
 /**

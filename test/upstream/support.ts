@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { parseConfig, type RelayConfig } from '../../src/config/index.ts';
 import { Ingestor } from '../../src/ingest/index.ts';
 import { Store } from '../../src/store/index.ts';
@@ -34,7 +34,13 @@ export function caFile(dir: string, pem: string): string {
 /** Builds B with one API root holding LOCAL and LOCAL2, and the given upstreams. */
 export function startPoller(
   upstreams: (dir: string) => unknown[],
-  options: { env?: Record<string, string>; clientOptions?: (name: string, o: ClientOptions) => ClientOptions; start?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    clientOptions?: (name: string, o: ClientOptions) => ClientOptions;
+    start?: boolean;
+    /** where the poller logs (default: silent) */
+    log?: Logger;
+  } = {},
 ): PollerUnderTest {
   const dir = mkdtempSync(join(tmpdir(), 'relay-upstream-'));
   const raw = {
@@ -60,7 +66,7 @@ export function startPoller(
   const manager = new UpstreamManager(config, {
     store,
     ingestor: new Ingestor(store),
-    log: pino({ level: 'silent' }),
+    log: options.log ?? pino({ level: 'silent' }),
     hooks: { sleep: async () => {}, random: () => 0.5, onWait: (w) => waits.push(w) },
     ...(options.env ? { env: options.env } : {}),
     ...(options.clientOptions ? { clientOptions: options.clientOptions } : {}),

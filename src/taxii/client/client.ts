@@ -14,6 +14,7 @@ import {
   TaxiiClientError,
   TaxiiConnectionError,
   TaxiiHttpError,
+  TaxiiPlainHttpError,
   TaxiiProtocolError,
   TaxiiTimeoutError,
   TaxiiTlsError,
@@ -48,6 +49,8 @@ export interface ClientOptions {
   /** larger responses are cut off and reported as a protocol error */
   readonly maxResponseBytes?: number;
   readonly userAgent?: string;
+  /** talk to http:// URLs too (unencrypted: an explicit operator choice); default https only */
+  readonly allowPlainHttp?: boolean;
   /** clock for Retry-After dates (tests) */
   readonly now?: () => number;
 }
@@ -139,6 +142,7 @@ export class TaxiiClient {
   private readonly authorization: string | undefined;
   private readonly maxResponseBytes: number;
   private readonly userAgent: string;
+  private readonly allowPlainHttp: boolean;
   private readonly now: () => number;
 
   constructor(options: ClientOptions = {}) {
@@ -188,6 +192,7 @@ export class TaxiiClient {
     this.presentsCertificate = tls.cert !== undefined || tls.pfx !== undefined;
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULTS.maxResponseBytes;
     this.userAgent = options.userAgent ?? 'relay-taxii-client/0.1';
+    this.allowPlainHttp = options.allowPlainHttp ?? false;
     this.now = options.now ?? Date.now;
   }
 
@@ -213,6 +218,8 @@ export class TaxiiClient {
     url: string,
     init: { method?: 'GET' | 'POST'; body?: string; accept?: string; contentType?: string; signal?: AbortSignal } = {},
   ): Promise<RawResponse> {
+    // Checked per request, not only for the configured URL: discovery may name other hosts.
+    if (/^http:\/\//i.test(url) && !this.allowPlainHttp) throw new TaxiiPlainHttpError(url);
     const headers: Record<string, string> = {
       accept: init.accept ?? TAXII_MEDIA_TYPE,
       'user-agent': this.userAgent,

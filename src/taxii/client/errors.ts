@@ -81,6 +81,21 @@ export class TaxiiConnectionError extends TaxiiClientError {
   }
 }
 
+/**
+ * A request to an http:// URL from a client that was not told plain HTTP is acceptable (only an
+ * explicit choice allows it: an upstream's `insecure_http`, `relay probe --insecure-http`). Also
+ * stops an https server from sending us to a plain-HTTP API root.
+ */
+export class TaxiiPlainHttpError extends TaxiiClientError {
+  override readonly name = 'TaxiiPlainHttpError';
+  constructor(url: string) {
+    super(
+      `refusing plain HTTP to ${url}: traffic and credentials would be unencrypted (https:// is required unless plain HTTP is allowed explicitly)`,
+      url,
+    );
+  }
+}
+
 function describeCause(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
 }

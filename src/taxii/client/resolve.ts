@@ -40,7 +40,7 @@ export async function resolveApiRoot(client: TaxiiClient, url: string, hint?: st
         if (chosen) break;
       }
     }
-    if (!chosen && /^https:\/\//i.test(h)) chosen = withSlash(h); // may be unlisted for us
+    if (!chosen && /^https?:\/\//i.test(h)) chosen = withSlash(h); // may be unlisted for us (the client refuses http:// unless allowed)
     if (!chosen) {
       throw new TaxiiProtocolError(
         'resource',

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   TaxiiClient,
   TaxiiHttpError,
+  TaxiiPlainHttpError,
   TaxiiProtocolError,
   TaxiiTimeoutError,
   TaxiiTlsError,
@@ -154,6 +155,28 @@ describe('TAXII client with a bearer token', () => {
       expect(error.message).not.toContain('tok-123');
     } finally {
       await client.close();
+      await server.close();
+    }
+  });
+});
+
+describe('TAXII client and plain HTTP', () => {
+  it('talks http:// only when plain HTTP is allowed explicitly, and never sends a request otherwise', async () => {
+    const server = await startScriptedServer({ plainHttp: true });
+    const strict = new TaxiiClient({ auth: { kind: 'basic', user: 'relay', password: 's3cret' } });
+    const allowing = new TaxiiClient({ allowPlainHttp: true });
+    try {
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const refused = await strict.discovery(server.discoveryUrl).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(TaxiiPlainHttpError);
+      expect((refused as Error).message).toMatch(/refusing plain HTTP to http:\/\/127\.0\.0\.1:\d+\/taxii2\/: traffic and credentials/);
+      expect(server.authorizations).toHaveLength(0); // nothing left the client, credentials included
+      const root = await resolveApiRoot(allowing, server.discoveryUrl);
+      expect(root.url).toBe(server.apiRootUrl);
+      expect(server.authorizations.length).toBeGreaterThan(0);
+    } finally {
+      await strict.close();
+      await allowing.close();
       await server.close();
     }
   });
