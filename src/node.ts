@@ -12,7 +12,7 @@ import { Authenticator, loadOrCreateTokenKeys } from './auth/index.ts';
 import type { NatsConnection } from 'nats';
 import { ConfigError, type RelayConfig } from './config/index.ts';
 import { connectFederation, federationOptions } from './federation/index.ts';
-import { Ingestor } from './ingest/index.ts';
+import { acceptedSpecVersions, Ingestor } from './ingest/index.ts';
 import { nodePolicy } from './policy/index.ts';
 import { CertificateAuthority, ensureDevCertificates, readTls, revocationChecker, type TlsMaterial } from './pki/index.ts';
 import { Store } from './store/index.ts';
@@ -59,7 +59,7 @@ export function openStore(config: RelayConfig): Store {
 export async function startNode(config: RelayConfig, log: Logger = createLogger(config), options: NodeOptions = {}): Promise<RelayNode> {
   const store = openStore(config);
   try {
-    const ingestor = new Ingestor(store, nodePolicy(config));
+    const ingestor = new Ingestor(store, nodePolicy(config), acceptedSpecVersions(config));
     const keys = await loadOrCreateTokenKeys(config.data_dir);
     const pki = CertificateAuthority.paths({ dir: config.pki.dir as string, caCert: config.pki.ca_cert, caKey: config.pki.ca_key });
     const authenticator = Authenticator.fromConfig(config, keys, revocationChecker(pki.dir));

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { RelayConfig } from '../config/index.ts';
-import { Ingestor, objectsOfDocument } from '../ingest/index.ts';
+import { acceptedSpecVersions, contentOfDocument, Ingestor, type DocumentContent } from '../ingest/index.ts';
 import { nodePolicy } from '../policy/index.ts';
 import { Store } from '../store/index.ts';
 import { CliError } from './errors.ts';
@@ -45,7 +45,7 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError('--batch-size must be a positive integer');
 
   const store = Store.openInDataDir(config.data_dir);
-  const ingestor = new Ingestor(store, nodePolicy(config));
+  const ingestor = new Ingestor(store, nodePolicy(config), acceptedSpecVersions(config));
   const reports: FileReport[] = [];
   const storedIds = new Set<string>();
   let reach: ReachReport | undefined;
@@ -54,15 +54,16 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
     for (const file of options.files) {
       const report: FileReport = { file, objects: 0, stored: 0, duplicate: 0, rejected: [] };
       reports.push(report);
-      let objects: unknown[];
+      let content: DocumentContent;
       try {
-        objects = objectsOfDocument(JSON.parse(readFileSync(file, 'utf8')));
+        content = contentOfDocument(JSON.parse(readFileSync(file, 'utf8')));
       } catch (error) {
         report.error = error instanceof SyntaxError ? `not valid JSON: ${error.message}` : (error as Error).message;
         failed = true;
         console.error(`relay import: ${file}: ${report.error}`);
         continue;
       }
+      const { objects } = content;
       report.objects = objects.length;
       const started = Date.now();
       const large = objects.length > batchSize;
@@ -72,6 +73,7 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
         { source: 'import', detail: file },
         {
           batchSize,
+          inStix20Bundle: content.stix20Bundle,
           onBatch: ({ objects: done }) => {
             if (large) {
               const rate = Math.round(done / Math.max(0.001, (Date.now() - started) / 1000));

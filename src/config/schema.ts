@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { checkUpstreams, upstreamsSchema } from './upstreams.ts';
 import { collectionKindShape, memberPolicySchema, policySchema } from './policy.ts';
+import { specVersionOfMediaType } from '../stix/specversion.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
@@ -20,7 +21,18 @@ const collectionSchema = z.strictObject({
   alias: z.string().regex(SLUG, 'expected a URL-safe name').optional(),
   title: z.string().min(1),
   description: z.string().optional(),
-  media_types: z.array(z.string().min(1)).min(1).default(['application/stix+json;version=2.1']),
+  // the STIX versions the collection accepts and serves: 2.1, and 2.0 where listed
+  media_types: z
+    .array(
+      z
+        .string()
+        .refine(
+          (m) => specVersionOfMediaType(m) !== null,
+          'expected a STIX media type: "application/stix+json;version=2.1" or "application/stix+json;version=2.0"',
+        ),
+    )
+    .min(1)
+    .default(['application/stix+json;version=2.1']),
   ...collectionKindShape,
 });
 

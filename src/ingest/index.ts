@@ -1,3 +1,3 @@
-export { Ingestor, DEFAULT_BATCH_SIZE } from './ingest.ts';
-export type { IngestReport, IngestOptions, ObjectOutcome, StoredVersion, VersionListener } from './ingest.ts';
-export { objectsOfDocument, DocumentError } from './documents.ts';
+export { Ingestor, DEFAULT_BATCH_SIZE, acceptedSpecVersions } from './ingest.ts';
+export type { AcceptedSpecVersions, IngestReport, IngestOptions, ObjectOutcome, StoredVersion, VersionListener } from './ingest.ts';
+export { contentOfDocument, objectsOfDocument, DocumentError, type DocumentContent } from './documents.ts';

@@ -4,9 +4,11 @@
  * once, and stores valid ones in batched transactions; an invalid object is rejected with a
  * reason and never costs a valid sibling its place.
  */
+import type { RelayConfig } from '../config/index.ts';
 import { statementMarkingId, versionFacts } from '../policy/derive.ts';
 import { DEFAULT_NODE_POLICY, type NodePolicy } from '../policy/types.ts';
-import { validateObject } from '../stix/validate.ts';
+import { ONLY_STIX_21, specVersionsOfMediaTypes, type SpecVersion } from '../stix/specversion.ts';
+import { validateObject, type ValidationOptions } from '../stix/validate.ts';
 import type { Micros } from '../stix/time.ts';
 import type { StixObject } from '../stix/types.ts';
 import type { PreparedVersion, Provenance, StatementsInBatch, Store, VersionOutcome } from '../store/index.ts';
@@ -34,6 +36,22 @@ export interface IngestOptions {
    * page's quarantine records). A transaction is opened for it even when no object is valid.
    */
   readonly alsoInTransaction?: (outcomes: readonly ObjectOutcome[]) => void;
+  /**
+   * The objects came in a STIX 2.0 bundle (documents.ts `contentOfDocument`): those without a
+   * `spec_version` of their own are STIX 2.0.
+   */
+  readonly inStix20Bundle?: boolean;
+}
+
+/**
+ * The STIX versions each collection accepts, by collection id (from its `media_types`); a
+ * collection not listed accepts STIX 2.1 only.
+ */
+export type AcceptedSpecVersions = ReadonlyMap<string, ReadonlySet<SpecVersion>>;
+
+/** Every collection's accepted STIX versions, from the configuration. */
+export function acceptedSpecVersions(config: Pick<RelayConfig, 'api_roots'>): AcceptedSpecVersions {
+  return new Map(config.api_roots.flatMap((root) => root.collections.map((c) => [c.id, specVersionsOfMediaTypes(c.media_types)] as const)));
 }
 
 export interface StoredVersion {
@@ -51,10 +69,14 @@ export const DEFAULT_BATCH_SIZE = 1000;
 export class Ingestor {
   private readonly listeners = new Set<VersionListener>();
 
-  /** `policy` is what policy attributes are derived with (marking map, sector sources, default TLP). */
+  /**
+   * `policy` is what policy attributes are derived with (marking map, sector sources, default
+   * TLP); `specVersions` which STIX versions each collection accepts (acceptedSpecVersions).
+   */
   constructor(
     private readonly store: Store,
     private readonly policy: NodePolicy = DEFAULT_NODE_POLICY,
+    private readonly specVersions: AcceptedSpecVersions = new Map(),
   ) {}
 
   /** Subscribe to "version stored" events (federation, metrics). Returns an unsubscribe. */
@@ -65,6 +87,7 @@ export class Ingestor {
 
   ingest(collection: string, objects: readonly unknown[], provenance: Provenance, options: IngestOptions = {}): IngestReport {
     const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    const validation = { accept: this.specVersions.get(collection) ?? ONLY_STIX_21, inStix20Bundle: options.inStix20Bundle === true };
     const outcomes: ObjectOutcome[] = new Array(objects.length);
     let stored = 0;
     let duplicate = 0;
@@ -73,7 +96,7 @@ export class Ingestor {
     // (ATT&CK lists it last), so the whole call is looked at before any fact is derived, and
     // objects stored earlier that waited for one are derived again when it is committed.
     const attributes = this.store.keepsPolicyAttributes;
-    const statements = attributes ? statementsIn(objects) : [];
+    const statements = attributes ? statementsIn(objects, validation) : [];
     const known = attributes ? new Set([...this.store.markings.statements(), ...statements]) : new Set<string>();
     const factsOf = (object: StixObject) => versionFacts(object, this.policy, known);
     const inBatch: StatementsInBatch | undefined =
@@ -84,7 +107,7 @@ export class Ingestor {
       const batch: PreparedVersion[] = [];
       const positions: number[] = [];
       for (let i = start; i < end; i++) {
-        const result = validateObject(objects[i]);
+        const result = validateObject(objects[i], validation);
         if (!result.ok) {
           outcomes[i] = { kind: 'rejected', reason: result.reason, ...(result.id ? { id: result.id } : {}), ...versionHint(objects[i]) };
           rejected++;
@@ -132,11 +155,11 @@ export class Ingestor {
 }
 
 /** Ids of the valid statement marking definitions among the objects. */
-function statementsIn(objects: readonly unknown[]): string[] {
+function statementsIn(objects: readonly unknown[], validation: ValidationOptions): string[] {
   const ids: string[] = [];
   for (const o of objects) {
     if (!o || typeof o !== 'object' || (o as { type?: unknown }).type !== 'marking-definition') continue;
-    const result = validateObject(o);
+    const result = validateObject(o, validation);
     const id = result.ok ? statementMarkingId(result.value.object) : undefined;
     if (id !== undefined) ids.push(id);
   }

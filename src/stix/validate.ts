@@ -1,11 +1,17 @@
 /**
- * STIX 2.1 validation for a relay: the rules that make an object storable and servable
- * (identity, version, timestamps, required properties, marking references). It is deliberately
- * not a full schema check: the relay is a transport, so open vocabularies, custom properties
- * and extension-defined types pass through unchanged.
+ * STIX validation for a relay: the rules that make an object storable and servable (identity,
+ * version, timestamps, required properties, marking references). It is deliberately not a full
+ * schema check: the relay is a transport, so open vocabularies, custom properties and
+ * extension-defined types pass through unchanged.
+ *
+ * An object is STIX 2.1 or STIX 2.0 (`specVersionOf`); the collection it is meant for says which
+ * of the two it accepts (`ValidationOptions.accept`, from its media_types). STIX 2.0 objects are
+ * checked by STIX 2.0's rules (validate20.ts) and stored as received, never rewritten.
  */
+import { describeSpecVersions, ONLY_STIX_21, type SpecVersion } from './specversion.ts';
 import { stixTimestampKey } from './time.ts';
 import { categoryOf, UNVERSIONED, type ObjectCategory, type StixObject } from './types.ts';
+import { versioning20 } from './validate20.ts';
 
 /** What the store needs to know about a valid object version. */
 export interface ValidObject {
@@ -13,7 +19,7 @@ export interface ValidObject {
   readonly type: string;
   readonly id: string;
   readonly category: ObjectCategory;
-  readonly specVersion: string;
+  readonly specVersion: SpecVersion;
   /** the TAXII `version` string: `modified`, else `created`, else UNVERSIONED */
   readonly version: string;
   /** the version as a sortable instant key (see stixTimestampKey) */
@@ -22,6 +28,23 @@ export interface ValidObject {
 
 export type Validation =
   { readonly ok: true; readonly value: ValidObject } | { readonly ok: false; readonly reason: string; readonly id?: string };
+
+export interface ValidationOptions {
+  /** the spec versions the target collection accepts (default: STIX 2.1 only) */
+  readonly accept?: ReadonlySet<SpecVersion>;
+  /**
+   * The object came in a bundle whose `spec_version` is "2.0" (STIX 2.0 bundles carry the
+   * version for their objects): without its own `spec_version` the object is STIX 2.0, an
+   * observable-like one included.
+   */
+  readonly inStix20Bundle?: boolean;
+}
+
+/** What an object's own versioning rules yield: its created / modified instants (null: absent). */
+export interface Versioning {
+  readonly createdKey: string | null;
+  readonly modifiedKey: string | null;
+}
 
 const TYPE_NAME = /^[a-z0-9](?:[a-z0-9]|-(?!-))*[a-z0-9]$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -45,7 +68,10 @@ const REQUIRED: Record<string, readonly string[]> = {
 };
 
 /** Properties holding a single identifier, checked for form (`type--uuid`). */
-const REF_PROPERTIES = ['created_by_ref', 'source_ref', 'target_ref', 'sighting_of_ref', 'object_ref'];
+const REF_PROPERTIES: Record<SpecVersion, readonly string[]> = {
+  '2.1': ['created_by_ref', 'source_ref', 'target_ref', 'sighting_of_ref', 'object_ref'],
+  '2.0': ['created_by_ref', 'source_ref', 'target_ref', 'sighting_of_ref'],
+};
 /** Timestamp-valued properties checked when present (beyond created/modified). */
 const TIMESTAMP_PROPERTIES = [
   'valid_from',
@@ -72,7 +98,31 @@ function fail(reason: string, id?: unknown): Validation {
   return typeof id === 'string' ? { ok: false, reason, id } : { ok: false, reason };
 }
 
-export function validateObject(input: unknown): Validation {
+/**
+ * The spec version an object is written in: its own `spec_version` ("2.1" or "2.0"); without
+ * one, STIX 2.0 when its bundle says so, otherwise STIX 2.1's rule: observables (objects
+ * without `created`) are 2.1, everything else is 2.0. A string is the reason it is neither.
+ */
+export function specVersionOf(o: Record<string, unknown>, category: ObjectCategory, inStix20Bundle = false): SpecVersion | string {
+  const spec = o.spec_version;
+  if (spec === '2.1' || spec === '2.0') return spec;
+  if (spec !== undefined) return `unsupported spec_version '${String(spec)}': STIX 2.1 and 2.0 are known`;
+  if (inStix20Bundle) return '2.0';
+  return category === 'sco' || category === 'custom-sco' ? '2.1' : '2.0';
+}
+
+/** Why an object of a spec version the collection does not accept is refused. */
+function refusal(o: Record<string, unknown>, spec: SpecVersion, accept: ReadonlySet<SpecVersion>, inStix20Bundle: boolean): string {
+  const only = `this collection accepts STIX ${describeSpecVersions(accept)} only`;
+  if (spec === '2.0' && o.spec_version === undefined) {
+    return inStix20Bundle
+      ? `STIX 2.0 object (its bundle's spec_version is '2.0'): ${only}`
+      : `missing required property 'spec_version' (without it the object is STIX 2.0): ${only}`;
+  }
+  return `STIX ${spec} object: ${only}`;
+}
+
+export function validateObject(input: unknown, options: ValidationOptions = {}): Validation {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return fail('not a JSON object');
   }
@@ -87,98 +137,87 @@ export function validateObject(input: unknown): Validation {
   if (!isIdentifier(id)) return fail(`invalid id '${id}': expected '<type>--<UUID>'`, id);
   if (!id.startsWith(`${type}--`)) return fail(`id '${id}' does not start with its type '${type}--'`, id);
 
-  const hasCreated = o.created !== undefined;
-  const category = categoryOf(type, hasCreated);
+  const category = categoryOf(type, o.created !== undefined);
+  const inStix20Bundle = options.inStix20Bundle === true;
+  const spec = specVersionOf(o, category, inStix20Bundle);
+  if (spec !== '2.0' && spec !== '2.1') return fail(spec, id);
+  const accept = options.accept ?? ONLY_STIX_21;
+  if (!accept.has(spec)) return fail(refusal(o, spec, accept, inStix20Bundle), id);
+
+  const versioning = spec === '2.0' ? versioning20(o, type, id) : versioning21(o, type, category);
+  if (typeof versioning === 'string') return fail(versioning, id);
+  const problem = commonProblem(o, category, spec);
+  if (problem) return fail(problem, id);
+
+  const version = typeof o.modified === 'string' ? o.modified : typeof o.created === 'string' ? o.created : UNVERSIONED;
+  const versionKey = versioning.modifiedKey ?? versioning.createdKey ?? (stixTimestampKey(UNVERSIONED) as string);
+  return { ok: true, value: { object: o as unknown as StixObject, type, id, category, specVersion: spec, version, versionKey } };
+}
+
+/** STIX 2.1: created / modified (with millisecond precision), and the required properties. */
+function versioning21(o: Record<string, unknown>, type: string, category: ObjectCategory): Versioning | string {
   const scoLike = category === 'sco' || category === 'custom-sco';
-
-  const spec = o.spec_version;
-  if (spec === undefined) {
-    if (!scoLike) {
-      return fail("missing required property 'spec_version' (without it the object is STIX 2.0)", id);
-    }
-  } else if (spec !== '2.1') {
-    return fail(`unsupported spec_version '${String(spec)}': only STIX 2.1 is accepted`, id);
-  }
-
   // Millisecond precision is required where versions are told apart. A marking-definition is
   // never versioned (its `created` is its only version), so any RFC 3339 precision will do:
   // MITRE's statement marking is published with `created: "2017-06-01T00:00:00Z"`.
   const createdDigits = type === 'marking-definition' ? 0 : 3;
   let createdKey: string | null = null;
   if (!scoLike) {
-    if (typeof o.created !== 'string') return fail("missing required property 'created'", id);
+    if (typeof o.created !== 'string') return "missing required property 'created'";
     createdKey = stixTimestampKey(o.created, createdDigits);
-    if (!createdKey) return fail(`invalid timestamp in 'created': '${o.created}'`, id);
+    if (!createdKey) return `invalid timestamp in 'created': '${o.created}'`;
   }
   let modifiedKey: string | null = null;
   const needsModified = !scoLike && type !== 'marking-definition';
   if (o.modified !== undefined || needsModified) {
-    if (typeof o.modified !== 'string') return fail("missing required property 'modified'", id);
+    if (typeof o.modified !== 'string') return "missing required property 'modified'";
     modifiedKey = stixTimestampKey(o.modified, 3);
-    if (!modifiedKey) return fail(`invalid timestamp in 'modified': '${o.modified}'`, id);
-    if (createdKey && modifiedKey < createdKey) {
-      return fail(`'modified' (${o.modified}) is earlier than 'created' (${String(o.created)})`, id);
-    }
+    if (!modifiedKey) return `invalid timestamp in 'modified': '${o.modified}'`;
+    if (createdKey && modifiedKey < createdKey) return `'modified' (${o.modified}) is earlier than 'created' (${String(o.created)})`;
   }
 
   for (const property of REQUIRED[type] ?? []) {
-    if (o[property] === undefined) return fail(`missing required property '${property}'`, id);
+    if (o[property] === undefined) return `missing required property '${property}'`;
   }
   if (type === 'marking-definition' && o.extensions === undefined) {
     if (o.definition_type === undefined || o.definition === undefined) {
-      return fail("marking-definition needs 'definition_type' and 'definition' when it has no 'extensions'", id);
+      return "marking-definition needs 'definition_type' and 'definition' when it has no 'extensions'";
     }
   }
+  return { createdKey, modifiedKey };
+}
 
+/** The rules both spec versions share: property names, references, timestamps, markings. */
+function commonProblem(o: Record<string, unknown>, category: ObjectCategory, spec: SpecVersion): string | null {
   // Property names of custom and extension-defined types belong to their extension's schema
   // (cti-stix-elevator's `windows-hook` has `win-hook-type`); the relay passes them through.
   const customType = category === 'custom-sdo' || category === 'custom-sco';
   for (const property of customType ? [] : Object.keys(o)) {
     if (!PROPERTY_NAME.test(property) && property !== 'id' && property !== 'type') {
-      return fail(`invalid property name '${property}': a-z, 0-9 and _, 3-250 characters`, id);
+      return `invalid property name '${property}': a-z, 0-9 and _, 3-250 characters`;
     }
   }
-  for (const property of REF_PROPERTIES) {
+  for (const property of REF_PROPERTIES[spec]) {
     const value = o[property];
-    if (value !== undefined && !isIdentifier(value)) {
-      return fail(`invalid reference in '${property}': '${String(value)}'`, id);
-    }
+    if (value !== undefined && !isIdentifier(value)) return `invalid reference in '${property}': '${String(value)}'`;
   }
   for (const property of TIMESTAMP_PROPERTIES) {
     const value = o[property];
     if (value !== undefined && (typeof value !== 'string' || !stixTimestampKey(value))) {
-      return fail(`invalid timestamp in '${property}': '${String(value)}'`, id);
+      return `invalid timestamp in '${property}': '${String(value)}'`;
     }
   }
-  if (o.revoked !== undefined && typeof o.revoked !== 'boolean') {
-    return fail("'revoked' must be a boolean", id);
-  }
+  if (o.revoked !== undefined && typeof o.revoked !== 'boolean') return "'revoked' must be a boolean";
+  // STIX 2.0 defines no `confidence`, but member policy reads it on any object, so a 2.0 object
+  // that carries one is held to the same form.
   if (o.confidence !== undefined) {
     const c = o.confidence;
-    if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c > 100) {
-      return fail("'confidence' must be an integer from 0 to 100", id);
-    }
+    if (typeof c !== 'number' || !Number.isInteger(c) || c < 0 || c > 100) return "'confidence' must be an integer from 0 to 100";
   }
-  const markingProblem = checkMarkings(o);
-  if (markingProblem) return fail(markingProblem, id);
-
-  const version = typeof o.modified === 'string' ? o.modified : typeof o.created === 'string' ? o.created : UNVERSIONED;
-  const versionKey = modifiedKey ?? createdKey ?? (stixTimestampKey(UNVERSIONED) as string);
-  return {
-    ok: true,
-    value: {
-      object: o as unknown as StixObject,
-      type,
-      id,
-      category,
-      specVersion: typeof spec === 'string' ? spec : '2.1',
-      version,
-      versionKey,
-    },
-  };
+  return checkMarkings(o, spec);
 }
 
-function checkMarkings(o: Record<string, unknown>): string | null {
+function checkMarkings(o: Record<string, unknown>, spec: SpecVersion): string | null {
   const refs = o.object_marking_refs;
   if (refs !== undefined) {
     if (!Array.isArray(refs) || refs.length === 0) {
@@ -201,6 +240,8 @@ function checkMarkings(o: Record<string, unknown>): string | null {
       const entry = g as Record<string, unknown>;
       const hasRef = entry.marking_ref !== undefined;
       const hasLang = entry.lang !== undefined;
+      // STIX 2.0 granular markings are marking references only (`lang` came with 2.1)
+      if (spec === '2.0' && !hasRef) return "each STIX 2.0 granular marking needs a 'marking_ref'";
       if (hasRef === hasLang) return "each granular marking needs exactly one of 'marking_ref' and 'lang'";
       if (hasRef && !isIdentifier(entry.marking_ref, 'marking-definition')) {
         return `invalid marking reference '${String(entry.marking_ref)}' in 'granular_markings'`;

@@ -203,6 +203,42 @@ describe.each(Object.keys(EXPECTED))('data set %s', (dataset) => {
   });
 });
 
+describe('every data set into a collection that accepts STIX 2.0 as well', () => {
+  const ACCEPTS = new Map([[COLLECTION, new Set(['2.0', '2.1'] as const)]]);
+  const reasons: Record<string, RegExp> = {
+    'relationship--efc9bbb8-e606-4fb1-83ae-d74690fd0416': /^stored as 2\.0$/,
+    'malware--b42378e0-f147-496f-992a-26a49705395b': /^stored as 2\.0$/,
+    'malware--c0931cc6-c75e-47e5-9036-78fabc95d4ec': /^stored as 2\.0$/,
+    // a STIX 2.1 type without spec_version: a 2.1 object that lost it, not STIX 2.0 content
+    'incident--1b75ee8f-44d6-819a-d729-09ab52c91fdb': /^'incident' is a STIX 2\.1 type: a STIX 2\.1 object needs "spec_version": "2\.1"/,
+  };
+
+  it.each(Object.keys(EXPECTED))('%s: what was refused as STIX 2.0 is stored as 2.0, everything else as before', async (dataset) => {
+    const objects = objectsOf(dataset).map((i) => i.object as Obj);
+    const store = Store.open(join(dir, `${dataset}-with-2.0`));
+    try {
+      const report = new Ingestor(store, undefined, ACCEPTS).ingest(COLLECTION, objects, { source: 'import', detail: dataset });
+      for (const want of EXPECTED[dataset]?.rejected ?? []) {
+        const i = objects.findIndex((o) => o.id === want.id && (want.version === undefined || (o.modified ?? o.created) === want.version));
+        const outcome = report.outcomes[i];
+        const got =
+          outcome?.kind === 'rejected'
+            ? outcome.reason
+            : `stored as ${store.versionsOf(COLLECTION, want.id).find((v) => v.version === outcome?.version)?.specVersion}`;
+        // STIX 2.0 refusals became 2.0 versions (or a sharper reason); other rejections stand
+        expect(got, want.id).toMatch(want.reason.source === STIX20.source ? (reasons[want.id] as RegExp) : want.reason);
+      }
+      const refusedAs20 = (EXPECTED[dataset]?.rejected ?? []).filter(
+        (r) => r.reason.source === STIX20.source && !r.id.startsWith('incident--'),
+      );
+      expect(report.rejected).toBe((EXPECTED[dataset]?.rejected.length ?? 0) - refusedAs20.length);
+      expect(store.check()).toMatchObject({ ok: true, problems: [] });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('specific content', () => {
   it('attack-flow custom SDO types are stored unchanged', async () => {
     const objects = objectsOf('attack-flow-corpus').map((i) => i.object as Obj);

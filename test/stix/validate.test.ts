@@ -80,18 +80,31 @@ describe('identifiers', () => {
 });
 
 describe('spec_version', () => {
-  it('missing on an SDO or SRO is STIX 2.0 and rejected, saying so', () => {
+  const BOTH = new Set(['2.0', '2.1'] as const);
+  const ONLY_20 = new Set(['2.0'] as const);
+
+  it('missing on an SDO or SRO is STIX 2.0: a 2.1-only collection refuses it, saying so', () => {
     const r1 = validateObject(without(indicator(), 'spec_version'));
-    expect(rejected(r1)).toMatch(/spec_version/);
-    expect(rejected(r1)).toMatch(/STIX 2\.0/);
+    expect(rejected(r1)).toBe(
+      "missing required property 'spec_version' (without it the object is STIX 2.0): this collection accepts STIX 2.1 only",
+    );
     expect(rejected(validateObject(without(relationship(), 'spec_version')))).toMatch(/STIX 2\.0/);
     expect(r1.ok ? undefined : r1.id).toBe(indicator().id);
   });
 
-  it('"2.0" and other values are rejected', () => {
-    expect(rejected(validateObject(indicator({ spec_version: '2.0' })))).toMatch(/unsupported spec_version '2\.0'/);
-    expect(rejected(validateObject(indicator({ spec_version: '2.2' })))).toMatch(/only STIX 2\.1/);
-    expect(rejected(validateObject(ipv4({ spec_version: '2.0' })))).toMatch(/unsupported spec_version/);
+  it('"2.0" is refused where only 2.1 is accepted; values other than 2.0 and 2.1 everywhere', () => {
+    expect(rejected(validateObject(indicator({ spec_version: '2.0' })))).toBe('STIX 2.0 object: this collection accepts STIX 2.1 only');
+    expect(rejected(validateObject(ipv4({ spec_version: '2.0' })))).toMatch(/STIX 2\.0 object: this collection accepts STIX 2\.1 only/);
+    for (const bad of ['2.2', '2', 2.1, '']) {
+      expect(rejected(validateObject(indicator({ spec_version: bad }), { accept: BOTH }))).toMatch(
+        /^unsupported spec_version '.*': STIX 2\.1 and 2\.0 are known$/,
+      );
+    }
+  });
+
+  it('STIX 2.1 objects are refused by a collection that accepts 2.0 only', () => {
+    expect(rejected(validateObject(indicator(), { accept: ONLY_20 }))).toBe('STIX 2.1 object: this collection accepts STIX 2.0 only');
+    expect(rejected(validateObject(ipv4(), { accept: ONLY_20 }))).toBe('STIX 2.1 object: this collection accepts STIX 2.0 only');
   });
 
   it('SCOs may omit it (they default to 2.1)', () => {

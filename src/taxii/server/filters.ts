@@ -9,8 +9,9 @@
  *   - match[version]: first, last, all, or STIX timestamps (compared as instants); `all` must be
  *     alone; no keyword or instant may repeat. Default `last` (objects, manifest, one object);
  *     `all` on DELETE (delete every version unless told otherwise) and on versions (no filter).
- *   - match[spec_version]: "n.m" values. Default: no filtering, which equals "latest spec
- *     version held per object" because the store only accepts STIX 2.1.
+ *   - match[spec_version]: "n.m" values. Default: the latest spec version held per object on the
+ *     read endpoints (specversions.ts says how that meets match[version]); every spec version on
+ *     DELETE (delete every version unless told otherwise, like match[version]).
  */
 import { parseTaxiiTimestamp, stixTimestampKey, type Micros } from '../../stix/time.ts';
 import { badRequest } from './errors.ts';
@@ -20,6 +21,13 @@ export type Endpoint = 'objects' | 'manifest' | 'object' | 'versions' | 'delete'
 export type VersionMatch =
   { readonly all: true } | { readonly all: false; readonly first: boolean; readonly last: boolean; readonly keys: ReadonlySet<string> };
 
+/**
+ * match[spec_version]: the listed values; absent, the latest spec version each object is held
+ * in (read endpoints) or any (DELETE).
+ */
+export type SpecVersionMatch =
+  { readonly kind: 'listed'; readonly values: ReadonlySet<string> } | { readonly kind: 'latest' } | { readonly kind: 'any' };
+
 export interface TaxiiQuery {
   /** exclusive lower bound on date_added, microseconds */
   readonly addedAfter: Micros | null;
@@ -28,7 +36,7 @@ export interface TaxiiQuery {
   readonly ids: ReadonlySet<string> | null;
   readonly types: ReadonlySet<string> | null;
   readonly versions: VersionMatch;
-  readonly specVersions: ReadonlySet<string> | null;
+  readonly specVersions: SpecVersionMatch;
 }
 
 export interface PageSettings {
@@ -56,6 +64,8 @@ const ALLOWED: Record<Endpoint, ReadonlySet<string>> = {
 
 const LAST_ONLY: VersionMatch = { all: false, first: false, last: true, keys: new Set() };
 const ALL: VersionMatch = { all: true };
+const LATEST_SPEC: SpecVersionMatch = { kind: 'latest' };
+const ANY_SPEC: SpecVersionMatch = { kind: 'any' };
 
 export function parseQuery(params: URLSearchParams, endpoint: Endpoint, settings: PageSettings): TaxiiQuery {
   const allowed = ALLOWED[endpoint];
@@ -107,7 +117,7 @@ export function parseQuery(params: URLSearchParams, endpoint: Endpoint, settings
     ids: ids && new Set(ids),
     types: types && new Set(types),
     versions,
-    specVersions: specList && new Set(specList),
+    specVersions: specList ? { kind: 'listed', values: new Set(specList) } : endpoint === 'delete' ? ANY_SPEC : LATEST_SPEC,
   };
 }
 
@@ -174,7 +184,7 @@ export function canonicalQuery(q: TaxiiQuery): string {
     `id=${list(q.ids)}`,
     `type=${list(q.types)}`,
     `version=${version}`,
-    `spec_version=${list(q.specVersions)}`,
+    `spec_version=${list(q.specVersions.kind === 'listed' ? q.specVersions.values : null)}`,
   ].join('&');
 }
 

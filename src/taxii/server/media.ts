@@ -15,7 +15,6 @@
  */
 
 export const TAXII_CONTENT_TYPE = 'application/taxii+json;version=2.1';
-export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
 
 export interface MediaRange {
   /** lower-cased "type/subtype" */

@@ -8,11 +8,15 @@
  *     endpoints), which never touches the rest of the collection.
  * `first` / `last` are the object's oldest / newest version in the collection (by instant),
  * whatever added_after says: `added_after=T` with the default `last` gives the newest version
- * of each object if that version was added after T.
+ * of each object if that version was added after T. Where an object is held in STIX 2.0 and
+ * 2.1, they are taken among the versions of the requested spec versions (specversions.ts).
  */
 import type { Micros } from '../../stix/time.ts';
 import type { IndexEntry, ScanResult, Store } from '../../store/index.ts';
-import type { TaxiiQuery, VersionMatch } from './filters.ts';
+import type { TaxiiQuery } from './filters.ts';
+import { versionTest, type SpecScope, type VersionOrder } from './specversions.ts';
+
+export type { VersionOrder } from './specversions.ts';
 
 export interface Selection {
   readonly collection: string;
@@ -20,6 +24,8 @@ export interface Selection {
   readonly after: Micros;
   readonly limit: number;
   readonly query: Pick<TaxiiQuery, 'ids' | 'types' | 'versions' | 'specVersions'>;
+  /** the spec versions the requested collection serves, and whether its index mixes them */
+  readonly specScope: SpecScope;
   /** index entries examined at most per page on the scan path */
   readonly scanBudget: number;
   /** member policy (taxii/server/policy.ts): runs after the query's own filters */
@@ -31,23 +37,11 @@ export interface Selection {
   readonly sectors?: { readonly values: readonly string[]; readonly unscoped: boolean } | undefined;
 }
 
-/** How to tell whether an entry is its object's oldest / newest version. */
-export interface VersionOrder {
-  readonly isFirst: (entry: IndexEntry) => boolean;
-  readonly isLast: (entry: IndexEntry) => boolean;
-}
-
 /** At or below this many ids, look them up instead of scanning the collection. */
 export const ID_LOOKUP_MAX = 100;
 
 export function defaultScanBudget(limit: number): number {
   return Math.max(10_000, 20 * limit);
-}
-
-export function versionSelected(match: VersionMatch, entry: IndexEntry, order: VersionOrder): boolean {
-  if (match.all) return true;
-  if (match.keys.has(entry.versionKey)) return true;
-  return (match.last && order.isLast(entry)) || (match.first && order.isFirst(entry));
 }
 
 /**
@@ -56,23 +50,39 @@ export function versionSelected(match: VersionMatch, entry: IndexEntry, order: V
  */
 export function entryFilter(
   query: Selection['query'],
+  specScope: SpecScope,
   order: VersionOrder,
   policy?: (entry: IndexEntry) => boolean,
 ): (entry: IndexEntry) => boolean {
-  const { ids, types, specVersions, versions } = query;
+  const { ids, types } = query;
+  const selected = versionTest(query, specScope, order);
   return (entry) =>
     (ids === null || ids.has(entry.id)) &&
     (types === null || types.has(entry.type)) &&
-    (specVersions === null || specVersions.has(entry.specVersion)) &&
-    versionSelected(versions, entry, order) &&
+    selected(entry) &&
     (policy === undefined || policy(entry));
 }
 
-/** Version order from the flags the store keeps on each index entry (no extra reads). */
-export const INDEX_VERSION_ORDER: VersionOrder = {
-  isFirst: (e) => e.isFirst,
-  isLast: (e) => e.isLast,
-};
+/**
+ * Version order from the flags the store keeps on each index entry (no extra reads); an
+ * object's whole version list is read only when spec versions mix, once per page.
+ */
+export function indexVersionOrder(store: Store, collection: string): VersionOrder {
+  const lists = new Map<string, readonly IndexEntry[]>();
+  return {
+    isFirst: (e) => e.isFirst,
+    isLast: (e) => e.isLast,
+    versionsOf: (id) => {
+      let list = lists.get(id);
+      if (list === undefined) {
+        if (lists.size >= 10_000) lists.clear(); // a page examines a bounded number of entries anyway
+        list = store.versionsOf(collection, id);
+        lists.set(id, list);
+      }
+      return list;
+    },
+  };
+}
 
 /** Version order from complete version lists (oldest first), keyed by object id. */
 export function listVersionOrder(versionsById: ReadonlyMap<string, readonly IndexEntry[]>): VersionOrder {
@@ -83,6 +93,7 @@ export function listVersionOrder(versionsById: ReadonlyMap<string, readonly Inde
   return {
     isFirst: (e) => end(e, (l) => l[0]),
     isLast: (e) => end(e, (l) => l[l.length - 1]),
+    versionsOf: (id) => versionsById.get(id) ?? [],
   };
 }
 
@@ -93,7 +104,7 @@ export function selectPage(store: Store, s: Selection): ScanResult {
       collection: s.collection,
       after: s.after,
       limit: s.limit,
-      accept: entryFilter(s.query, INDEX_VERSION_ORDER, s.policy),
+      accept: entryFilter(s.query, s.specScope, indexVersionOrder(store, s.collection), s.policy),
       maxScanned: s.scanBudget,
       sectors: s.sectors.values,
       unscoped: s.sectors.unscoped,
@@ -103,7 +114,7 @@ export function selectPage(store: Store, s: Selection): ScanResult {
     collection: s.collection,
     after: s.after,
     limit: s.limit,
-    accept: entryFilter(s.query, INDEX_VERSION_ORDER, s.policy),
+    accept: entryFilter(s.query, s.specScope, indexVersionOrder(store, s.collection), s.policy),
     maxScanned: s.scanBudget,
   });
 }
@@ -111,7 +122,7 @@ export function selectPage(store: Store, s: Selection): ScanResult {
 function selectByIds(store: Store, s: Selection, ids: ReadonlySet<string>): ScanResult {
   const byId = new Map<string, IndexEntry[]>();
   for (const id of ids) byId.set(id, store.versionsOf(s.collection, id)); // oldest version first
-  const accept = entryFilter(s.query, listVersionOrder(byId), s.policy);
+  const accept = entryFilter(s.query, s.specScope, listVersionOrder(byId), s.policy);
   const matching: IndexEntry[] = [];
   for (const versions of byId.values()) {
     for (const e of versions) if (e.dateAdded > s.after && accept(e)) matching.push(e);

@@ -28,7 +28,7 @@ const POLICY: NodePolicy = { ...DEFAULT_NODE_POLICY, sectorLabels: [SECTOR_LABEL
 const LATEST: Selection['query'] = {
   ids: null,
   types: null,
-  specVersions: null,
+  specVersions: { kind: 'latest' },
   versions: { all: false, first: false, last: true, keys: new Set() },
 };
 
@@ -58,6 +58,7 @@ class Poller {
       after,
       limit,
       query: LATEST,
+      specScope: { served: new Set(['2.1']), mixed: false },
       scanBudget,
       policy: view.accept,
       sectors: view.sectorHint(),

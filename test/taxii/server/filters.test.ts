@@ -25,13 +25,21 @@ describe('defaults', () => {
       ids: null,
       types: null,
       versions: { all: false, first: false, last: true, keys: new Set() },
-      specVersions: null,
+      specVersions: { kind: 'latest' },
     });
   });
 
   it('delete and versions: every version', () => {
     expect(parse('', 'delete').versions).toEqual({ all: true });
     expect(parse('', 'versions').versions).toEqual({ all: true });
+  });
+
+  it('spec_version: the latest held per object on the read endpoints, any on delete', () => {
+    for (const endpoint of ['objects', 'manifest', 'object', 'versions'] as const) {
+      expect(parse('', endpoint).specVersions).toEqual({ kind: 'latest' });
+    }
+    expect(parse('', 'delete').specVersions).toEqual({ kind: 'any' });
+    expect(parse('match[spec_version]=2.0', 'delete').specVersions).toEqual({ kind: 'listed', values: new Set(['2.0']) });
   });
 });
 
@@ -85,7 +93,7 @@ describe('match[id], match[type], match[spec_version]', () => {
     const q = parse('match[id]=a--1,b--2&match[type]=indicator,malware&match[spec_version]=2.0,2.1');
     expect(q.ids).toEqual(new Set(['a--1', 'b--2']));
     expect(q.types).toEqual(new Set(['indicator', 'malware']));
-    expect(q.specVersions).toEqual(new Set(['2.0', '2.1']));
+    expect(q.specVersions).toEqual({ kind: 'listed', values: new Set(['2.0', '2.1']) });
   });
   it('refuses repeats, empty values, malformed spec versions and too many values', () => {
     refused('match[type]=indicator&match[type]=malware');

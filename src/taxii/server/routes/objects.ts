@@ -21,6 +21,7 @@ import { memberProfile, viewProfile } from '../../../policy/index.ts';
 import { MemberView } from '../policy.ts';
 import { taxii } from '../respond.ts';
 import { entryFilter, listVersionOrder, selectPage } from '../select.ts';
+import { specScope, type SpecScope } from '../specversions.ts';
 import { statusFromReport } from '../status.ts';
 import { versionsText } from '../versions.ts';
 
@@ -33,6 +34,8 @@ interface Target {
   readonly collection: CollectionConfig;
   /** what this member may receive here (a view reads its source collection's index) */
   readonly view: MemberView;
+  /** the STIX versions served here (the collection's media_types) and whether its index mixes them */
+  readonly spec: SpecScope;
 }
 
 export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: Directory): void {
@@ -52,7 +55,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
       source?.id ?? collection.id,
       collection.kind === 'view' ? viewProfile(collection.id, collection.filter) : undefined,
     );
-    return { member, apiRoot: index.root.path, collection, view };
+    return { member, apiRoot: index.root.path, collection, view, spec: specScope(collection, source ?? collection) };
   };
 
   const queryOf = (c: Context, endpoint: Endpoint) => parseQuery(new URL(c.req.url).searchParams, endpoint, ctx.page);
@@ -73,6 +76,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
       after: Math.max(q.addedAfter ?? 0, resumeAfter, 0),
       limit: q.limit,
       query: objectId !== undefined ? { ...q, ids: new Set([objectId]), types: null } : q,
+      specScope: t.spec,
       scanBudget: ctx.scanBudget(q.limit),
       policy: t.view.accept,
       sectors: t.view.sectorHint(),
@@ -176,7 +180,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
     const q = queryOf(c, 'delete');
     const versions = requireObject(t, objectId);
     const order = listVersionOrder(new Map([[objectId, versions]]));
-    const selected = versions.filter(entryFilter({ ...q, ids: null, types: null }, order));
+    const selected = versions.filter(entryFilter({ ...q, ids: null, types: null }, t.spec, order));
     if (selected.length === 0) throw notFound('No version of this object matches the request.');
     const removed = store.deleteVersions(t.collection.id, selected);
     ctx.log.info({ member: t.member.id, collection: t.collection.id, id: objectId, removed }, 'TAXII delete object');
