@@ -2,7 +2,7 @@
  * Composition root: builds a relay node from its configuration. The only module that knows all
  * the parts; everything else takes its collaborators as arguments.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -10,11 +10,18 @@ import { serve } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { Authenticator, loadOrCreateTokenKeys } from './auth/index.ts';
 import type { NatsConnection } from 'nats';
-import { ConfigError, type RelayConfig } from './config/index.ts';
+import { ConfigError, inDataDir, type RelayConfig } from './config/index.ts';
 import { connectFederation, federationOptions } from './federation/index.ts';
 import { acceptedSpecVersions, Ingestor } from './ingest/index.ts';
 import { nodePolicy } from './policy/index.ts';
-import { CertificateAuthority, ensureDevCertificates, readTls, revocationChecker, type TlsMaterial } from './pki/index.ts';
+import {
+  CertificateAuthority,
+  ensureDevCertificates,
+  readCaBundle,
+  readServerTls,
+  revocationChecker,
+  type TlsMaterial,
+} from './pki/index.ts';
 import { Store } from './store/index.ts';
 import { createTaxiiApp } from './taxii/server/app.ts';
 import { answerClientError } from './taxii/server/transport.ts';
@@ -53,7 +60,7 @@ export function createLogger(config: RelayConfig): Logger {
 
 /** Opens the store under the data directory (creating it), for the CLI and the node alike. */
 export function openStore(config: RelayConfig): Store {
-  return Store.openInDataDir(config.data_dir);
+  return inDataDir(config, (dir) => Store.openInDataDir(dir));
 }
 
 export async function startNode(config: RelayConfig, log: Logger = createLogger(config), options: NodeOptions = {}): Promise<RelayNode> {
@@ -72,17 +79,18 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
         'members are configured with client certificates but there is no CA to verify them: set tls.client_ca or run "relay certs init"',
       );
     }
-    const clientCa = authenticator.acceptsCertificates && clientCaPath ? readFileSync(clientCaPath, 'utf8') : undefined;
+    const clientCaKey = config.tls.client_ca ? 'tls.client_ca' : config.pki.ca_cert ? 'pki.ca_cert' : 'pki.dir';
+    const clientCa = authenticator.acceptsCertificates && clientCaPath ? readCaBundle({ key: clientCaKey, path: clientCaPath }) : undefined;
     const app = createTaxiiApp({ config, store, ingestor, authenticator, log, jwks: () => keys.jwks() });
 
     const [host, port] = splitListen(config.listen);
     let tls: TlsMaterial;
     let devCaPath: string | undefined;
     if (config.tls.cert && config.tls.key) {
-      tls = readTls(config.tls.cert, config.tls.key);
+      tls = readServerTls({ key: 'tls.cert', path: config.tls.cert }, { key: 'tls.key', path: config.tls.key });
     } else {
       const files = await ensureDevCertificates(config.tls.dev_certs_dir, [host]);
-      tls = readTls(files.certPath, files.keyPath);
+      tls = readServerTls({ key: 'tls.dev_certs_dir', path: files.certPath }, { key: 'tls.dev_certs_dir', path: files.keyPath });
       devCaPath = files.caPath;
     }
 

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { RelayConfig } from '../config/index.ts';
 import { acceptedSpecVersions, contentOfDocument, Ingestor, type DocumentContent } from '../ingest/index.ts';
 import { nodePolicy } from '../policy/index.ts';
-import { Store } from '../store/index.ts';
+import { openStore } from './store.ts';
 import { CliError } from './errors.ts';
 import { reachLines, reachOfStored } from './reach.ts';
 import { resolveCollection } from './resolve.ts';
@@ -19,8 +19,10 @@ import type { ReachReport } from '../policy/reach.ts';
 export const IMPORT_BATCH_SIZE = 10_000;
 
 export interface ImportOptions {
-  readonly collection: string | undefined;
+  /** id or alias */
+  readonly collection: string;
   readonly files: readonly string[];
+  /** versions per transaction (a positive integer); default IMPORT_BATCH_SIZE */
   readonly batchSize: number | undefined;
   readonly json: boolean;
 }
@@ -40,11 +42,9 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
   if (kind === 'view') {
     throw new CliError(`collection "${options.collection}" is a view (it holds nothing itself); import into its source collection`);
   }
-  if (options.files.length === 0) throw new CliError('relay import: name at least one FILE');
   const batchSize = options.batchSize ?? IMPORT_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new CliError('--batch-size must be a positive integer');
 
-  const store = Store.openInDataDir(config.data_dir);
+  const store = openStore(config);
   const ingestor = new Ingestor(store, nodePolicy(config), acceptedSpecVersions(config));
   const reports: FileReport[] = [];
   const storedIds = new Set<string>();

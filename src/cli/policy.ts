@@ -18,13 +18,15 @@ import {
   type NodePolicy,
 } from '../policy/index.ts';
 import type { StixObject } from '../stix/types.ts';
-import { Store, type IndexEntry } from '../store/index.ts';
+import type { IndexEntry, Store } from '../store/index.ts';
+import { openStore } from './store.ts';
 import { MemberView } from '../taxii/server/policy.ts';
 import { CliError } from './errors.ts';
 
 export interface ExplainOptions {
-  readonly member: string | undefined;
-  readonly object: string | undefined;
+  readonly member: string;
+  /** a STIX id */
+  readonly object: string;
   readonly collection: string | undefined;
   readonly json: boolean;
 }
@@ -45,8 +47,6 @@ export interface Explanation {
 }
 
 export async function runPolicyExplain(config: RelayConfig, options: ExplainOptions): Promise<number> {
-  if (!options.member) throw new CliError('relay policy explain: --member ID is required');
-  if (!options.object) throw new CliError('relay policy explain: --object ID is required (a STIX id)');
   const memberConfig = config.members.find((m) => m.id === options.member);
   if (!memberConfig) {
     throw new CliError(`unknown member "${options.member}"; configured: ${config.members.map((m) => m.id).join(', ') || '(none)'}`);
@@ -58,7 +58,7 @@ export async function runPolicyExplain(config: RelayConfig, options: ExplainOpti
       .map((collection) => ({ root, collection })),
   );
   if (targets.length === 0) throw new CliError(`unknown collection "${options.collection}"`);
-  const store = Store.openInDataDir(config.data_dir);
+  const store = openStore(config);
   try {
     const policy = nodePolicy(config);
     const out: Explanation[] = [];

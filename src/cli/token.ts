@@ -1,46 +1,42 @@
 /** `relay token issue|rotate|revoke|jwks`: member bearer tokens signed with the node's keys. */
-import { loadOrCreateTokenKeys, tokenSettings } from '../auth/index.ts';
-import type { RelayConfig } from '../config/index.ts';
+import { durationSeconds, loadOrCreateTokenKeys, tokenSettings } from '../auth/index.ts';
+import { inDataDir, type RelayConfig } from '../config/index.ts';
 import { CliError } from './errors.ts';
 
-const USAGE =
-  'usage: relay token issue MEMBER [--ttl 12h] | token rotate | token revoke TOKEN-OR-JTI | token jwks  (each with --config PATH)';
+/** The node's signing keys in `<data_dir>/keys` (created on first use). */
+const keysOf = (config: RelayConfig) => inDataDir(config, (dir) => loadOrCreateTokenKeys(dir));
 
-export async function runToken(config: RelayConfig, args: readonly string[], ttl: string | undefined): Promise<number> {
-  const [action, argument] = args;
-  const settings = tokenSettings(config);
-  switch (action) {
-    case 'issue': {
-      if (!argument) throw new CliError(USAGE);
-      const member = config.members.find((m) => m.id === argument);
-      if (!member) throw new CliError(`unknown member "${argument}"; see relay members list`);
-      const subject = member.credentials.jwt_subject;
-      if (!subject) throw new CliError(`member "${argument}" has no credentials.jwt_subject; add one to accept tokens`);
-      const lifetime = ttl ?? config.auth.token_ttl;
-      if (!/^\d+[smhd]$/.test(lifetime)) throw new CliError('--ttl expects a duration such as "30m", "12h" or "7d"');
-      const keys = await loadOrCreateTokenKeys(config.data_dir);
-      console.log((await keys.issue(settings, subject, lifetime)).token);
-      return 0;
-    }
-    case 'rotate': {
-      const keys = await loadOrCreateTokenKeys(config.data_dir);
-      const kid = await keys.rotate(settings);
-      console.log(`new signing key ${kid}; tokens signed with earlier keys stay valid until they expire`);
-      return 0;
-    }
-    case 'revoke': {
-      if (!argument) throw new CliError(USAGE);
-      const keys = await loadOrCreateTokenKeys(config.data_dir);
-      const revoked = keys.revoke(argument);
-      console.log(`revoked token ${revoked.jti}${revoked.sub ? ` of ${revoked.sub}` : ''}`);
-      return 0;
-    }
-    case 'jwks': {
-      const keys = await loadOrCreateTokenKeys(config.data_dir);
-      console.log(JSON.stringify(keys.jwks(), null, 2));
-      return 0;
-    }
-    default:
-      throw new CliError(USAGE);
+/** `ttlMs` from --ttl (already checked); default auth.token_ttl. */
+export async function runTokenIssue(config: RelayConfig, memberId: string, ttlMs: number | undefined): Promise<number> {
+  const member = config.members.find((m) => m.id === memberId);
+  if (!member) throw new CliError(`unknown member "${memberId}"; see relay members list`);
+  const subject = member.credentials.jwt_subject;
+  if (!subject) throw new CliError(`member "${memberId}" has no credentials.jwt_subject; add one to accept tokens`);
+  if (ttlMs !== undefined && ttlMs > durationSeconds(config.auth.max_token_ttl) * 1000) {
+    throw new CliError(`--ttl is longer than auth.max_token_ttl (${config.auth.max_token_ttl}): ask for less, or raise auth.max_token_ttl`);
   }
+  const lifetime = ttlMs === undefined ? config.auth.token_ttl : `${Math.ceil(ttlMs / 1000)}s`;
+  const keys = await keysOf(config);
+  console.log((await keys.issue(tokenSettings(config), subject, lifetime)).token);
+  return 0;
+}
+
+export async function runTokenRotate(config: RelayConfig): Promise<number> {
+  const keys = await keysOf(config);
+  const kid = await keys.rotate(tokenSettings(config));
+  console.log(`new signing key ${kid}; tokens signed with earlier keys stay valid until they expire`);
+  return 0;
+}
+
+export async function runTokenRevoke(config: RelayConfig, tokenOrJti: string): Promise<number> {
+  const keys = await keysOf(config);
+  const revoked = keys.revoke(tokenOrJti);
+  console.log(`revoked token ${revoked.jti}${revoked.sub ? ` of ${revoked.sub}` : ''}`);
+  return 0;
+}
+
+export async function runTokenJwks(config: RelayConfig): Promise<number> {
+  const keys = await keysOf(config);
+  console.log(JSON.stringify(keys.jwks(), null, 2));
+  return 0;
 }

@@ -1,14 +1,13 @@
 /** `relay probe`, `relay upstreams` and `relay quarantine`: issue 3's operator commands. */
 import type { RelayConfig } from '../config/index.ts';
-import { openStore } from '../node.ts';
+import { openStore } from './store.ts';
 import { formatTaxiiTimestamp } from '../stix/time.ts';
 import { clientOptionsFor, readSubscriptionStatus } from '../upstream/index.ts';
 import { formatProbe, probe } from '../upstream/probe.ts';
-import { parseDuration } from '../config/upstreams.ts';
 import { CliError } from './errors.ts';
 
 export interface ProbeArgs {
-  readonly url: string | undefined;
+  readonly url: string;
   readonly apiRoot?: string | undefined;
   readonly collection?: string | undefined;
   readonly user?: string | undefined;
@@ -19,7 +18,7 @@ export interface ProbeArgs {
   readonly key?: string | undefined;
   readonly pfx?: string | undefined;
   readonly passphraseEnv?: string | undefined;
-  readonly timeout?: string | undefined;
+  readonly timeoutMs: number;
   /** probe an http:// URL (unencrypted); without it only https:// is accepted */
   readonly insecureHttp?: boolean | undefined;
   readonly json: boolean;
@@ -29,8 +28,8 @@ const defined = <T extends Record<string, unknown>>(o: T) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 export async function runProbe(args: ProbeArgs): Promise<number> {
-  const plain = args.url !== undefined && /^http:\/\//i.test(args.url);
-  if (!args.url || !(/^https:\/\//i.test(args.url) || plain))
+  const plain = /^http:\/\//i.test(args.url);
+  if (!(/^https:\/\//i.test(args.url) || plain))
     throw new CliError('usage: relay probe https://server/taxii2/ [options] (an https:// discovery or API root URL)');
   if (plain && !args.insecureHttp)
     throw new CliError(`relay probe: ${args.url} is plain HTTP (unencrypted); use https://, or pass --insecure-http to probe it anyway`);
@@ -38,7 +37,7 @@ export async function runProbe(args: ProbeArgs): Promise<number> {
   if (args.user !== undefined && args.passwordEnv === undefined)
     throw new CliError('--user needs --password-env VAR (the password is read from that environment variable)');
   if ((args.cert === undefined) !== (args.key === undefined)) throw new CliError('--cert and --key go together');
-  const timeoutMs = args.timeout ? parseDuration(args.timeout) : 30_000;
+  const timeoutMs = args.timeoutMs;
   let client;
   try {
     client = clientOptionsFor(

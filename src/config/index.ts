@@ -1,3 +1,11 @@
-export { loadConfig, parseConfig, ConfigError, type ConfigEnvironment } from './load.ts';
+export {
+  loadConfig,
+  parseConfig,
+  ConfigError,
+  configuredPathError,
+  inDataDir,
+  usingConfiguredPath,
+  type ConfigEnvironment,
+} from './load.ts';
 export type { RelayConfig, ApiRootConfig, CollectionConfig, MemberConfig, GrantConfig } from './schema.ts';
 export type { MemberPolicyConfig, PolicyConfig, ViewFilterConfig } from './policy.ts';

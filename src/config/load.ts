@@ -19,6 +19,45 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * A file or directory the configuration names cannot be used: the error names the key, the path,
+ * the reason the OS (or OpenSSL, LMDB) gave, and the fix.
+ */
+export function configuredPathError(key: string, path: string, cause: unknown, fix: string): ConfigError {
+  return new ConfigError(`${key}: cannot use ${path}: ${reasonOf(cause)}\n  fix: ${fix}`, [], { cause });
+}
+
+/**
+ * Runs `use`; what it throws (or the promise it returns rejects with) becomes a
+ * configuredPathError. A ConfigError passes unchanged.
+ */
+export function usingConfiguredPath<T>(key: string, path: string, fix: string, use: () => T): T {
+  const fail = (cause: unknown): never => {
+    throw cause instanceof ConfigError ? cause : configuredPathError(key, path, cause, fix);
+  };
+  try {
+    const result = use();
+    return (result instanceof Promise ? result.catch(fail) : result) as T;
+  } catch (cause) {
+    return fail(cause);
+  }
+}
+
+/** Opens something in data_dir (the store, token keys); a failure names data_dir and the fix. */
+export function inDataDir<T>(config: { readonly data_dir: string }, open: (dir: string) => T): T {
+  const fix = 'set data_dir (or RELAY_DATA_DIR) to a directory the node may create and write';
+  return usingConfiguredPath('data_dir', config.data_dir, fix, () => open(config.data_dir));
+}
+
+/** The messages along an error's cause chain ("cannot open the LMDB store at …: Not a directory"). */
+function reasonOf(error: unknown): string {
+  const messages: string[] = [];
+  for (let e = error, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    messages.push(e instanceof Error ? e.message : String(e));
+  }
+  return messages.join(': ');
+}
+
 /** Environment overrides for tests and containers. */
 export interface ConfigEnvironment {
   readonly RELAY_LISTEN?: string | undefined;

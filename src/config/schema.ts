@@ -3,13 +3,16 @@
  * unknown keys are errors so that a typo never silently falls back to a default.
  */
 import { z } from 'zod';
-import { checkUpstreams, upstreamsSchema } from './upstreams.ts';
+import { checkUpstreams, parseDuration, upstreamsSchema } from './upstreams.ts';
 import { collectionKindShape, memberPolicySchema, policySchema } from './policy.ts';
 import { specVersionOfMediaType } from '../stix/specversion.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SLUG = /^[A-Za-z0-9][A-Za-z0-9._~-]*$/;
 const LISTEN = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** A duration's length for comparisons; NaN when it is no duration (that has its own error). */
+const seconds = (text: string) => (/^\d+[smhd]$/.test(text) ? parseDuration(text) / 1000 : NaN);
 
 export const listenAddress = z
   .string()
@@ -182,6 +185,13 @@ export const configSchema = z
           .string()
           .regex(/^\d+[smhd]$/, 'expected a duration such as "7d" or "30d"')
           .default('30d'),
+      })
+      .refine((a) => !(seconds(a.token_ttl) > seconds(a.max_token_ttl)), {
+        path: ['token_ttl'],
+        error: (issue) => {
+          const a = issue.input as { token_ttl: string; max_token_ttl: string };
+          return `${a.token_ttl} is longer than auth.max_token_ttl (${a.max_token_ttl}), the longest a token may live: shorten auth.token_ttl or raise auth.max_token_ttl`;
+        },
       })
       .default({ jwt_issuer: 'relay', jwt_audience: 'relay-taxii', token_ttl: '12h', max_token_ttl: '30d' }),
     pki: z

@@ -1,5 +1,6 @@
 export { createCa, issueLeaf, type KeyAndCert, type LeafOptions } from './forge.ts';
 export { ensureDevCertificates, readTls, type TlsFiles, type TlsMaterial } from './dev.ts';
+export { readCaBundle, readServerTls, type ConfiguredFile } from './tls-files.ts';
 export {
   CertificateAuthority,
   PkiError,

@@ -4,6 +4,7 @@ import { open } from 'lmdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateTokenKeys, tokenSettings, verifyToken } from '../../src/auth/index.ts';
 import { loadConfig } from '../../src/config/index.ts';
+import { formatTaxiiTimestamp, parseTaxiiTimestamp } from '../../src/stix/time.ts';
 import { Store } from '../../src/store/index.ts';
 import { relay, writeTestConfig } from '../support/cli.ts';
 import { COLLECTIONS } from '../support/node.ts';
@@ -89,7 +90,7 @@ describe('relay import', () => {
     expect(none.stderr).toMatch(/name at least one FILE/);
     const batch = await relay(['import', '--config', config, '--collection', 'shared', '--batch-size', '0', f]);
     expect(batch.code).toBe(2);
-    expect(batch.stderr).toMatch(/--batch-size must be a positive integer/);
+    expect(batch.stderr).toMatch(/^relay import: --batch-size expects a positive integer, got "0"\n/);
   });
 });
 
@@ -105,6 +106,39 @@ describe('relay stats and relay check', () => {
       expect(run.stdout).toMatch(/isac\/shared: 3 versions, added \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z \.\. \d{4}-.*Z/);
       const json = JSON.parse((await relay(['stats', '--config', cfg, '--json'])).stdout);
       expect(json).toMatchObject({ objectVersions: 3, collections: [{ collection: COLLECTIONS.shared, versions: 3 }] });
+    } finally {
+      d.cleanup();
+    }
+  });
+
+  it('stats --json and check --json give timestamps as RFC 3339 and name each collection by API root and alias beside its id', async () => {
+    const d = tempDir('relay-cli-json-');
+    try {
+      const cfg = writeTestConfig(d.dir);
+      await relay(['import', '--config', cfg, '--collection', 'inbox', file('j.json', [indicator(1), indicator(2)])]);
+      const store = Store.openInDataDir(join(d.dir, 'data'));
+      const [held] = store.stats().collections;
+      await store.close();
+      const stats = await relay(['stats', '--config', cfg, '--json']);
+      expect(stats.code).toBe(0);
+      const expected = {
+        collection: COLLECTIONS.inbox,
+        api_root: 'isac',
+        alias: 'inbox',
+        title: 'Member inbox',
+        versions: 2,
+        firstAdded: formatTaxiiTimestamp(held?.firstAdded as number),
+        lastAdded: formatTaxiiTimestamp(held?.lastAdded as number),
+      };
+      expect(JSON.parse(stats.stdout)).toEqual({ objectVersions: 2, collections: [expected] });
+      expect(expected.firstAdded).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+      expect(parseTaxiiTimestamp(expected.lastAdded)).toBe(held?.lastAdded);
+
+      const check = await relay(['check', '--config', cfg, '--json']);
+      expect(check.code).toBe(0);
+      expect(JSON.parse(check.stdout)).toEqual({ ok: true, problems: [], objectVersions: 2, collections: [expected] });
+      const text = await relay(['check', '--config', cfg]);
+      expect(text.stdout).toContain(`  isac/inbox (${COLLECTIONS.inbox}): 2 versions`);
     } finally {
       d.cleanup();
     }
@@ -145,13 +179,68 @@ describe('relay stats and relay check', () => {
 });
 
 describe.concurrent('relay members and relay token', () => {
-  it('members list shows members, credential kinds and grants', async ({ expect }) => {
+  it('members list shows members, credential kinds, each policy rule and grants', async ({ expect }) => {
     const run = await relay(['members', 'list', '--config', config]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('alice  "Alice Corp"  credentials: basic, jwt:alice');
-    expect(run.stdout).toContain('  isac/shared: read+write');
-    expect(run.stdout).toMatch(/bob {2}"Bob Ltd"[^\n]*\n {2}isac\/shared: read\n {2}isac\/inbox: write/);
-    expect(run.stdout).toContain('carol  "Carol GmbH"  credentials: basic');
+    expect(run.stdout).toContain(
+      [
+        'bob  "Bob Ltd"',
+        '  credentials: basic, jwt:bob',
+        '  TLP ceiling: AMBER',
+        '  sectors:     every sector',
+        '  floors:      none',
+        '  types:       every type',
+        '  consent:     attribution none',
+        '  grants:      isac/shared read',
+        '               isac/inbox write',
+      ].join('\n'),
+    );
+    expect(run.stdout).toMatch(/carol {2}"Carol GmbH"\n {2}credentials: basic\n[\s\S]*grants: {6}none/);
+  });
+
+  it('members list names sectors, floors, types and consent as configured, and --json never shows a secret hash', async ({ expect }) => {
+    const d = tempDir('relay-cli-members-');
+    try {
+      const cfg = writeTestConfig(d.dir, (data) => {
+        data.members[0].policy = {
+          tlp_ceiling: 'white',
+          sectors: ['energy', 'utilities'],
+          unscoped: false,
+          min_confidence: 50,
+          min_opinion: 3,
+          allow_types: ['indicator', 'relationship'],
+          deny_types: ['note'],
+          attribution_consent: 'usg',
+        };
+        data.members[0].credentials.cert_subject = 'alice-cert';
+      });
+      const run = await relay(['members', 'list', '--config', cfg]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(
+        [
+          'alice  "Alice Corp"',
+          '  credentials: basic, jwt:alice, cert:alice-cert',
+          '  TLP ceiling: CLEAR',
+          '  sectors:     energy, utilities (objects without a sector left out)',
+          '  floors:      confidence ≥ 50, opinion ≥ 3',
+          '  types:       only indicator, relationship; never note',
+          '  consent:     attribution usg',
+          '  grants:      isac/shared read+write',
+          '               isac/inbox read+write',
+        ].join('\n'),
+      );
+      const json = await relay(['members', 'list', '--config', cfg, '--json']);
+      expect(json.code).toBe(0);
+      const [alice] = JSON.parse(json.stdout);
+      expect(alice).toMatchObject({
+        id: 'alice',
+        credentials: ['basic', 'jwt:alice', 'cert:alice-cert'],
+        policy: { tlp_ceiling: 'clear', sectors: ['energy', 'utilities'], unscoped: false, min_confidence: 50, attribution_consent: 'usg' },
+      });
+      expect(json.stdout).not.toContain('scrypt$');
+    } finally {
+      d.cleanup();
+    }
   });
 
   it('token issue prints a token that verifies with the node key', async ({ expect }) => {
@@ -164,6 +253,18 @@ describe.concurrent('relay members and relay token', () => {
     const keys = await loadOrCreateTokenKeys(cfg.data_dir);
     await expect(verifyToken(keys, tokenSettings(cfg), token)).resolves.toBe('alice');
     await expect(verifyToken(keys, tokenSettings(cfg), `${token.slice(0, -2)}xx`)).rejects.toThrow();
+  });
+
+  it('token issue refuses a --ttl that is no duration or longer than auth.max_token_ttl (exit 2)', async ({ expect }) => {
+    const bad = await relay(['token', 'issue', 'alice', '--config', config, '--ttl', 'forever']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /^relay token issue: --ttl expects a duration such as "30s", "12h" or "7d" \(units: s, m, h, d\), got "forever"/,
+    );
+    const long = await relay(['token', 'issue', 'alice', '--config', config, '--ttl', '31d']);
+    expect(long.code).toBe(2);
+    expect(long.stdout).toBe('');
+    expect(long.stderr.trim()).toBe('--ttl is longer than auth.max_token_ttl (30d): ask for less, or raise auth.max_token_ttl');
   });
 
   it('token issue refuses a member without a JWT subject, and an unknown member', async ({ expect }) => {
@@ -195,13 +296,16 @@ describe.concurrent('usage and configuration errors (exit 2)', () => {
   it('a missing --config', async ({ expect }) => {
     const run = await relay(['stats']);
     expect(run.code).toBe(2);
-    expect(run.stderr.trim()).toBe('relay stats: --config PATH is required');
+    expect(run.stderr).toMatch(/^relay stats: --config PATH is required \(the node's configuration file \(YAML\)\)\nusage: relay stats /);
   });
 
   it('an unknown option', async ({ expect }) => {
     const run = await relay(['stats', '--config', config, '--frob']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/Unknown option '--frob'/);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      'relay stats: unknown option --frob\nusage: relay stats --config PATH [--json]\n(relay stats --help describes every option)\n',
+    );
   });
 
   it('a bad config file names the key path and what is expected', async ({ expect }) => {

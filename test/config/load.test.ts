@@ -1,8 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { z } from 'zod';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config/index.ts';
+import { configSchema } from '../../src/config/schema.ts';
+import { REPO } from '../support/cli.ts';
 import { COLLECTIONS, testConfigData } from '../support/node.ts';
 import { tempDir } from '../support/stix-fixtures.ts';
 
@@ -119,6 +122,32 @@ describe('errors name the key path and what is expected', () => {
     expect(problems(data((d) => (d.api_roots = [])))[0]).toBe('api_roots: configure at least one API root');
   });
 
+  it('a token_ttl longer than max_token_ttl, with the fix', () => {
+    expect(problems(data((d) => (d.auth = { token_ttl: '31d' })))).toEqual([
+      'auth.token_ttl: 31d is longer than auth.max_token_ttl (30d), the longest a token may live: shorten auth.token_ttl or raise auth.max_token_ttl',
+    ]);
+    // compared as durations, not as text
+    expect(problems(data((d) => (d.auth = { token_ttl: '121m', max_token_ttl: '2h' }))).join('\n')).toMatch(
+      /^auth\.token_ttl: 121m is longer than auth\.max_token_ttl \(2h\)/,
+    );
+    expect(
+      parseConfig(
+        data((d) => (d.auth = { token_ttl: '2h', max_token_ttl: '120m' })),
+        'relay.yaml',
+      ).auth.token_ttl,
+    ).toBe('2h');
+    expect(
+      parseConfig(
+        data((d) => (d.auth = { token_ttl: '7d' })),
+        'relay.yaml',
+      ).auth,
+    ).toMatchObject({ token_ttl: '7d', max_token_ttl: '30d' });
+    // a malformed duration gets its own message only
+    expect(problems(data((d) => (d.auth = { token_ttl: 'soon' })))).toEqual([
+      'auth.token_ttl: expected a duration such as "30m", "12h" or "7d"',
+    ]);
+  });
+
   it('every problem is reported at once', () => {
     const found = problems(
       data((d) => {
@@ -140,5 +169,62 @@ describe('errors name the key path and what is expected', () => {
     const empty = join(dir, 'empty.yaml');
     writeFileSync(empty, '');
     expect(() => loadConfig(empty, {})).toThrow(ConfigError);
+  });
+});
+
+describe('the example configuration', () => {
+  const EXAMPLE = join(REPO, 'config', 'relay.example.yaml');
+  const text = readFileSync(EXAMPLE, 'utf8');
+
+  /** Every key path the schema allows ("tls.client_ca", "members[].credentials.cert_subject", …). */
+  function schemaKeys(): string[] {
+    const unwrap = (schema: unknown): unknown => {
+      let s = schema;
+      for (let i = 0; i < 8; i++) {
+        if (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable) s = s.unwrap();
+        else if (s instanceof z.ZodPipe) s = s.in;
+        else break;
+      }
+      return s;
+    };
+    const keys: string[] = [];
+    const walk = (schema: unknown, prefix: string) => {
+      const s = unwrap(schema);
+      if (s instanceof z.ZodObject) {
+        for (const [key, child] of Object.entries(s.shape as Record<string, unknown>)) {
+          keys.push(`${prefix}${key}`);
+          walk(child, `${prefix}${key}.`);
+        }
+      } else if (s instanceof z.ZodArray) walk(s.element, `${prefix.slice(0, -1)}[].`);
+    };
+    walk(configSchema, '');
+    return keys;
+  }
+
+  it('shows every key the schema allows, set or commented out', () => {
+    const keys = schemaKeys();
+    expect(keys).toEqual(
+      expect.arrayContaining(['tls.client_ca', 'members[].credentials.cert_subject', 'members[].credentials.cert_fingerprint']),
+    );
+    const undocumented = keys.filter((path) => {
+      const key = (path.split('.').pop() as string).replace(/[[\]]/g, '');
+      return !new RegExp(`(^|[\\s{,#])${key}:`, 'm').test(text);
+    });
+    expect(undocumented).toEqual([]);
+  });
+
+  it('loads as it is, and with the client certificate keys uncommented', () => {
+    const config = loadConfig(EXAMPLE, {});
+    expect(config.tls.client_ca).toBeUndefined();
+    const uncommented = text.replace(/^(\s*)# (client_ca|cert_subject|cert_fingerprint):/gm, '$1$2:');
+    expect(uncommented).not.toBe(text);
+    const file = join(dir, 'example-uncommented.yaml');
+    writeFileSync(file, uncommented);
+    const withCerts = loadConfig(file, {});
+    expect(withCerts.tls.client_ca).toBe('/etc/relay/member-ca.crt');
+    expect(withCerts.members[0]?.credentials).toMatchObject({
+      cert_subject: 'example',
+      cert_fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
   });
 });

@@ -130,12 +130,12 @@ describe('relay probe and plain HTTP', () => {
     const log = vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
     const error = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
     try {
-      await expect(runProbe({ url: plain.discoveryUrl, json: true })).rejects.toThrow(
+      await expect(runProbe({ url: plain.discoveryUrl, timeoutMs: 30_000, json: true })).rejects.toThrow(
         /is plain HTTP \(unencrypted\); use https:\/\/, or pass --insecure-http/,
       );
       expect(plain.authorizations).toHaveLength(0);
 
-      expect(await runProbe({ url: plain.discoveryUrl, insecureHttp: true, json: true })).toBe(0);
+      expect(await runProbe({ url: plain.discoveryUrl, timeoutMs: 30_000, insecureHttp: true, json: true })).toBe(0);
       expect(err.join('\n')).toContain('probing over plain HTTP: traffic and credentials are unencrypted');
       const checks = parse(out.join('\n'));
       expect(checks.get('connect')?.detail).toBe('plain HTTP (unencrypted) answered 200');

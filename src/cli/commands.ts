@@ -1,0 +1,231 @@
+/**
+ * Every `relay` command: its words, summary, positional arguments, option table and what it runs.
+ * Adding a command is one entry here (and its module). Each command's module is loaded only when
+ * it runs: `relay import` or `relay check` need not load the TAXII server, the PKI and the
+ * upstream client that `relay start` does (about a second).
+ */
+import { loadConfig } from '../config/index.ts';
+import {
+  duration,
+  envName,
+  flag,
+  list,
+  positiveInteger,
+  text,
+  type ArgumentSpec,
+  type OptionTable,
+  type Parsed,
+  type PositionalSpec,
+} from './args.ts';
+
+export interface Command<
+  O extends OptionTable = OptionTable,
+  P extends readonly PositionalSpec[] = readonly PositionalSpec[],
+> extends ArgumentSpec {
+  readonly options: O;
+  readonly positionals: P;
+  run(input: Parsed<O, P>): Promise<number> | number;
+}
+
+/** Declares a command; its option values and positionals are typed from the tables. */
+function command<const O extends OptionTable, const P extends readonly PositionalSpec[] = readonly []>(
+  spec: Omit<Command<O, P>, 'positionals'> & { readonly positionals?: P },
+): Command<O, P> {
+  return { ...spec, positionals: spec.positionals ?? ([] as unknown as P) };
+}
+
+// Options several commands share.
+const config = text('PATH', "the node's configuration file (YAML)").alias('c').required();
+const json = flag('print JSON instead of text');
+
+export const COMMANDS: readonly Command[] = [
+  command({
+    name: 'start',
+    summary: 'run the node until SIGINT or SIGTERM',
+    options: { config },
+    run: async ({ options }) => (await import('./start.ts')).runStart(loadConfig(options.config)),
+  }),
+  command({
+    name: 'import',
+    summary: 'load STIX bundles, TAXII envelopes or JSON arrays into a collection through the ingest path',
+    positionals: [{ name: 'FILE', variadic: true }],
+    options: {
+      config,
+      collection: text('ID', 'the collection: its id or alias').required(),
+      'batch-size': positiveInteger('N', 'object versions per transaction (default 10000)'),
+      json,
+    },
+    details: 'Prints stored / duplicate / rejected counts and each rejection with its reason; progress on stderr for large files.',
+    run: async ({ options, args }) =>
+      (await import('./import.ts')).runImport(loadConfig(options.config), {
+        collection: options.collection,
+        files: args.FILE,
+        batchSize: options['batch-size'],
+        json: options.json,
+      }),
+  }),
+  command({
+    name: 'members list',
+    summary: 'members, their credential kinds, policy (TLP ceiling, sectors, floors, types, consent) and grants',
+    options: { config, json },
+    run: async ({ options }) => (await import('./members.ts')).runMembersList(loadConfig(options.config), options.json),
+  }),
+  command({
+    name: 'members hash-secret',
+    summary: 'read a secret on stdin and print its scrypt hash for credentials.basic_secret_hash',
+    options: {},
+    run: async () => (await import('./members.ts')).runHashSecret(),
+  }),
+  command({
+    name: 'token issue',
+    summary: 'mint a bearer token (JWT, ES256) for a member with credentials.jwt_subject; prints the token',
+    positionals: [{ name: 'MEMBER' }],
+    options: { config, ttl: duration('DURATION', 'lifetime such as 30m, 12h or 7d (default auth.token_ttl)', ['s', 'm', 'h', 'd']) },
+    run: async ({ options, args }) => (await import('./token.ts')).runTokenIssue(loadConfig(options.config), args.MEMBER, options.ttl),
+  }),
+  command({
+    name: 'token rotate',
+    summary: 'new signing key; tokens signed with earlier keys stay valid until they expire',
+    options: { config },
+    run: async ({ options }) => (await import('./token.ts')).runTokenRotate(loadConfig(options.config)),
+  }),
+  command({
+    name: 'token revoke',
+    summary: 'refuse one token (given whole, or by its jti) from now on',
+    positionals: [{ name: 'TOKEN-OR-JTI' }],
+    options: { config },
+    run: async ({ options, args }) => (await import('./token.ts')).runTokenRevoke(loadConfig(options.config), args['TOKEN-OR-JTI']),
+  }),
+  command({
+    name: 'token jwks',
+    summary: 'print the public keys (JWKS) verifiers of member tokens need',
+    options: { config },
+    run: async ({ options }) => (await import('./token.ts')).runTokenJwks(loadConfig(options.config)),
+  }),
+  command({
+    name: 'stats',
+    summary: 'object versions per collection and their date_added range',
+    options: { config, json },
+    run: async ({ options }) => (await import('./inspect.ts')).runStats(loadConfig(options.config), options.json),
+  }),
+  command({
+    name: 'check',
+    summary: 'verify that indexes, objects, counters and the clock agree; exit 0 if so, 1 if not',
+    options: { config, json },
+    run: async ({ options }) => (await import('./inspect.ts')).runCheck(loadConfig(options.config), options.json),
+  }),
+  command({
+    name: 'certs init',
+    summary: "create the node's certificate authority in pki.dir",
+    options: { config },
+    run: async ({ options }) => (await import('./certs.ts')).runCertsInit(loadConfig(options.config)),
+  }),
+  command({
+    name: 'certs issue',
+    summary: 'issue a server, member or node certificate signed by the node CA (PKCS#12 too for a member with --passphrase-env)',
+    positionals: [{ name: 'KIND', choices: ['server', 'member', 'node'] }, { name: 'NAME' }],
+    options: {
+      config,
+      days: positiveInteger('N', 'validity in days (default 397 for servers, 365 otherwise)'),
+      san: list('a,b', 'subject alternative names (DNS names or IP addresses)'),
+      'passphrase-env': envName('VAR', 'environment variable holding the PKCS#12 passphrase (member certificates)'),
+      json,
+    },
+    details:
+      'A member certificate authenticates the member whose credentials.cert_subject is NAME (or whose cert_fingerprint is its fingerprint).',
+    run: async ({ options, args }) =>
+      (await import('./certs.ts')).runCertsIssue(loadConfig(options.config), args.KIND, args.NAME, {
+        days: options.days,
+        san: options.san,
+        passphraseEnv: options['passphrase-env'],
+        json: options.json,
+      }),
+  }),
+  command({
+    name: 'certs revoke',
+    summary: 'revoke a certificate the node CA issued; a running node picks it up within a second',
+    positionals: [{ name: 'SERIAL' }],
+    options: { config },
+    run: async ({ options, args }) => (await import('./certs.ts')).runCertsRevoke(loadConfig(options.config), args.SERIAL),
+  }),
+  command({
+    name: 'certs list',
+    summary: 'certificates the node CA issued and their state',
+    options: { config, json },
+    run: async ({ options }) => (await import('./certs.ts')).runCertsList(loadConfig(options.config), options.json),
+  }),
+  command({
+    name: 'probe',
+    summary: 'check a TAXII 2.1 server before subscribing to it: a pass/fail line per named check; exit 0 only if none fails',
+    positionals: [{ name: 'URL' }],
+    options: {
+      'api-root': text('R', 'the API root to check (path, URL or title) when URL is a discovery URL'),
+      collection: text('C', 'a collection to check (id, alias or title)'),
+      user: text('U', 'HTTP Basic user name (with --password-env)'),
+      'password-env': envName('VAR', 'environment variable holding the Basic password'),
+      'token-env': envName('VAR', 'environment variable holding a bearer token'),
+      ca: text('FILE', 'PEM CA bundle to trust for this server'),
+      cert: text('FILE', 'client certificate (PEM, with --key)'),
+      key: text('FILE', 'its private key (PEM)'),
+      pfx: text('FILE', 'client certificate and key as PKCS#12'),
+      'passphrase-env': envName('VAR', 'environment variable holding the PKCS#12 passphrase'),
+      timeout: duration('DURATION', 'connect and response timeout').orElse(30_000, '30s'),
+      'insecure-http': flag('allow a plain http:// URL (unencrypted: traffic and credentials readable on the wire)'),
+      json,
+    },
+    run: async ({ options, args }) =>
+      (await import('./upstream.ts')).runProbe({
+        url: args.URL,
+        apiRoot: options['api-root'],
+        collection: options.collection,
+        user: options.user,
+        passwordEnv: options['password-env'],
+        tokenEnv: options['token-env'],
+        ca: options.ca,
+        cert: options.cert,
+        key: options.key,
+        pfx: options.pfx,
+        passphraseEnv: options['passphrase-env'],
+        timeoutMs: options.timeout,
+        insecureHttp: options['insecure-http'],
+        json: options.json,
+      }),
+  }),
+  command({
+    name: 'upstreams',
+    summary: 'each upstream subscription: state, last success, lag, cursor, objects ingested, last error',
+    options: { config, json },
+    run: async ({ options }) => (await import('./upstream.ts')).runUpstreams(loadConfig(options.config), options.json),
+  }),
+  command({
+    name: 'quarantine list',
+    summary: 'invalid objects and unreadable upstream pages that were set aside, newest first, with the reason',
+    options: { config, limit: positiveInteger('N', 'show at most N records').orElse(50), json },
+    run: async ({ options }) => (await import('./upstream.ts')).runQuarantineList(loadConfig(options.config), options.limit, options.json),
+  }),
+  command({
+    name: 'quarantine show',
+    summary: 'one quarantine record with its content',
+    positionals: [{ name: 'ID' }],
+    options: { config },
+    run: async ({ options, args }) => (await import('./upstream.ts')).runQuarantineShow(loadConfig(options.config), args.ID),
+  }),
+  command({
+    name: 'policy explain',
+    summary: 'rule by rule why a member does or does not receive an object (its latest version) from each collection, and what is redacted',
+    options: {
+      config,
+      member: text('M', 'the member id').required(),
+      object: text('ID', 'the STIX id of the object').required(),
+      collection: text('C', 'only this collection (id or alias); default: every collection holding the object'),
+      json,
+    },
+    run: async ({ options }) =>
+      (await import('./policy.ts')).runPolicyExplain(loadConfig(options.config), {
+        member: options.member,
+        object: options.object,
+        collection: options.collection,
+        json: options.json,
+      }),
+  }),
+];
