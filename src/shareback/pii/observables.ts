@@ -153,5 +153,3 @@ export function subjectsOf(object: Record<string, unknown>): Subjects {
   }
   return { values, digits };
 }
-
-export const NO_SUBJECTS: Subjects = { values: new Set(), digits: new Set() };

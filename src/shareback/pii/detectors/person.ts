@@ -16,7 +16,7 @@
 import { clauseBefore } from '../cues.ts';
 import type { Range, Span } from '../types.ts';
 import { overlaps } from '../types.ts';
-import { foldName, isFirstName } from './first-names.ts';
+import { isFirstName } from './first-names.ts';
 
 const NAME_WORD = /^(?:Mc|Mac|O['’]|D['’])?\p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)?$/u;
 const INITIAL = /^\p{Lu}\.$/u;
@@ -280,5 +280,3 @@ export function personLikeLogin(login: string): boolean {
   for (let cut = 4; cut <= word.length - 4; cut++) if (isFirstName(word.slice(0, cut))) return true;
   return false;
 }
-
-export { foldName };
