@@ -20,8 +20,9 @@ import { backfillSection } from './backfill.ts';
 import { ingestSection } from './ingest.ts';
 import { renderTable, writeResults, type BenchResults, type SectionResult } from './report.ts';
 import { serveSection } from './serve.ts';
+import { sharebackSection } from './shareback.ts';
 
-const SECTIONS: readonly Section[] = [ingestSection, serveSection, backfillSection];
+const SECTIONS: readonly Section[] = [ingestSection, serveSection, backfillSection, sharebackSection];
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const SRC_DIR = fileURLToPath(new URL('../src/', import.meta.url));
