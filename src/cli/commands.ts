@@ -228,4 +228,12 @@ export const COMMANDS: readonly Command[] = [
         json: options.json,
       }),
   }),
+  command({
+    name: 'pii scan',
+    summary: 'find personal data in STIX files (bundles, envelopes or arrays) with the share-back scanner; no node or config needed',
+    positionals: [{ name: 'FILE', variadic: true }],
+    options: { json: flag('one JSON line per object: {"id", "findings": [{"path", "kind", "start", "end"}]}') },
+    details: 'Exit 0 when every file was scanned (with or without findings), 1 when a file could not be read.',
+    run: async ({ options, args }) => (await import('./pii.ts')).runPiiScan(args.FILE, { json: options.json }),
+  }),
 ];

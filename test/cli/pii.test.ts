@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runPiiScan } from '../../src/cli/pii.ts';
 import { CliError } from '../../src/cli/errors.ts';
-
-const WRAPPER = fileURLToPath(new URL('../support/pii-scan-cli.ts', import.meta.url));
+import { relay } from '../support/cli.ts';
 
 const report = {
   type: 'report',
@@ -124,26 +121,14 @@ describe('relay pii scan (runPiiScan in process)', () => {
   });
 });
 
-describe('relay pii scan (a real process)', () => {
+describe('relay pii scan (the real relay command in a child process)', () => {
   it('writes exactly the JSON lines to stdout and exits 0', async () => {
     const bundle = file('bundle3.json', {
       type: 'bundle',
       id: 'bundle--6a1d7c5e-1f55-4e8e-9a51-2f1c4b0f0000',
       objects: [report, indicator],
     });
-    const child = spawn(process.execPath, ['--import', 'tsx', WRAPPER, bundle, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (c) => resolve(c));
-    });
-    clearTimeout(timer);
-    expect(stderr).toBe('');
-    expect(code).toBe(0);
+    const { code, stdout, stderr } = await relay(['pii', 'scan', bundle, '--json']);
     expect(stdout).toBe(`${EXPECTED_JSON_LINES.join('\n')}\n`);
   });
 });
