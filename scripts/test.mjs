@@ -58,6 +58,7 @@ if (existsSync(REPORT)) {
   failed = 1;
   console.error('vitest wrote no JSON report');
 }
-if (process.env.RELAY_TYPECHECK_FAILED === '1') failed += 1;
+// .ci/run's format, lint and typecheck gates: each failed one counts as a failure
+failed += Number(process.env.RELAY_GATE_FAILURES ?? 0) || 0;
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || run.status !== 0 ? 1 : 0);

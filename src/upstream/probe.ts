@@ -91,12 +91,10 @@ export async function probe(options: ProbeOptions): Promise<ProbeCheck[]> {
     }
     const response = first;
     let apiRootUrl: string | undefined;
-    let isApiRoot = false;
 
     await run('discovery', async () => {
       const body = client.expectTaxiiJson(response);
       if (Array.isArray(body.versions)) {
-        isApiRoot = true;
         apiRootUrl = withSlash(options.url);
         return skip('the URL is an API root, not the discovery endpoint');
       }

@@ -129,6 +129,8 @@ describe('relay pii scan (the real relay command in a child process)', () => {
       objects: [report, indicator],
     });
     const { code, stdout, stderr } = await relay(['pii', 'scan', bundle, '--json']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
     expect(stdout).toBe(`${EXPECTED_JSON_LINES.join('\n')}\n`);
   });
 });

@@ -2,7 +2,6 @@
 import { indicator, uuidFor } from './stix-fixtures.ts';
 
 export { TLP1, TLP2 } from '../../src/stix/markings.ts';
-import { TLP1, TLP2 } from '../../src/stix/markings.ts';
 
 /** A marking the node knows nothing about (fails closed unless mapped). */
 export const UNKNOWN_MARKING = 'marking-definition--0badbad0-0000-4000-8000-000000000001';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IngestReport } from '../../../src/ingest/index.ts';
 import type { IndexEntry } from '../../../src/store/index.ts';
-import { TaxiiError } from '../../../src/taxii/server/errors.ts';
+import { type TaxiiError } from '../../../src/taxii/server/errors.ts';
 import { dateAddedHeaders, envelopeText } from '../../../src/taxii/server/envelope.ts';
 import { manifestText } from '../../../src/taxii/server/manifest.ts';
 import { envelopeObjects } from '../../../src/taxii/server/routes/objects.ts';
