@@ -185,6 +185,30 @@ export const configSchema = z
           .string()
           .regex(/^\d+[smhd]$/, 'expected a duration such as "7d" or "30d"')
           .default('30d'),
+        // Failed HTTP Basic logins a client may make before it is answered 429 without a check.
+        failed_logins: z
+          .strictObject({
+            per_address: z.number().int().min(1).max(1_000_000).default(30),
+            per_address_member: z.number().int().min(1).max(1_000_000).default(10),
+            window: z
+              .string()
+              .regex(/^[1-9]\d*[smhd]$/, 'expected a duration such as "15m" or "1h"')
+              .default('15m'),
+            tracked_keys: z.number().int().min(100).max(10_000_000).default(100_000),
+          })
+          .refine((f) => f.per_address_member <= f.per_address, {
+            message: 'per_address_member must not exceed per_address (the address limit would always be reached first)',
+          })
+          .default({ per_address: 30, per_address_member: 10, window: '15m', tracked_keys: 100_000 }),
+        // scrypt checks of Basic passwords at once, and how many may wait (beyond: 503; beyond an
+        // address's share: 429).
+        password_checks: z
+          .strictObject({
+            concurrency: z.number().int().min(1).max(64).default(1),
+            queue: z.number().int().min(0).max(100_000).default(32),
+            per_address: z.number().int().min(1).max(10_000).default(4),
+          })
+          .default({ concurrency: 1, queue: 32, per_address: 4 }),
       })
       .refine((a) => !(seconds(a.token_ttl) > seconds(a.max_token_ttl)), {
         path: ['token_ttl'],
@@ -193,7 +217,14 @@ export const configSchema = z
           return `${a.token_ttl} is longer than auth.max_token_ttl (${a.max_token_ttl}), the longest a token may live: shorten auth.token_ttl or raise auth.max_token_ttl`;
         },
       })
-      .default({ jwt_issuer: 'relay', jwt_audience: 'relay-taxii', token_ttl: '12h', max_token_ttl: '30d' }),
+      .default({
+        jwt_issuer: 'relay',
+        jwt_audience: 'relay-taxii',
+        token_ttl: '12h',
+        max_token_ttl: '30d',
+        failed_logins: { per_address: 30, per_address_member: 10, window: '15m', tracked_keys: 100_000 },
+        password_checks: { concurrency: 1, queue: 32, per_address: 4 },
+      }),
     pki: z
       .strictObject({
         dir: z.string().min(1).optional().describe('default: <data_dir>/pki'),

@@ -1,80 +1,99 @@
 /**
  * Authentication middleware: every endpoint, discovery included. An Authorization header
- * (Basic or Bearer) wins; without one, a TLS client certificate is used. Failures get 401 with
- * WWW-Authenticate and one generic body; the reason goes to the log without the credential.
+ * (Basic or Bearer) wins; without one, a TLS client certificate is used. The Authenticator
+ * decides (src/auth/); this module turns its answer into HTTP:
  *
- * Successful HTTP Basic checks are cached briefly (keyed by a SHA-256 of the header, never the
- * header itself): verifying an scrypt hash costs ~50 ms, which would otherwise cap a client
- * paging with Basic at ~20 pages/s. Bearer tokens are cheap to verify and are not cached (so
- * expiry is exact).
+ * - wrong or missing credentials: 401 with WWW-Authenticate and one generic body naming the
+ *   methods the node accepts;
+ * - a client whose failed-login allowance is used up, or whose address already has its share of
+ *   password checks in progress: 429 with Retry-After (nothing was hashed);
+ * - too many password checks waiting in all: 503 with Retry-After (nothing was hashed).
+ *
+ * Every failure is logged with the client's address and the reason, never the credential.
  */
-import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import { CHALLENGE, peerCertificateOf, type Authenticator, type Authentication, type Member } from '../../auth/index.ts';
-import { TaxiiError } from './errors.ts';
+import {
+  challengeFor,
+  peerCertificateOf,
+  unauthorizedDescription,
+  type AcceptedMethods,
+  type Authenticator,
+  type Authentication,
+} from '../../auth/index.ts';
+import { errorResponse, TaxiiError } from './errors.ts';
 
-export const BASIC_CACHE_TTL_MS = 60_000;
-const BASIC_CACHE_MAX = 1024;
+const seconds = (n: number) => `${n} second${n === 1 ? '' : 's'}`;
 
-export class BasicCache {
-  private readonly entries = new Map<string, { member: Member; expires: number }>();
-
-  constructor(
-    private readonly ttlMs = BASIC_CACHE_TTL_MS,
-    private readonly max = BASIC_CACHE_MAX,
-  ) {}
-
-  static key(header: string): string {
-    return createHash('sha256').update(header).digest('base64');
-  }
-
-  get(key: string, now: number): Member | undefined {
-    const hit = this.entries.get(key);
-    if (!hit) return undefined;
-    if (hit.expires <= now) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return hit.member;
-  }
-
-  set(key: string, member: Member, now: number): void {
-    if (this.entries.size >= this.max) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(key, { member, expires: now + this.ttlMs });
-  }
-}
-
-export const unauthorized = () =>
-  new TaxiiError(401, 'Unauthorized', {
-    description: 'Valid credentials are required: HTTP Basic or a Bearer token.',
+export const unauthorized = (methods: AcceptedMethods) => {
+  const challenge = challengeFor(methods);
+  return new TaxiiError(401, 'Unauthorized', {
+    description: unauthorizedDescription(methods),
     errorCode: 'unauthorized',
-    headers: { 'WWW-Authenticate': CHALLENGE },
+    ...(challenge ? { headers: { 'WWW-Authenticate': challenge } } : {}),
+  });
+};
+
+export const tooManyFailedLogins = (retryAfterSeconds: number) =>
+  new TaxiiError(429, 'Too many failed logins', {
+    description: `Too many failed logins; try again in ${seconds(retryAfterSeconds)}.`,
+    errorCode: 'too-many-failed-logins',
+    headers: { 'Retry-After': String(retryAfterSeconds) },
   });
 
-export function authenticate(authenticator: Authenticator, log: Logger, cache = new BasicCache()): MiddlewareHandler {
+export const tooManyLoginChecks = (retryAfterSeconds: number) =>
+  new TaxiiError(429, 'Too many logins at once', {
+    description: `Too many logins from this address are being checked; try again in ${seconds(retryAfterSeconds)}.`,
+    errorCode: 'too-many-login-checks',
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  });
+
+export const passwordChecksBusy = (retryAfterSeconds: number) =>
+  new TaxiiError(503, 'Service busy', {
+    description: 'Too many password checks are waiting; try again shortly.',
+    errorCode: 'busy',
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  });
+
+/** A full check queue under a flood would otherwise log every refused request. */
+const BUSY_LOG_INTERVAL_MS = 10_000;
+
+export function authenticate(authenticator: Authenticator, log: Logger): MiddlewareHandler {
+  const methods = authenticator.methods;
+  let busyLoggedAt = -Infinity;
   return async (c, next) => {
     const header = c.req.header('authorization');
-    const isBasic = header !== undefined && /^basic\s/i.test(header);
-    const key = isBasic ? BasicCache.key(header) : undefined;
-    const cached = key !== undefined ? cache.get(key, Date.now()) : undefined;
-    if (cached) {
-      c.set('member', cached);
+    const socket = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket;
+    const address = socket?.remoteAddress;
+    // Without an Authorization header, a verified TLS client certificate may identify the member.
+    const peer = header === undefined ? peerCertificateOf(socket) : undefined;
+    const result: Authentication = peer
+      ? authenticator.authenticateCertificate(peer)
+      : await authenticator.authenticate(header, { address });
+    if (result.ok) {
+      c.set('member', result.member);
       return next();
     }
-    // Without an Authorization header, a verified TLS client certificate may identify the member.
-    const incoming = (c.env as { incoming?: { socket?: unknown } } | undefined)?.incoming;
-    const peer = header === undefined ? peerCertificateOf(incoming?.socket) : undefined;
-    const result: Authentication = peer ? authenticator.authenticateCertificate(peer) : await authenticator.authenticate(header);
-    if (!result.ok) {
-      log.info({ reason: result.reason, method: c.req.method, path: c.req.path }, 'TAXII authentication failed');
-      throw unauthorized();
+    const event = { reason: result.reason, address, method: c.req.method, path: c.req.path };
+    switch (result.refusal) {
+      case 'unauthorized':
+        log.info(event, 'TAXII authentication failed');
+        if (result.limitReached) log.warn(event, 'failed-login limit reached: further Basic logins are refused unchecked (429)');
+        throw unauthorized(methods);
+      case 'too-many-failures':
+        // bounded by the flood itself; the limit being reached was logged once above
+        log.debug(event, 'TAXII authentication refused: too many failed logins');
+        throw tooManyFailedLogins(result.retryAfterSeconds);
+      case 'too-many-checks':
+        log.debug(event, 'TAXII authentication refused: too many logins from this address in progress');
+        throw tooManyLoginChecks(result.retryAfterSeconds);
+      case 'busy':
+        if (Date.now() - busyLoggedAt >= BUSY_LOG_INTERVAL_MS) {
+          busyLoggedAt = Date.now();
+          log.warn(event, 'TAXII authentication refused: too many password checks waiting (503; logged at most every 10 s)');
+        }
+        // answered here, not thrown: the error hook logs every 5xx as a server fault, with a stack
+        return errorResponse(passwordChecksBusy(result.retryAfterSeconds));
     }
-    if (key !== undefined && result.scheme === 'basic') cache.set(key, result.member, Date.now());
-    c.set('member', result.member);
-    return next();
   };
 }
