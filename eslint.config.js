@@ -21,7 +21,16 @@ const IO_MODULES = [
   '@hono/node-server',
   'pino',
 ];
-const ioPaths = IO_MODULES.map((name) => ({ name, message: 'stix/ and policy/ are pure: no I/O (docs/ARCHITECTURE.md, who may import whom).' }));
+const ioPaths = IO_MODULES.map((name) => ({
+  name,
+  message: 'stix/ and policy/ are pure: no I/O (docs/ARCHITECTURE.md, who may import whom).',
+}));
+
+/** Rules every src/ module outside cli/ keeps (repeated in each layer's block: a later block replaces the rule's options). */
+const EVERYWHERE = [
+  { group: ['**/node.ts', '**/node.js'], message: 'Only cli/ may import the composition root (node.ts).' },
+  { group: ['**/cli', '**/cli/**'], message: 'Nothing imports cli/: it is the outermost layer.' },
+];
 
 /** Project modules that do I/O or wire parts together, as import patterns relative to any src/ file. */
 const layer = (dirs, message) => ({ group: dirs.flatMap((d) => [`**/${d}`, `**/${d}/**`]), message });
@@ -33,7 +42,10 @@ export default tseslint.config(
   {
     languageOptions: { ecmaVersion: 2023, sourceType: 'module', globals: { process: 'readonly', console: 'readonly' } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
@@ -53,11 +65,7 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          patterns: [
-            { group: ['**/node.ts', '**/node.js'], message: 'Only cli/ may import the composition root (node.ts).' },
-            layer(['cli'], 'Nothing imports cli/: it is the outermost layer.'),
-            { group: ['lmdb'], message: 'Only store/ opens LMDB.' },
-          ],
+          patterns: [...EVERYWHERE, { group: ['lmdb'], message: 'Only store/ opens LMDB.' }],
         },
       ],
     },
@@ -71,6 +79,7 @@ export default tseslint.config(
         {
           paths: ioPaths,
           patterns: [
+            ...EVERYWHERE,
             layer(
               ['policy', 'store', 'ingest', 'taxii', 'upstream', 'federation', 'auth', 'pki', 'config', 'shareback', 'cli'],
               'stix/ imports nothing from the rest of the project.',
@@ -89,8 +98,12 @@ export default tseslint.config(
         {
           paths: ioPaths,
           patterns: [
+            ...EVERYWHERE,
             {
-              ...layer(['store', 'ingest', 'taxii', 'upstream', 'federation', 'auth', 'pki', 'shareback', 'cli'], 'policy/ is pure: stix/ only.'),
+              ...layer(
+                ['store', 'ingest', 'taxii', 'upstream', 'federation', 'auth', 'pki', 'shareback', 'cli'],
+                'policy/ is pure: stix/ only.',
+              ),
             },
             { ...layer(['config'], 'policy/ may read the configuration types only.'), allowTypeImports: true },
           ],
@@ -110,6 +123,7 @@ export default tseslint.config(
             message: 'store/ knows LMDB and nothing about HTTP or NATS.',
           })),
           patterns: [
+            ...EVERYWHERE,
             layer(['policy'], 'store/ holds attributes; it does not decide (policy/ is used above it).'),
             layer(['taxii', 'upstream', 'federation', 'ingest', 'auth', 'pki', 'shareback', 'cli'], 'store/ imports no module above it.'),
           ],
@@ -129,7 +143,10 @@ export default tseslint.config(
             name,
             message: 'store/ knows LMDB and nothing about HTTP or NATS.',
           })),
-          patterns: [layer(['taxii', 'upstream', 'federation', 'ingest', 'auth', 'pki', 'shareback', 'cli'], 'store/ imports no module above it.')],
+          patterns: [
+            ...EVERYWHERE,
+            layer(['taxii', 'upstream', 'federation', 'ingest', 'auth', 'pki', 'shareback', 'cli'], 'store/ imports no module above it.'),
+          ],
         },
       ],
     },

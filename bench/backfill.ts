@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { hashSecret } from '../src/auth/index.ts';
-import { parseConfig } from '../src/config/index.ts';
+import { parseConfig } from '../src/config/load.ts';
 import { Ingestor } from '../src/ingest/index.ts';
 import { startNode } from '../src/node.ts';
 import { Store } from '../src/store/index.ts';

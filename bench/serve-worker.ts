@@ -9,7 +9,7 @@
  *   any failure                              worker -> {event: 'error', message}
  */
 import { pino } from 'pino';
-import { parseConfig } from '../src/config/index.ts';
+import { parseConfig } from '../src/config/load.ts';
 import { startNode, type RelayNode } from '../src/node.ts';
 import { collectGarbage, memorySnapshot, type MemorySnapshot } from './context.ts';
 

@@ -2,10 +2,9 @@
  * Composition root: builds a relay node from its configuration. The only module that knows all
  * the parts; everything else takes its collaborators as arguments.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { serve } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import { Authenticator, loadOrCreateTokenKeys } from './auth/index.ts';

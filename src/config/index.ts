@@ -1,11 +1,2 @@
-export {
-  loadConfig,
-  parseConfig,
-  ConfigError,
-  configuredPathError,
-  inDataDir,
-  usingConfiguredPath,
-  type ConfigEnvironment,
-} from './load.ts';
-export type { RelayConfig, ApiRootConfig, CollectionConfig, MemberConfig, GrantConfig } from './schema.ts';
-export type { MemberPolicyConfig, PolicyConfig, ViewFilterConfig } from './policy.ts';
+export { loadConfig, ConfigError, inDataDir } from './load.ts';
+export type { RelayConfig, ApiRootConfig, CollectionConfig, MemberConfig } from './schema.ts';

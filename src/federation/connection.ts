@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP, Socket } from 'node:net';
-import { connect as tlsConnect, createSecureContext } from 'node:tls';
+import { connect as tlsConnect, createSecureContext, type TLSSocket } from 'node:tls';
 import { connect, type NatsConnection } from 'nats';
 import type { RelayConfig } from '../config/index.ts';
 
@@ -152,7 +152,7 @@ export function probe(
   const port = Number(url.port || 4222);
   return new Promise((resolve) => {
     const socket = new Socket();
-    let tlsSocket: import('node:tls').TLSSocket | undefined;
+    let tlsSocket: TLSSocket | undefined;
     let settled = false;
     const done = (result: Error | undefined) => {
       if (settled) return;

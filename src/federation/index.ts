@@ -1,8 +1,1 @@
-export {
-  connectFederation,
-  federationOptions,
-  FederationConnectionError,
-  type FederationFailure,
-  type FederationOptions,
-  type FederationTlsFiles,
-} from './connection.ts';
+export { connectFederation, federationOptions } from './connection.ts';

@@ -1,3 +1,2 @@
-export { Ingestor, DEFAULT_BATCH_SIZE, acceptedSpecVersions } from './ingest.ts';
-export type { AcceptedSpecVersions, IngestReport, IngestOptions, ObjectOutcome, StoredVersion, VersionListener } from './ingest.ts';
-export { contentOfDocument, objectsOfDocument, DocumentError, type DocumentContent } from './documents.ts';
+export { Ingestor, acceptedSpecVersions, type IngestReport } from './ingest.ts';
+export { contentOfDocument, objectsOfDocument, type DocumentContent } from './documents.ts';

@@ -1,3 +1,2 @@
-export { Store, type StatementsInBatch, type StoreOptions } from './store.ts';
-export { StoreError } from './errors.ts';
-export type * from './types.ts';
+export { Store, type StatementsInBatch } from './store.ts';
+export type { CollectionStats, IndexEntry, PreparedVersion, Provenance, ScanResult, VersionOutcome } from './types.ts';

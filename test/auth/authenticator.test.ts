@@ -6,8 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Authenticator, loadOrCreateTokenKeys, type Authentication, type TokenKeys } from '../../src/auth/index.ts';
-import { parseConfig } from '../../src/config/index.ts';
+import { Authenticator, loadOrCreateTokenKeys, type Authentication } from '../../src/auth/index.ts';
+import { type TokenKeys } from '../../src/auth/tokens.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import { basicAuth, testConfigData } from '../support/node.ts';
 
 let dir: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Member } from '../../src/auth/index.ts';
-import { BasicCache } from '../../src/auth/index.ts';
+import { BasicCache } from '../../src/auth/basic-cache.ts';
 
 const member = (id: string) => ({ id, name: id, config: {} }) as unknown as Member;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CheckQueue } from '../../src/auth/index.ts';
+import { CheckQueue } from '../../src/auth/check-queue.ts';
 
 /** A task the test finishes by hand, recording when it started. */
 function gate(log: string[], name: string) {

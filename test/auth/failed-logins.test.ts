@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clientKey, FailedLoginLimiter, type FailedLoginLimits } from '../../src/auth/index.ts';
+import { clientKey, FailedLoginLimiter, type FailedLoginLimits } from '../../src/auth/failed-logins.ts';
 
 const LIMITS: FailedLoginLimits = { perAddress: 6, perAddressMember: 3, windowMs: 60_000, maxTracked: 1000 };
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CHALLENGE, challengeFor, unauthorizedDescription } from '../../src/auth/index.ts';
+import { challengeFor, unauthorizedDescription } from '../../src/auth/index.ts';
+import { CHALLENGE } from '../../src/auth/methods.ts';
 
 describe('what a 401 says the node accepts', () => {
   it('names Basic and Bearer in the challenge and description when members use both', () => {

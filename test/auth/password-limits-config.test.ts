@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { passwordCheckLimits } from '../../src/auth/index.ts';
-import { parseConfig } from '../../src/config/index.ts';
+import { passwordCheckLimits } from '../../src/auth/authenticator.ts';
+import { parseConfig } from '../../src/config/load.ts';
 
 const minimal = (auth?: unknown) => ({
   node: { id: 'n', title: 'N' },

@@ -6,7 +6,8 @@
  * refused.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOrCreateTokenKeys, tokenSettings, type TokenKeys } from '../../src/auth/index.ts';
+import { loadOrCreateTokenKeys, tokenSettings } from '../../src/auth/index.ts';
+import { type TokenKeys } from '../../src/auth/tokens.ts';
 import { COLLECTIONS, TAXII, startTestNode, type TestNode } from '../support/node.ts';
 
 let t: TestNode;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TokenError, TokenKeys, type TokenSettings } from '../../src/auth/index.ts';
+import { TokenError, TokenKeys, type TokenSettings } from '../../src/auth/tokens.ts';
 
 const settings: TokenSettings = { issuer: 'relay', audience: 'relay-taxii', maxTtlSeconds: 7 * 86_400 };
 let dir: string;

@@ -6,7 +6,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDevCertificates, type TlsFiles } from '../../src/pki/index.ts';
+import { ensureDevCertificates } from '../../src/pki/index.ts';
+import { type TlsFiles } from '../../src/pki/dev.ts';
 import { relay, spawnRelay, writeTestConfig, type RelayRun } from '../support/cli.ts';
 import { tempDir } from '../support/stix-fixtures.ts';
 

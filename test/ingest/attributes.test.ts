@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ingestor } from '../../src/ingest/index.ts';
-import { DEFAULT_NODE_POLICY, type NodePolicy } from '../../src/policy/index.ts';
+import { type NodePolicy } from '../../src/policy/index.ts';
+import { DEFAULT_NODE_POLICY } from '../../src/policy/types.ts';
 import { Store, type IndexEntry, type Provenance } from '../../src/store/index.ts';
 import {
   identity,

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DocumentError, Ingestor, objectsOfDocument, type StoredVersion } from '../../src/ingest/index.ts';
+import { Ingestor, objectsOfDocument } from '../../src/ingest/index.ts';
+import { DocumentError } from '../../src/ingest/documents.ts';
+import { type StoredVersion } from '../../src/ingest/ingest.ts';
 import { Store, type Provenance } from '../../src/store/index.ts';
 import { indicator, tempDir } from '../support/stix-fixtures.ts';
 

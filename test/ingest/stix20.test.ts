@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config/index.ts';
+import { ConfigError } from '../../src/config/index.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import { acceptedSpecVersions, contentOfDocument, Ingestor, objectsOfDocument } from '../../src/ingest/index.ts';
 import { TLP1 } from '../../src/stix/markings.ts';
 import type { SpecVersion } from '../../src/stix/specversion.ts';

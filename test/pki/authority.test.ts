@@ -2,11 +2,13 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, copyFileSync } from 'node:fs';
 import { createServer, request } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CertificateAuthority, PkiError, normalizeSerial } from '../../src/pki/index.ts';
+import { CertificateAuthority } from '../../src/pki/index.ts';
+import { PkiError, normalizeSerial } from '../../src/pki/authority.ts';
 
 let dir: string;
 let ca: CertificateAuthority;
@@ -83,7 +85,7 @@ describe('certificate authority', () => {
     const https = createServer(
       { key: server.keyPem, cert: server.certPem, ca: ca.caCertPem, requestCert: true, rejectUnauthorized: true },
       (req, res) => {
-        const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+        const peer = (req.socket as TLSSocket).getPeerCertificate();
         res.end(peer.subject?.CN ?? '');
       },
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/index.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import { memberProfile, nodePolicy, viewProfile } from '../../src/policy/index.ts';
 
 const C1 = '11111111-1111-4111-8111-111111111111';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decide, type MemberProfile, type ObjectAttributes } from '../../src/policy/index.ts';
+import { decide, type MemberProfile } from '../../src/policy/index.ts';
+import { type ObjectAttributes } from '../../src/policy/types.ts';
 import { mayReachMore, neverRedistributed } from '../../src/policy/decide.ts';
 import { resolveObjectTlp, TLP1, TLP2, TLP_MARKINGS } from '../../src/stix/markings.ts';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reachReport, type Reader } from '../../src/policy/reach.ts';
-import { DEFAULT_NODE_POLICY, type MemberProfile, type ObjectAttributes } from '../../src/policy/index.ts';
+import { type MemberProfile } from '../../src/policy/index.ts';
+import { DEFAULT_NODE_POLICY, type ObjectAttributes } from '../../src/policy/types.ts';
 
 const member = (p: Partial<MemberProfile> = {}): MemberProfile => ({
   memberId: 'm',

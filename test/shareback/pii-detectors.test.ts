@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { scanObject, type Finding, type PiiKind } from '../../src/shareback/pii/index.ts';
+import { type Finding, type PiiKind } from '../../src/shareback/pii/index.ts';
+import { scanObject } from '../../src/shareback/pii/scan.ts';
 import { cardNetwork } from '../../src/shareback/pii/detectors/card.ts';
 import { ibanMod97Valid, luhnValid } from '../../src/shareback/pii/detectors/checksums.ts';
 import { isRoleMailbox } from '../../src/shareback/pii/detectors/email.ts';

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { scanObject, scanObjects, scannedProperties } from '../../src/shareback/pii/index.ts';
+import { scanObjects } from '../../src/shareback/pii/index.ts';
+import { scanObject } from '../../src/shareback/pii/scan.ts';
+import { scannedProperties } from '../../src/shareback/pii/properties.ts';
 
 const PERSON = 'Maria Garcia';
 

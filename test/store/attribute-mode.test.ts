@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ingestor } from '../../src/ingest/index.ts';
-import { Store, StoreError } from '../../src/store/index.ts';
+import { Store } from '../../src/store/index.ts';
+import { StoreError } from '../../src/store/errors.ts';
 import { identity, indicator, relationship } from '../support/policy-fixtures.ts';
 import { tempDir } from '../support/stix-fixtures.ts';
 

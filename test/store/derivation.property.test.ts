@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Ingestor } from '../../src/ingest/index.ts';
-import { DEFAULT_NODE_POLICY } from '../../src/policy/index.ts';
+import { DEFAULT_NODE_POLICY } from '../../src/policy/types.ts';
 import { Store } from '../../src/store/index.ts';
 import { linkedSteps, runSteps, SECTOR_LABEL } from '../support/linked-corpus.ts';
 import { tempDir } from '../support/stix-fixtures.ts';

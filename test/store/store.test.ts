@@ -5,7 +5,8 @@ import { join, resolve } from 'node:path';
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nowMicros } from '../../src/stix/time.ts';
-import { Store, StoreError, type IndexEntry, type Provenance } from '../../src/store/index.ts';
+import { Store, type IndexEntry, type Provenance } from '../../src/store/index.ts';
+import { StoreError } from '../../src/store/errors.ts';
 import { indicator, prepared, tempDir } from '../support/stix-fixtures.ts';
 
 const A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ingestor } from '../../src/ingest/index.ts';
-import { DEFAULT_NODE_POLICY } from '../../src/policy/index.ts';
+import { DEFAULT_NODE_POLICY } from '../../src/policy/types.ts';
 import { Store, type IndexEntry } from '../../src/store/index.ts';
 import {
   identity,

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, fetch, type RequestInit, type Response } from 'undici';
 import { hashSecret } from '../../src/auth/index.ts';
-import { parseConfig, type RelayConfig } from '../../src/config/index.ts';
+import { type RelayConfig } from '../../src/config/index.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import { startNode, type RelayNode } from '../../src/node.ts';
 import { pino } from 'pino';
 

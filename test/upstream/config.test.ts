@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config/index.ts';
-import { subscriptionSpecs } from '../../src/upstream/index.ts';
+import { ConfigError } from '../../src/config/index.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { subscriptionSpecs } from '../../src/upstream/manager.ts';
 
 const base = (upstreams: unknown[]) => ({
   node: { id: 'b', title: 'B' },

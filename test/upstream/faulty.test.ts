@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indicators, startScriptedServer, type ScriptedServer } from './scripted-server.ts';
 import { caFile, keysOf, LOCAL, startPoller, type PollerUnderTest } from './support.ts';
-import type { CycleResult } from '../../src/upstream/index.ts';
+import { type CycleResult } from '../../src/upstream/subscription.ts';
 
 const FIXED_NOW = Date.parse('2030-01-01T00:00:00Z');
 

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Ingestor } from '../../src/ingest/index.ts';
-import { parseConfig } from '../../src/config/index.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import { UpstreamManager } from '../../src/upstream/index.ts';
 import { indicators, startScriptedServer } from './scripted-server.ts';
 import { caFile, startPoller } from './support.ts';

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCa, issueLeaf, type KeyAndCert } from '../../src/pki/index.ts';
+import { createCa, issueLeaf, type KeyAndCert } from '../../src/pki/forge.ts';
 import { toPkcs12 } from '../taxii/client/pkcs12.ts';
 import { indicators, startScriptedServer, type ScriptedServer } from './scripted-server.ts';
 import { caFile, keysOf, startPoller } from './support.ts';

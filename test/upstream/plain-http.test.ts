@@ -2,7 +2,8 @@ import type { TLSSocket } from 'node:tls';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../src/config/index.ts';
+import { ConfigError } from '../../src/config/index.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import { TAXII, indicators, startScriptedServer } from './scripted-server.ts';
 import { caFile, keysOf, startPoller } from './support.ts';
 

@@ -9,7 +9,7 @@
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { createCa, issueLeaf, type KeyAndCert } from '../../src/pki/index.ts';
+import { createCa, issueLeaf, type KeyAndCert } from '../../src/pki/forge.ts';
 import { formatTaxiiTimestamp, parseTaxiiTimestamp } from '../../src/stix/time.ts';
 
 export const TAXII = 'application/taxii+json;version=2.1';

@@ -3,11 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
-import { parseConfig, type RelayConfig } from '../../src/config/index.ts';
+import { type RelayConfig } from '../../src/config/index.ts';
+import { parseConfig } from '../../src/config/load.ts';
 import { Ingestor } from '../../src/ingest/index.ts';
 import { Store } from '../../src/store/index.ts';
 import type { ClientOptions } from '../../src/taxii/client/index.ts';
-import { UpstreamManager, type WaitRecord } from '../../src/upstream/index.ts';
+import { UpstreamManager } from '../../src/upstream/index.ts';
+import { type WaitRecord } from '../../src/upstream/subscription.ts';
 
 export const LOCAL = 'aaaaaaaa-0000-4000-8000-000000000001';
 export const LOCAL2 = 'aaaaaaaa-0000-4000-8000-000000000002';

@@ -1,3 +1,23 @@
-export * from './client.ts';
-export * from './errors.ts';
-export * from './resolve.ts';
+export {
+  type ClientTls,
+  type ClientOptions,
+  type RawResponse,
+  type RemoteCollection,
+  type ObjectsQuery,
+  type ObjectsPage,
+  TaxiiClient,
+  join,
+  checkTaxiiMediaType,
+  checkEnvelope,
+  parseApiRoot,
+} from './client.ts';
+export {
+  TaxiiClientError,
+  TaxiiHttpError,
+  TaxiiProtocolError,
+  TaxiiTlsError,
+  TaxiiPlainHttpError,
+  isTransient,
+  isAuthFailure,
+} from './errors.ts';
+export { resolveApiRoot, findCollection } from './resolve.ts';

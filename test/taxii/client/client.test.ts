@@ -4,13 +4,12 @@ import {
   TaxiiHttpError,
   TaxiiPlainHttpError,
   TaxiiProtocolError,
-  TaxiiTimeoutError,
   TaxiiTlsError,
   findCollection,
-  parseRetryAfter,
   resolveApiRoot,
-  splitEnvelopes,
 } from '../../../src/taxii/client/index.ts';
+import { TaxiiTimeoutError } from '../../../src/taxii/client/errors.ts';
+import { parseRetryAfter, splitEnvelopes } from '../../../src/taxii/client/client.ts';
 import { FEED_ID, indicators, startScriptedServer, type ScriptedServer } from '../../upstream/scripted-server.ts';
 
 describe('TAXII client against a scripted server', () => {

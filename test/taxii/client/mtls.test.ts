@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCa, issueLeaf, type KeyAndCert } from '../../../src/pki/index.ts';
+import { createCa, issueLeaf, type KeyAndCert } from '../../../src/pki/forge.ts';
 import { TaxiiClient, TaxiiTlsError, type ClientTls } from '../../../src/taxii/client/index.ts';
 import { toPkcs12 } from './pkcs12.ts';
 import { startScriptedServer, type ScriptedServer } from '../../upstream/scripted-server.ts';

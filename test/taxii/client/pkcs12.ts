@@ -1,5 +1,5 @@
 import forge from 'node-forge';
-import type { KeyAndCert } from '../../../src/pki/index.ts';
+import { type KeyAndCert } from '../../../src/pki/forge.ts';
 
 /** PKCS#12 (3DES, what OpenSSL 3 reads without the legacy provider) from a PEM key and cert. */
 export function toPkcs12(leaf: KeyAndCert, passphrase: string): Buffer {

@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/index.ts';
+import { parseConfig } from '../../../src/config/load.ts';
 import { startNode, type RelayNode } from '../../../src/node.ts';
 import { COLLECTIONS, TAXII, basicAuth, testConfigData } from '../../support/node.ts';
 

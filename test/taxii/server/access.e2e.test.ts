@@ -3,7 +3,9 @@
  * grant-driven 401 / 403 / 404 rules.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHALLENGE, issueToken, loadOrCreateTokenKeys } from '../../../src/auth/index.ts';
+import { loadOrCreateTokenKeys } from '../../../src/auth/index.ts';
+import { CHALLENGE } from '../../../src/auth/methods.ts';
+import { issueToken } from '../../../src/auth/tokens.ts';
 import { COLLECTIONS, TAXII, basicAuth, startTestNode, type TestNode } from '../../support/node.ts';
 import { indicator } from './fixtures.ts';
 

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { issueToken, loadOrCreateTokenKeys, tokenSettings } from '../../../src/auth/index.ts';
+import { loadOrCreateTokenKeys, tokenSettings } from '../../../src/auth/index.ts';
+import { issueToken } from '../../../src/auth/tokens.ts';
 import { CertificateAuthority } from '../../../src/pki/index.ts';
 import { basicAuth, startTestNode, TAXII, type TestNode } from '../../support/node.ts';
 

@@ -9,7 +9,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../src/config/index.ts';
+import { parseConfig } from '../../../src/config/load.ts';
 import { MAX_MATCH_VALUES } from '../../../src/taxii/server/filters.ts';
 import { COLLECTIONS, TAXII, basicAuth, startTestNode, testConfigData, type TestNode } from '../../support/node.ts';
 import { indicator } from './fixtures.ts';

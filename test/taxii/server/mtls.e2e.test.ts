@@ -120,7 +120,7 @@ describe('published token keys', () => {
 
   it('serves the JWKS without credentials and it verifies the node tokens', async () => {
     const { createLocalJWKSet, jwtVerify } = await import('jose');
-    const { loadOrCreateTokenKeys, issueToken } = await import('../../../src/auth/index.ts');
+    const { loadOrCreateTokenKeys, issueToken } = await import('../../../src/auth/tokens.ts');
     const res = await t.request('/.well-known/jwks.json');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/jwk-set+json');
