@@ -28,5 +28,6 @@ export async function runStart(config: RelayConfig): Promise<number> {
     process.once('SIGTERM', stop);
   });
   await node.close();
+  log.info('stopped: store closed, connections ended');
   return 0;
 }

@@ -1,32 +1,58 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChildProcess } from 'node:child_process';
-import { REPO, spawnRelay, stop, waitForStderr } from '../support/processes.ts';
+import { REPO, waitForStderr } from '../support/processes.ts';
 
-// What `npm start` does on a fresh clone: the example config, no certificate configured.
-describe('relay start on the example config', () => {
+/**
+ * The README's first command, `npm start`, as a fresh clone runs it: the real npm script from
+ * package.json in a directory laid out like the checkout (package.json and the example config
+ * copied, src/ bin/ node_modules/ linked), so the data directory and development certificates
+ * it creates land there and not in the repository. Only RELAY_LISTEN is set (port 0), so
+ * parallel test runs never collide on 8443.
+ */
+describe('npm start on a fresh clone (the example config)', () => {
   let dir: string;
   let child: ChildProcess;
   let discovery: string;
   let agent: Agent;
+  let stdout = '';
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'relay-start-'));
-    child = spawnRelay(['start', '--config', join(REPO, 'config/relay.example.yaml')], {
+    copyFileSync(join(REPO, 'package.json'), join(dir, 'package.json'));
+    mkdirSync(join(dir, 'config'));
+    copyFileSync(join(REPO, 'config/relay.example.yaml'), join(dir, 'config/relay.example.yaml'));
+    for (const linked of ['src', 'bin', 'node_modules']) symlinkSync(join(REPO, linked), join(dir, linked));
+    // its own process group: npm runs the script through a shell and does not pass SIGTERM on,
+    // so the test signals the whole group, as a terminal's Ctrl-C or a service manager does
+    child = spawn('npm', ['start'], {
       cwd: dir,
-      env: { RELAY_LISTEN: '127.0.0.1:0', RELAY_DATA_DIR: join(dir, 'data') },
+      env: { ...process.env, RELAY_LISTEN: '127.0.0.1:0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     const match = await waitForStderr(child, /discovery: (https:\/\/\S+)/);
     discovery = match[1] as string;
     agent = new Agent({ connect: { ca: readFileSync(join(dir, 'certs', 'dev-ca.crt'), 'utf8') } });
   });
 
+  it('runs the start script of package.json with the example config', () => {
+    const scripts = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).scripts as Record<string, string>;
+    expect(scripts.start).toMatch(/src\/cli\/main\.ts start --config config\/relay\.example\.yaml$/);
+  });
+
   afterAll(async () => {
     await agent?.close();
-    if (child) await stop(child);
+    // whatever happened above, nothing of the group outlives the test
+    try {
+      if (child?.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // ESRCH: the group has already exited
+    }
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -39,6 +65,7 @@ describe('relay start on the example config', () => {
   });
 
   it('creates the data directory with the LMDB store', () => {
+    // data_dir ./data of the example config, relative to where npm start runs
     expect(existsSync(join(dir, 'data', 'store'))).toBe(true);
   });
 
@@ -60,7 +87,16 @@ describe('relay start on the example config', () => {
     expect(res.headers.get('www-authenticate')).toMatch(/Basic/);
   });
 
-  it('stops cleanly on SIGTERM', async () => {
-    expect(await stop(child)).toBe(0);
+  it('stops cleanly on SIGTERM (npm passes it on; the node closes its store and says so)', async () => {
+    // the pipes close only when every process of the group has exited (they share them)
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    process.kill(-(child.pid as number), 'SIGTERM');
+    const ended = await Promise.race([
+      closed.then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20_000)),
+    ]);
+    if (!ended) process.kill(-(child.pid as number), 'SIGKILL');
+    expect(ended).toBe(true);
+    expect(stdout).toContain('"msg":"stopped: store closed, connections ended"');
   });
 });
