@@ -121,11 +121,17 @@ class AudienceView {
     this.attribution = attributionFor(context.consent, context.audience);
     this.anonymous = this.attribution === 'anonymous';
     const { member, relay } = context;
+    if (member.name.trim() === '') throw new TypeError('the sharing member needs a name: anonymization removes it from text');
     this.mentions = memberMentions([member.name, ...(member.aliases ?? [])], [...memberIds], relay.id);
   }
 
+  /** One of the member's identities: a known id, or an organization named like the member. */
   isMemberIdentity(o: Json): boolean {
-    return o.type === 'identity' && (this.memberIds.has(String(o.id)) || (typeof o.name === 'string' && this.mentions.isName(o.name)));
+    if (o.type !== 'identity') return false;
+    if (this.memberIds.has(String(o.id))) return true;
+    // a class ("the energy sector") or a person is never the member, whatever its name
+    const organization = o.identity_class !== 'class' && o.identity_class !== 'individual';
+    return organization && typeof o.name === 'string' && this.mentions.isName(o.name);
   }
 
   /** Why the anonymized audience gets nothing of this object, or null. */

@@ -89,6 +89,33 @@ describe('anonymized: the member’s identity', () => {
     expect(toAudience({ object: memberIdentity() }, ATTRIBUTED).kind).toBe('forward');
   });
 
+  it('does not take a sector class or a person named like the member for the member', () => {
+    const member = { name: 'Energy Co', aliases: ['Energy'], identityIds: [MEMBER_IDENTITY] };
+    const sector = {
+      type: 'identity',
+      spec_version: '2.1',
+      id: 'identity--062f72b1-7caf-4112-ab92-6211f7e7abc8',
+      created: '2020-02-23T23:40:53.576Z',
+      modified: '2020-02-23T23:40:53.576Z',
+      name: 'Energy',
+      identity_class: 'class',
+    };
+    const person = { ...sector, id: 'identity--062f72b1-7caf-4112-ab92-6211f7e7abc9', identity_class: 'individual' };
+    const targets = relationship(MALWARE, sector.id, { relationship_type: 'targets' });
+    const { outgoing, discoveredIdentityIds } = batchToAudience([{ object: sector }, { object: person }, { object: targets }], {
+      ...ANONYMOUS,
+      member,
+    });
+    expect(discoveredIdentityIds).toEqual([]);
+    // sent (their names, being the member's alias, are scrubbed like any text), not dropped
+    expect(outgoing.map((o) => o.kind)).toEqual(['reissue', 'reissue', 'reissue']);
+    expect(reissued(outgoing[2] as Outgoing).target_ref).toBe(reissuedId(NAMESPACES, 'anonymous', sector.id));
+  });
+
+  it('refuses a member without a name', () => {
+    expect(() => toAudience({ object: indicator() }, { ...ANONYMOUS, member: { name: ' ', identityIds: [] } })).toThrow(/needs a name/);
+  });
+
   it('keeps identities that are not the member’s: a victim named differently is only re-issued', () => {
     const victim = memberIdentity({
       id: 'identity--a0000000-0000-4000-8000-0000000000fe',
