@@ -1,3 +1,3 @@
 /** Share-back PII scanner: personal data in STIX objects, as findings with property path and span. */
-export { scanObjects } from './scan.ts';
+export { scanObject, scanObjects } from './scan.ts';
 export { PII_KINDS, type Finding, type PiiKind } from './types.ts';
