@@ -47,8 +47,13 @@ export function hashValue(hash: Buffer): bigint {
   );
 }
 
+/** For a store's bucket sums: an item put adds its hash value, an item removed subtracts it. */
 export function addHashes(a: bigint, b: bigint): bigint {
   return (a + b) % MOD;
+}
+
+export function subtractHashes(a: bigint, b: bigint): bigint {
+  return (((a - b) % MOD) + MOD) % MOD;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { itemHash, mergeIncoming, type ReconItem } from '../../src/federation/items.ts';
-import { addHashes, hashValue, MemoryItemSource, rangeBounds } from '../../src/federation/item-source.ts';
+import { addHashes, hashValue, MemoryItemSource, rangeBounds, subtractHashes } from '../../src/federation/item-source.ts';
 import {
   decodeMessage,
   encodeMessage,
@@ -30,6 +30,15 @@ describe('MemoryItemSource', () => {
       const sum = inRange.reduce((s, h) => addHashes(s, hashValue(h)), 0n);
       expect(source.summarize(prefix)).toEqual({ count: inRange.length, sum });
     }
+  });
+
+  it('keeps a sum a store can maintain item by item: adding and then subtracting a hash restores it', () => {
+    const whole = source.summarize('').sum;
+    const extra = hashValue(itemHash(versionItem(99_999)));
+    expect(subtractHashes(addHashes(whole, extra), extra)).toBe(whole);
+    const withExtra = MemoryItemSource.of([...items, versionItem(99_999)]);
+    expect(withExtra.summarize('').sum).toBe(addHashes(whole, extra));
+    expect(subtractHashes(0n, 1n)).toBe((1n << 256n) - 1n);
   });
 
   it('lists a prefix in ascending hash order, exactly the items whose hash starts with it', () => {
