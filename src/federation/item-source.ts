@@ -4,7 +4,7 @@
  * item, `"a3"` the items whose hash starts with 0xa3), because item hashes are uniform: a prefix
  * of d hex digits holds about n/16^d items, so splitting by prefix splits evenly without counting.
  *
- * `MemoryItemSource` holds a sorted array (tests, small sets). A store implements the same
+ * `MemoryItemSource` holds the items in memory (tests, small sets). A store implements the same
  * interface over an LMDB database keyed by the 32-byte item hash (value: kind, id, version key):
  * - `entries(prefix)` is one ordered range read from `rangeBounds(prefix).start` up to `.end`.
  * - `summarize(prefix)` must not read every item of a big range: keep, in the same write
