@@ -132,20 +132,19 @@ export default tseslint.config(
     },
   },
   {
-    // Named exception, removed by the write-path issue (store/ of small parts, derivation
-    // above it): the store still derives linked attributes at commit with policy/.
-    files: ['src/store/store.ts', 'src/store/types.ts'],
+    // derive/ (the re-indexer) applies policy/ to what store/ keeps; it knows nothing of HTTP, NATS or ingest.
+    files: ['src/derive/**/*.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: ['node:http', 'node:https', 'nats', 'undici', 'hono', '@hono/node-server'].map((name) => ({
+          paths: ['node:http', 'node:https', 'nats', 'undici', 'hono', '@hono/node-server', 'lmdb'].map((name) => ({
             name,
-            message: 'store/ knows LMDB and nothing about HTTP or NATS.',
+            message: 'derive/ works through store/ and policy/ only.',
           })),
           patterns: [
             ...EVERYWHERE,
-            layer(['taxii', 'upstream', 'federation', 'ingest', 'auth', 'pki', 'shareback', 'cli'], 'store/ imports no module above it.'),
+            layer(['taxii', 'upstream', 'federation', 'ingest', 'auth', 'pki', 'shareback', 'cli'], 'derive/ imports no module above it.'),
           ],
         },
       ],

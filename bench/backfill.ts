@@ -66,7 +66,7 @@ export const backfillSection: Section = {
         a.ingestor.ingest(SOURCE, chunk, { source: 'import', detail: 'bench' }, { batchSize: 10_000 });
         done += n;
       }
-      const served = a.store.count(SOURCE);
+      const served = a.store.index.count(SOURCE);
 
       const secretFile = join(dirB, 'a.secret');
       writeFileSync(secretFile, SECRET, { mode: 0o600 });

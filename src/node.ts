@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import { Authenticator, loadOrCreateTokenKeys } from './auth/index.ts';
 import type { NatsConnection } from 'nats';
 import { ConfigError, inDataDir, type RelayConfig } from './config/index.ts';
+import { Reindexer } from './derive/index.ts';
 import { connectFederation, federationOptions } from './federation/index.ts';
 import { acceptedSpecVersions, Ingestor } from './ingest/index.ts';
 import { nodePolicy } from './policy/index.ts';
@@ -30,6 +31,8 @@ export interface RelayNode {
   readonly config: RelayConfig;
   readonly store: Store;
   readonly ingestor: Ingestor;
+  /** derives in the background what commits queued (backlog: `reindexer.backlog()`) */
+  readonly reindexer: Reindexer;
   readonly log: Logger;
   /** https://host:port (the bound port, also when the config asked for port 0) */
   readonly baseUrl: string;
@@ -65,7 +68,13 @@ export function openStore(config: RelayConfig): Store {
 export async function startNode(config: RelayConfig, log: Logger = createLogger(config), options: NodeOptions = {}): Promise<RelayNode> {
   const store = openStore(config);
   try {
-    const ingestor = new Ingestor(store, nodePolicy(config), acceptedSpecVersions(config));
+    const policy = nodePolicy(config);
+    const reindexer = new Reindexer(store, policy, { itemsPerStep: config.reindexer.items_per_step });
+    const ingestor = new Ingestor(store, policy, acceptedSpecVersions(config), {
+      reindexer,
+      inlineItems: config.reindexer.inline_items,
+      maxBacklog: config.reindexer.max_backlog,
+    });
     const keys = await loadOrCreateTokenKeys(config.data_dir);
     const pki = CertificateAuthority.paths({ dir: config.pki.dir as string, caCert: config.pki.ca_cert, caKey: config.pki.ca_key });
     const authenticator = Authenticator.fromConfig(config, keys, revocationChecker(pki.dir));
@@ -148,11 +157,13 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
 
     const upstreams = new UpstreamManager(config, { ...options.upstream, store, ingestor, log });
     upstreams.start();
+    reindexer.start();
 
     return {
       config,
       store,
       ingestor,
+      reindexer,
       log,
       baseUrl,
       discoveryUrl: `${baseUrl}/taxii2/`,
@@ -161,6 +172,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       federation,
       async close() {
         await upstreams.close();
+        await reindexer.stop();
         await federation?.close();
         await closeServer();
         await store.close();

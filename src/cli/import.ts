@@ -8,9 +8,26 @@ import { acceptedSpecVersions, contentOfDocument, Ingestor, type DocumentContent
 import { nodePolicy } from '../policy/index.ts';
 import { openStore } from './store.ts';
 import { CliError } from './errors.ts';
+import { Reindexer } from '../derive/index.ts';
 import { reachLines, reachOfStored } from './reach.ts';
 import { resolveCollection } from './resolve.ts';
 import type { ReachReport } from '../policy/reach.ts';
+
+/**
+ * What the import queued for derivation is derived before the command exits (a node running
+ * beside it would do it too), so the store is consistent when `relay import` returns.
+ */
+function drainWithProgress(reindexer: Reindexer): void {
+  let reported = Date.now();
+  for (;;) {
+    const { items, remaining } = reindexer.step();
+    if (items === 0 || remaining === 0) return;
+    if (Date.now() - reported > 2000) {
+      console.error(`deriving: ${remaining} objects queued`);
+      reported = Date.now();
+    }
+  }
+}
 
 /**
  * Versions per transaction for file imports: larger than the ingest default (which suits TAXII
@@ -45,7 +62,13 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
   const batchSize = options.batchSize ?? IMPORT_BATCH_SIZE;
 
   const store = openStore(config);
-  const ingestor = new Ingestor(store, nodePolicy(config), acceptedSpecVersions(config));
+  const policy = nodePolicy(config);
+  const reindexer = new Reindexer(store, policy, { itemsPerStep: config.reindexer.items_per_step });
+  const ingestor = new Ingestor(store, policy, acceptedSpecVersions(config), {
+    reindexer,
+    inlineItems: config.reindexer.inline_items,
+    maxBacklog: config.reindexer.max_backlog,
+  });
   const reports: FileReport[] = [];
   const storedIds = new Set<string>();
   let reach: ReachReport | undefined;
@@ -89,6 +112,7 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
         else if (o.kind === 'stored') storedIds.add(o.id);
       });
     }
+    drainWithProgress(reindexer);
     reach = reachOfStored(config, store, collection, storedIds);
   } finally {
     await store.close();

@@ -133,7 +133,7 @@ function explainOne(
   const view = new MemberView(store, policy, profile, indexCollection, filter);
   let redacted: readonly string[] | undefined;
   if (entry.attributes.granular) {
-    const body = store.body(entry.id, entry.versionKey);
+    const body = store.bodyOf(entry);
     const ceiling = filter && rank(filter) < rank(profile) ? { ...profile, tlpCeiling: filter.tlpCeiling } : profile;
     const r =
       body === undefined ? undefined : redact(JSON.parse(body) as StixObject, ceiling, policy.markingMap, store.markings.statements());

@@ -114,13 +114,13 @@ export async function runUpstreams(config: RelayConfig, json: boolean): Promise<
 export async function runQuarantineList(config: RelayConfig, limit: number, json: boolean): Promise<number> {
   const store = openStore(config);
   try {
-    const records = store.listQuarantine({ limit });
+    const records = store.resources.listQuarantine({ limit });
     if (json) {
       console.log(JSON.stringify(records, null, 2));
       return 0;
     }
     console.log(
-      `${store.quarantineCount()} quarantined record(s)${records.length < store.quarantineCount() ? `, newest ${records.length} shown` : ''}`,
+      `${store.resources.quarantineCount()} quarantined record(s)${records.length < store.resources.quarantineCount() ? `, newest ${records.length} shown` : ''}`,
     );
     for (const r of records) {
       const what = r.kind === 'object' ? `object ${r.objectId ?? '(no id)'}${r.version ? ` ${r.version}` : ''}` : 'response';
@@ -135,7 +135,7 @@ export async function runQuarantineList(config: RelayConfig, limit: number, json
 export async function runQuarantineShow(config: RelayConfig, id: string): Promise<number> {
   const store = openStore(config);
   try {
-    const r = store.getQuarantine(id);
+    const r = store.resources.getQuarantine(id);
     if (!r) throw new CliError(`no quarantine record "${id}" (see relay quarantine list)`);
     const { content, ...meta } = r;
     console.log(JSON.stringify({ ...meta, at: formatTaxiiTimestamp(r.at) }, null, 2));

@@ -236,6 +236,13 @@ export const configSchema = z
       })
       .default({}),
     limits: limitsSchema,
+    reindexer: z
+      .strictObject({
+        inline_items: z.number().int().min(0).default(1000).describe('queued objects derived right after each ingest call'),
+        max_backlog: z.number().int().min(1000).default(100_000).describe('backlog above which ingest waits (backpressure)'),
+        items_per_step: z.number().int().min(1).max(10_000).default(200).describe('queued objects per re-indexer transaction'),
+      })
+      .default({ inline_items: 1000, max_backlog: 100_000, items_per_step: 200 }),
     federation: federationSchema,
     api_roots: z.array(apiRootSchema).min(1, 'configure at least one API root'),
     members: z.array(memberSchema).default([]),

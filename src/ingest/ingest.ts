@@ -5,13 +5,14 @@
  * reason and never costs a valid sibling its place.
  */
 import type { RelayConfig } from '../config/index.ts';
-import { statementMarkingId, versionFacts } from '../policy/derive.ts';
+import { Reindexer } from '../derive/reindexer.ts';
+import { endRefs, linkKeys, statementMarkingId, versionFacts, type VersionFacts } from '../policy/derive.ts';
+import { initialFiling } from '../policy/filing.ts';
 import { DEFAULT_NODE_POLICY, type NodePolicy } from '../policy/types.ts';
 import { ONLY_STIX_21, specVersionsOfMediaTypes, type SpecVersion } from '../stix/specversion.ts';
 import { validateObject, type ValidationOptions } from '../stix/validate.ts';
 import type { Micros } from '../stix/time.ts';
-import type { StixObject } from '../stix/types.ts';
-import type { PreparedVersion, Provenance, StatementsInBatch, Store, VersionOutcome } from '../store/index.ts';
+import type { IndexEntry, PreparedVersion, Provenance, Store, StoredAttributes, VersionOutcome } from '../store/index.ts';
 
 export type ObjectOutcome =
   | { readonly kind: 'stored' | 'duplicate'; readonly id: string; readonly version: string; readonly dateAdded: Micros }
@@ -66,18 +67,44 @@ export type VersionListener = (version: StoredVersion) => void;
 
 export const DEFAULT_BATCH_SIZE = 1000;
 
+/** How ingest and the re-indexer share the work a commit queues. */
+export interface DerivationSettings {
+  /** the re-indexer (the node's background one, or one of the ingestor's own) */
+  readonly reindexer: Reindexer;
+  /**
+   * Queued objects worked on right after each ingest call, so small changes are derived before
+   * the call returns (Infinity: all of them; 0: leave everything to the background).
+   */
+  readonly inlineItems: number;
+  /** backlog above which an ingest call waits for the re-indexer to bring it back under (backpressure) */
+  readonly maxBacklog: number;
+}
+
+export const DEFAULT_INLINE_ITEMS = 1000;
+export const DEFAULT_MAX_BACKLOG = 100_000;
+
 export class Ingestor {
   private readonly listeners = new Set<VersionListener>();
+  readonly derivation: DerivationSettings;
 
   /**
    * `policy` is what policy attributes are derived with (marking map, sector sources, default
-   * TLP); `specVersions` which STIX versions each collection accepts (acceptedSpecVersions).
+   * TLP); `specVersions` which STIX versions each collection accepts (acceptedSpecVersions);
+   * `derivation` how the work a commit queues is done (default: an own re-indexer that derives
+   * everything before an ingest call returns).
    */
   constructor(
     private readonly store: Store,
     private readonly policy: NodePolicy = DEFAULT_NODE_POLICY,
     private readonly specVersions: AcceptedSpecVersions = new Map(),
-  ) {}
+    derivation: Partial<DerivationSettings> = {},
+  ) {
+    this.derivation = {
+      reindexer: derivation.reindexer ?? new Reindexer(store, policy),
+      inlineItems: derivation.inlineItems ?? Infinity,
+      maxBacklog: derivation.maxBacklog ?? DEFAULT_MAX_BACKLOG,
+    };
+  }
 
   /** Subscribe to "version stored" events (federation, metrics). Returns an unsubscribe. */
   onVersionStored(listener: VersionListener): () => void {
@@ -94,13 +121,10 @@ export class Ingestor {
     let rejected = 0;
     // Statement marking definitions restrict nobody; one may come after the objects it marks
     // (ATT&CK lists it last), so the whole call is looked at before any fact is derived, and
-    // objects stored earlier that waited for one are derived again when it is committed.
+    // objects stored earlier that waited for one are queued to be derived again.
     const attributes = this.store.keepsPolicyAttributes;
     const statements = attributes ? statementsIn(objects, validation) : [];
     const known = attributes ? new Set([...this.store.markings.statements(), ...statements]) : new Set<string>();
-    const factsOf = (object: StixObject) => versionFacts(object, this.policy, known);
-    const inBatch: StatementsInBatch | undefined =
-      statements.length > 0 ? { ids: statements, refacts: (json) => factsOf(JSON.parse(json) as StixObject) } : undefined;
 
     for (let start = 0; start < objects.length || (start === 0 && options.alsoInTransaction); start += batchSize) {
       const end = Math.min(start + batchSize, objects.length);
@@ -121,7 +145,7 @@ export class Ingestor {
           versionKey: v.versionKey,
           specVersion: v.specVersion,
           json: JSON.stringify(v.object),
-          ...(attributes ? { facts: factsOf(v.object) } : {}),
+          ...(attributes ? { stored: storedAttributes(v.type, versionFacts(v.object, this.policy, known)) } : {}),
         });
         positions.push(i);
       }
@@ -133,7 +157,10 @@ export class Ingestor {
       const hook = end === objects.length ? options.alsoInTransaction : undefined;
       const results: VersionOutcome[] =
         batch.length > 0 || hook
-          ? this.store.commitBatch(collection, batch, provenance, hook && ((r) => (record(r), hook(outcomes))), inBatch)
+          ? this.store.commit(collection, batch, provenance, {
+              ...(hook ? { alsoInTransaction: (r: readonly VersionOutcome[]) => (record(r), hook(outcomes)) } : {}),
+              ...(statements.length > 0 ? { statements } : {}),
+            })
           : [];
       record(results);
       let batchStored = 0;
@@ -149,9 +176,40 @@ export class Ingestor {
       stored += batchStored;
       duplicate += results.length - batchStored;
       options.onBatch?.({ objects: end, stored: batchStored });
+      if (attributes) this.holdBackIfBehind();
     }
+    if (attributes) this.deriveInline();
     return { stored, duplicate, rejected, outcomes };
   }
+
+  /**
+   * Removes versions of objects from one collection (bodies included) and derives what that
+   * changes like an ingest call does. Returns how many versions were removed.
+   */
+  delete(collection: string, entries: readonly IndexEntry[]): number {
+    const removed = this.store.deleteVersions(collection, entries);
+    if (this.store.keepsPolicyAttributes) this.deriveInline();
+    return removed;
+  }
+
+  /** Backpressure: while the backlog is above its bound, the ingesting caller drains it down to half. */
+  private holdBackIfBehind(): void {
+    const { reindexer, maxBacklog } = this.derivation;
+    if (this.store.queue.size() <= maxBacklog) return;
+    while (this.store.queue.size() > maxBacklog / 2) if (reindexer.step().items === 0) break;
+  }
+
+  /** Derives up to the inline budget now; the rest is the background re-indexer's. */
+  private deriveInline(): void {
+    const { reindexer, inlineItems } = this.derivation;
+    if (inlineItems > 0) reindexer.drain(inlineItems);
+    reindexer.nudge();
+  }
+}
+
+/** What a version is stored with: its facts, where it is filed until derived, and the links it makes. */
+function storedAttributes(type: string, facts: VersionFacts): StoredAttributes {
+  return { facts, filing: initialFiling(type, facts), links: linkKeys(type, facts), ends: endRefs(type, facts) };
 }
 
 /** Ids of the valid statement marking definitions among the objects. */

@@ -1,21 +1,25 @@
 /**
- * Attributes derived at ingest. Two parts:
+ * Attributes of stored versions. Two parts:
  *   - `versionFacts`: what one object version says about itself (TLP from its whole-object
  *     markings, granular flag, confidence, revoked, its own sectors, and for links what they
- *     refer to). Pure; computed once per version by the ingestor.
+ *     refer to). Pure; computed once per version by the ingestor, again by the re-indexer when
+ *     what it depends on changes (a marking definition arrives, the configuration changes).
  *   - `deriveLinked`: sectors and opinion score that come from other objects (targets
  *     relationships, indicator -indicates-> X -targets-> identity chains, ends of relationships
  *     and sightings, opinions), by walking the links through a `LinkReader`. It is the
- *     definition: ingest computes the same values incrementally from link summaries
+ *     definition: the re-indexer computes the same values incrementally from link summaries
  *     (linked.ts), and `relay check` compares every stored entry with this walk.
  *
  * Derived attributes must not leak: a link (relationship, sighting end, target identity,
  * opinion) counts only when its latest version is not revoked and is no more restricted (TLP)
  * than the object version being indexed. An unknown marking is more restrictive than RED.
  */
+import type { LinkedAttributes, LinkKey, LinkRole, VersionFacts } from '../stix/attributes.ts';
 import { resolveObjectTlp, TLP_MARKINGS, tlpRank, type ObjectTlp } from '../stix/markings.ts';
 import type { StixObject } from '../stix/types.ts';
 import type { NodePolicy } from './types.ts';
+
+export type { LinkedAttributes, LinkKey, LinkRole, VersionFacts };
 
 /** Rank of an object whose markings the node cannot classify: above RED. */
 export const UNKNOWN_RANK = 5;
@@ -27,26 +31,6 @@ export const OPINION_VALUES: Readonly<Record<string, number>> = {
   agree: 4,
   'strongly-agree': 5,
 };
-
-/** What one object version says about itself (stored with its index entry). */
-export interface VersionFacts {
-  readonly tlp: ObjectTlp;
-  /** effective TLP rank for link comparisons (unmarked: the default TLP; unknown: 5) */
-  readonly rank: number;
-  readonly granular: boolean;
-  readonly confidence?: number;
-  readonly revoked: boolean;
-  /** sectors the object carries itself: identity `sectors`, configured properties and labels */
-  readonly own: readonly string[];
-  /** relationship: type, source, target */
-  readonly rt?: string;
-  readonly src?: string;
-  readonly tgt?: string;
-  /** relationship ends, sighting refs, opinion object_refs (distinct) */
-  readonly refs?: readonly string[];
-  /** opinion objects: their value 1..5 */
-  readonly opinion?: number;
-}
 
 const NO_STATEMENTS: ReadonlySet<string> = new Set();
 
@@ -96,14 +80,14 @@ export function versionFacts(object: StixObject, policy: NodePolicy, statements:
     rank,
     granular: Array.isArray(object.granular_markings) && object.granular_markings.length > 0,
     revoked: object.revoked === true,
-    own: [...own].sort(),
+    ownSectors: [...own].sort(),
   };
   if (typeof object.confidence === 'number') facts.confidence = object.confidence;
   if (object.type === 'relationship') {
-    facts.rt = String(object.relationship_type);
-    facts.src = String(object.source_ref);
-    facts.tgt = String(object.target_ref);
-    facts.refs = [...new Set([facts.src, facts.tgt])];
+    facts.relationshipType = String(object.relationship_type);
+    facts.sourceRef = String(object.source_ref);
+    facts.targetRef = String(object.target_ref);
+    facts.refs = [...new Set([facts.sourceRef, facts.targetRef])];
   } else if (object.type === 'sighting') {
     facts.refs = [
       ...new Set([...strings(object.sighting_of_ref), ...strings(object.observed_data_refs), ...strings(object.where_sighted_refs)]),
@@ -111,38 +95,37 @@ export function versionFacts(object: StixObject, policy: NodePolicy, statements:
   } else if (object.type === 'opinion') {
     facts.refs = [...new Set(strings(object.object_refs))];
     const value = OPINION_VALUES[String(object.opinion)];
-    if (value !== undefined) facts.opinion = value;
+    if (value !== undefined) facts.opinionValue = value;
   }
   return facts;
 }
 
 /**
- * How a link refers to an object. The latest version of a `targets` relationship refers to its
- * source and target as ts / tt, of an `indicates` relationship as is / it, the latest version of
- * an opinion to its object_refs as o: the links the summaries are built from. Every version of
- * a relationship or sighting (not only the latest) refers to each of its ends as v: the
- * relationships and sightings whose sectors follow that end. Keyed by role, derivation reads
- * only the links it needs.
+ * The links a version makes while it is its object's latest: a `targets` relationship refers to
+ * its source and target, an `indicates` relationship likewise, an opinion to each object it is
+ * about. What summaries are built from.
  */
-export type LinkRole = 'ts' | 'tt' | 'is' | 'it' | 'o' | 'v';
-
-/** The (referenced id, role) pairs of an object's latest version (roles ts, tt, is, it, o). */
-export function linkKeys(type: string, facts: VersionFacts | undefined): Array<[string, LinkRole]> {
+export function linkKeys(type: string, facts: VersionFacts | undefined): LinkKey[] {
   if (!facts?.refs) return [];
   if (type === 'relationship') {
-    if (facts.rt !== 'targets' && facts.rt !== 'indicates') return [];
-    const [s, t]: [LinkRole, LinkRole] = facts.rt === 'targets' ? ['ts', 'tt'] : ['is', 'it'];
-    const out: Array<[string, LinkRole]> = [];
-    if (facts.src !== undefined) out.push([facts.src, s]);
-    if (facts.tgt !== undefined) out.push([facts.tgt, t]);
+    const roles = ROLES_OF[facts.relationshipType ?? ''];
+    if (!roles) return [];
+    const out: LinkKey[] = [];
+    if (facts.sourceRef !== undefined) out.push([facts.sourceRef, roles[0]]);
+    if (facts.targetRef !== undefined) out.push([facts.targetRef, roles[1]]);
     return out;
   }
-  return type === 'opinion' ? facts.refs.map((r) => [r, 'o']) : [];
+  return type === 'opinion' ? facts.refs.map((ref): LinkKey => [ref, 'opinion-of']) : [];
 }
 
-/** The ends of one version of a relationship or sighting (role v); none for other types. */
+const ROLES_OF: Readonly<Record<string, readonly [LinkRole, LinkRole]>> = {
+  targets: ['targets-source', 'targets-target'],
+  indicates: ['indicates-source', 'indicates-target'],
+};
+
+/** The ends of one version of a relationship or sighting (role end-of); none for other types. */
 export function endRefs(type: string, facts: VersionFacts | undefined): readonly string[] {
-  return (type === 'relationship' || type === 'sighting') && facts?.refs ? facts.refs : [];
+  return isSro(type) && facts?.refs ? facts.refs : [];
 }
 
 /** Read access to the latest facts of objects in one collection, and who refers to them. */
@@ -153,65 +136,77 @@ export interface LinkReader {
   referrers(id: string, role: LinkRole): Iterable<string>;
 }
 
-export interface LinkedAttributes {
-  readonly sectors: readonly string[];
-  readonly opinion?: number;
-}
+export const isSro = (type: string) => type === 'relationship' || type === 'sighting';
 
-const isSro = (type: string) => type === 'relationship' || type === 'sighting';
 const isEmpty = (it: Iterable<string>) => {
   for (const _ of it) return false;
   return true;
 };
 
-/** Sectors and opinion of one version of `id` (of `type`, with `facts`) from its links. */
+/** Sectors and opinion of one version of `id` (of `type`, with `facts`) from its links: the definition. */
 export function deriveLinked(id: string, type: string, facts: VersionFacts, reader: LinkReader): LinkedAttributes {
-  // Fast path (most objects at ingest): nothing targets-, indicates- or opinion-links it.
+  // Fast path: nothing targets-, indicates- or opinion-links it.
   if (
     !isSro(type) &&
-    isEmpty(reader.referrers(id, 'ts')) &&
-    isEmpty(reader.referrers(id, 'o')) &&
-    (type !== 'indicator' || isEmpty(reader.referrers(id, 'is')))
+    isEmpty(reader.referrers(id, 'targets-source')) &&
+    isEmpty(reader.referrers(id, 'opinion-of')) &&
+    (type !== 'indicator' || isEmpty(reader.referrers(id, 'indicates-source')))
   ) {
-    return { sectors: facts.own };
+    return { sectors: facts.ownSectors };
   }
-  const r = facts.rank;
+  const rank = facts.rank;
   const memo = new Map<string, (VersionFacts & { type: string }) | undefined>();
-  const get = (x: string) => {
+  const latest = (x: string) => {
     if (!memo.has(x)) memo.set(x, reader.latest(x));
     return memo.get(x);
   };
-  const counts = (f: VersionFacts | undefined): f is VersionFacts & { type: string } => f !== undefined && !f.revoked && f.rank <= r;
+  const counts = (f: VersionFacts | undefined): f is VersionFacts & { type: string } => f !== undefined && !f.revoked && f.rank <= rank;
   const referrers = (x: string, role: LinkRole) => [...reader.referrers(x, role)];
 
   /** own sectors plus those of identities x targets */
-  const base = (x: string, fx: VersionFacts, out: Set<string>) => {
-    for (const s of fx.own) out.add(s);
-    for (const rel of referrers(x, 'ts')) {
-      const fr = get(rel);
-      if (!counts(fr) || fr.type !== 'relationship' || fr.rt !== 'targets' || fr.src !== x || fr.tgt === undefined) continue;
-      const fi = get(fr.tgt);
-      if (counts(fi) && fi.type === 'identity') for (const s of fi.own) out.add(s);
+  const base = (x: string, xFacts: VersionFacts, out: Set<string>) => {
+    for (const s of xFacts.ownSectors) out.add(s);
+    for (const relationship of referrers(x, 'targets-source')) {
+      const rel = latest(relationship);
+      if (
+        !counts(rel) ||
+        rel.type !== 'relationship' ||
+        rel.relationshipType !== 'targets' ||
+        rel.sourceRef !== x ||
+        rel.targetRef === undefined
+      ) {
+        continue;
+      }
+      const target = latest(rel.targetRef);
+      if (counts(target) && target.type === 'identity') for (const s of target.ownSectors) out.add(s);
     }
   };
   /** base, and for indicators the base of what they indicate */
-  const full = (x: string, xType: string, fx: VersionFacts, out: Set<string>) => {
-    base(x, fx, out);
+  const full = (x: string, xType: string, xFacts: VersionFacts, out: Set<string>) => {
+    base(x, xFacts, out);
     if (xType !== 'indicator') return;
-    for (const rel of referrers(x, 'is')) {
-      const fr = get(rel);
-      if (!counts(fr) || fr.type !== 'relationship' || fr.rt !== 'indicates' || fr.src !== x || fr.tgt === undefined) continue;
-      const fy = get(fr.tgt);
-      if (counts(fy) && !isSro(fy.type)) base(fr.tgt, fy, out);
+    for (const relationship of referrers(x, 'indicates-source')) {
+      const rel = latest(relationship);
+      if (
+        !counts(rel) ||
+        rel.type !== 'relationship' ||
+        rel.relationshipType !== 'indicates' ||
+        rel.sourceRef !== x ||
+        rel.targetRef === undefined
+      ) {
+        continue;
+      }
+      const indicated = latest(rel.targetRef);
+      if (counts(indicated) && !isSro(indicated.type)) base(rel.targetRef, indicated, out);
     }
   };
 
   const sectors = new Set<string>();
   if (isSro(type)) {
-    for (const s of facts.own) sectors.add(s);
+    for (const s of facts.ownSectors) sectors.add(s);
     for (const end of facts.refs ?? []) {
-      const fe = get(end);
-      if (counts(fe) && !isSro(fe.type)) full(end, fe.type, fe, sectors);
+      const endFacts = latest(end);
+      if (counts(endFacts) && !isSro(endFacts.type)) full(end, endFacts.type, endFacts, sectors);
     }
   } else {
     full(id, type, facts, sectors);
@@ -219,10 +214,10 @@ export function deriveLinked(id: string, type: string, facts: VersionFacts, read
 
   let sum = 0;
   let n = 0;
-  for (const o of referrers(id, 'o')) {
-    const fo = get(o);
-    if (!counts(fo) || fo.type !== 'opinion' || fo.opinion === undefined || !fo.refs?.includes(id)) continue;
-    sum += fo.opinion;
+  for (const opinionId of referrers(id, 'opinion-of')) {
+    const opinion = latest(opinionId);
+    if (!counts(opinion) || opinion.type !== 'opinion' || opinion.opinionValue === undefined || !opinion.refs?.includes(id)) continue;
+    sum += opinion.opinionValue;
     n++;
   }
   const sorted = [...sectors].sort();

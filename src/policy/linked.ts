@@ -1,8 +1,8 @@
 /**
  * Linked attributes, maintained incrementally. `deriveLinked` (derive.ts) says what an object
  * version's sectors and opinion score are by walking its links; this module computes the same
- * values from a small per-object summary and keeps the summaries current as links change, so
- * that ingest re-derives only the objects whose attributes can actually change.
+ * values from a small per-object summary, and says what a change means for other objects, so
+ * that the re-indexer (src/derive/) derives again only what can actually change.
  *
  * Why thresholds work: a link path (a targets relationship and its identity; an indicates
  * relationship, what it indicates, and that object's targets) contributes to a version of rank
@@ -17,56 +17,25 @@
  * Relationships and sightings take their ends' sectors: own sectors of the end (from its
  * threshold, its rank) and its summaries, counted when the end's rank is within the SRO's.
  */
-import { neverRedistributed } from './decide.ts';
-import type { LinkedAttributes, LinkReader, VersionFacts } from './derive.ts';
-
-/** [sector, threshold] pairs, sorted by sector: the sector counts for versions of rank >= threshold. */
-export type SectorThresholds = ReadonlyArray<readonly [sector: string, rank: number]>;
-
-/** [rank, sum of values, count] per rank of the opinions counted, ascending by rank. */
-export type OpinionTotals = ReadonlyArray<readonly [rank: number, sum: number, count: number]>;
-
-/** What an object's links give it, whichever of its versions is indexed. Empty parts are absent. */
-export interface LinkSummary {
-  readonly targeted?: SectorThresholds;
-  readonly indicated?: SectorThresholds;
-  readonly opinions?: OpinionTotals;
-}
-
-/** Linked attributes of one version, and for relationships and sightings where a sparse view finds them. */
-export interface IndexedAttributes extends LinkedAttributes {
-  /**
-   * Relationships and sightings: the smallest of the sector sets a member must meet to receive
-   * it — its own derived sectors and those of each end (a member receives it only if it receives
-   * the relationship itself and every end) — [] when that set is empty (then only members taking
-   * unscoped objects can), or null while an end is absent or never redistributed (nobody can).
-   * The sector index needs nothing else to find it. Ties go to its own sectors, then the first
-   * end in refs order.
-   */
-  readonly narrowest?: readonly string[] | null;
-}
+import type {
+  LinkedAttributes,
+  LinkRole,
+  LinkSummary,
+  ObjectAttributes,
+  OpinionTotals,
+  ReferrerNotice,
+  SectorThresholds,
+  SummaryPart,
+  VersionFacts,
+} from '../stix/attributes.ts';
+import { mayReachMore, neverRedistributed } from './decide.ts';
+import { isSro, type LinkReader } from './derive.ts';
 
 /** Latest facts, referrers and current summaries of one collection's objects. */
 export interface SummaryReader extends LinkReader {
   summary(id: string): LinkSummary | undefined;
 }
 
-/** The latest version of an object changed: its facts before and after (undefined: none). */
-export interface LatestChange {
-  readonly id: string;
-  readonly type: string;
-  readonly before: VersionFacts | undefined;
-  readonly after: VersionFacts | undefined;
-}
-
-export interface Propagation {
-  /** summaries that changed (undefined: now empty); the caller stores them */
-  readonly summaries: ReadonlyMap<string, LinkSummary | undefined>;
-  /** objects whose stored versions may now have other linked attributes */
-  readonly rederive: ReadonlySet<string>;
-}
-
-const isSro = (type: string) => type === 'relationship' || type === 'sighting';
 /** the STIX type of an id (validated at ingest: the prefix is the type) */
 const typeOfId = (id: string) => id.slice(0, id.indexOf('--'));
 /** the rank from which a linked object counts; revoked or absent objects never count */
@@ -85,14 +54,22 @@ function thresholds(m: Map<string, number>): SectorThresholds | undefined {
 /** Sectors of the identities `x` targets, with the rank each counts from. */
 export function targetedOf(x: string, reader: LinkReader): SectorThresholds | undefined {
   const m = new Map<string, number>();
-  for (const rel of reader.referrers(x, 'ts')) {
-    const fr = reader.latest(rel);
-    if (fr === undefined || fr.type !== 'relationship' || fr.rt !== 'targets' || fr.src !== x || fr.tgt === undefined) continue;
-    const fi = reader.latest(fr.tgt);
-    if (fi === undefined || fi.type !== 'identity') continue;
-    const from = Math.max(countsFrom(fr), countsFrom(fi));
+  for (const relationship of reader.referrers(x, 'targets-source')) {
+    const rel = reader.latest(relationship);
+    if (
+      rel === undefined ||
+      rel.type !== 'relationship' ||
+      rel.relationshipType !== 'targets' ||
+      rel.sourceRef !== x ||
+      rel.targetRef === undefined
+    ) {
+      continue;
+    }
+    const identity = reader.latest(rel.targetRef);
+    if (identity === undefined || identity.type !== 'identity') continue;
+    const from = Math.max(countsFrom(rel), countsFrom(identity));
     if (from === Infinity) continue;
-    for (const s of fi.own) lower(m, s, from);
+    for (const s of identity.ownSectors) lower(m, s, from);
   }
   return thresholds(m);
 }
@@ -104,15 +81,23 @@ export function indicatedOf(
   targeted: (y: string) => SectorThresholds | undefined,
 ): SectorThresholds | undefined {
   const m = new Map<string, number>();
-  for (const rel of reader.referrers(x, 'is')) {
-    const fr = reader.latest(rel);
-    if (fr === undefined || fr.type !== 'relationship' || fr.rt !== 'indicates' || fr.src !== x || fr.tgt === undefined) continue;
-    const fy = reader.latest(fr.tgt);
-    if (fy === undefined || isSro(fy.type)) continue;
-    const from = Math.max(countsFrom(fr), countsFrom(fy));
+  for (const relationship of reader.referrers(x, 'indicates-source')) {
+    const rel = reader.latest(relationship);
+    if (
+      rel === undefined ||
+      rel.type !== 'relationship' ||
+      rel.relationshipType !== 'indicates' ||
+      rel.sourceRef !== x ||
+      rel.targetRef === undefined
+    ) {
+      continue;
+    }
+    const indicated = reader.latest(rel.targetRef);
+    if (indicated === undefined || isSro(indicated.type)) continue;
+    const from = Math.max(countsFrom(rel), countsFrom(indicated));
     if (from === Infinity) continue;
-    for (const s of fy.own) lower(m, s, from);
-    for (const [s, t] of targeted(fr.tgt) ?? []) lower(m, s, Math.max(from, t));
+    for (const s of indicated.ownSectors) lower(m, s, from);
+    for (const [s, t] of targeted(rel.targetRef) ?? []) lower(m, s, Math.max(from, t));
   }
   return thresholds(m);
 }
@@ -120,51 +105,54 @@ export function indicatedOf(
 /** Opinion values about `x`, totalled per rank of the opinion. */
 export function opinionsOf(x: string, reader: LinkReader): OpinionTotals | undefined {
   const totals = new Map<number, [number, number, number]>();
-  for (const o of reader.referrers(x, 'o')) {
-    const fo = reader.latest(o);
-    if (fo === undefined || fo.type !== 'opinion' || fo.opinion === undefined || !fo.refs?.includes(x)) continue;
-    const from = countsFrom(fo);
+  for (const opinionId of reader.referrers(x, 'opinion-of')) {
+    const opinion = reader.latest(opinionId);
+    if (opinion === undefined || opinion.type !== 'opinion' || opinion.opinionValue === undefined || !opinion.refs?.includes(x)) continue;
+    const from = countsFrom(opinion);
     if (from === Infinity) continue;
     const t = totals.get(from);
     if (t) {
-      t[1] += fo.opinion;
+      t[1] += opinion.opinionValue;
       t[2]++;
-    } else totals.set(from, [from, fo.opinion, 1]);
+    } else totals.set(from, [from, opinion.opinionValue, 1]);
   }
   return totals.size === 0 ? undefined : [...totals.values()].sort((a, b) => a[0] - b[0]);
 }
 
-/** The summary of `x` from its links as they are now. */
-export function summaryOf(
-  x: string,
-  reader: LinkReader,
-  targeted: (y: string) => SectorThresholds | undefined = (y) => targetedOf(y, reader),
-): LinkSummary | undefined {
+/** One part of the summary of `x`, from its links as they are now (`targeted` of others read from their summaries). */
+export function summaryPartOf(x: string, part: SummaryPart, reader: SummaryReader): LinkSummary[SummaryPart] {
+  if (part === 'targeted') return targetedOf(x, reader);
+  if (part === 'indicated') return typeOfId(x) === 'indicator' ? indicatedOf(x, reader, (y) => reader.summary(y)?.targeted) : undefined;
+  return opinionsOf(x, reader);
+}
+
+/** The summary of `x` from its links as they are now (the definition `relay check` compares with). */
+export function summaryOf(x: string, reader: LinkReader): LinkSummary | undefined {
   const t = targetedOf(x, reader);
-  const i = typeOfId(x) === 'indicator' ? indicatedOf(x, reader, targeted) : undefined;
+  const i = typeOfId(x) === 'indicator' ? indicatedOf(x, reader, (y) => targetedOf(y, reader)) : undefined;
   const o = opinionsOf(x, reader);
   if (t === undefined && i === undefined && o === undefined) return undefined;
   return { ...(t ? { targeted: t } : {}), ...(i ? { indicated: i } : {}), ...(o ? { opinions: o } : {}) };
 }
 
 /** Linked sectors and opinion score of one version of `id` (of `type`, with `facts`), from summaries. */
-export function linkedOfVersion(id: string, type: string, facts: VersionFacts, reader: SummaryReader, withEnds = true): IndexedAttributes {
-  const r = facts.rank;
+export function linkedOfVersion(id: string, type: string, facts: VersionFacts, reader: SummaryReader): LinkedAttributes {
+  const rank = facts.rank;
   const summary = reader.summary(id);
   let sectors: Set<string> | undefined;
-  const add = (s: string) => (sectors ??= new Set(facts.own)).add(s);
+  const add = (s: string) => (sectors ??= new Set(facts.ownSectors)).add(s);
   const addUpTo = (list: SectorThresholds | undefined) => {
-    if (list) for (const [s, t] of list) if (t <= r) add(s);
+    if (list) for (const [s, t] of list) if (t <= rank) add(s);
   };
   if (isSro(type)) {
     for (const end of facts.refs ?? []) {
-      const fe = reader.latest(end);
-      if (fe === undefined || isSro(fe.type) || countsFrom(fe) > r) continue;
-      for (const s of fe.own) add(s);
-      const se = reader.summary(end);
-      if (se) {
-        addUpTo(se.targeted);
-        addUpTo(se.indicated);
+      const endFacts = reader.latest(end);
+      if (endFacts === undefined || isSro(endFacts.type) || countsFrom(endFacts) > rank) continue;
+      for (const s of endFacts.ownSectors) add(s);
+      const endSummary = reader.summary(end);
+      if (endSummary) {
+        addUpTo(endSummary.targeted);
+        addUpTo(endSummary.indicated);
       }
     }
   } else if (summary) {
@@ -173,27 +161,33 @@ export function linkedOfVersion(id: string, type: string, facts: VersionFacts, r
   }
   let sum = 0;
   let n = 0;
-  for (const [rank, s, c] of summary?.opinions ?? []) {
-    if (rank > r) break;
+  for (const [r, s, c] of summary?.opinions ?? []) {
+    if (r > rank) break;
     sum += s;
     n += c;
   }
-  const list = sectors === undefined ? facts.own : [...sectors].sort();
-  const linked: LinkedAttributes = n > 0 ? { sectors: list, opinion: sum / n } : { sectors: list };
-  return isSro(type) && withEnds ? { ...linked, narrowest: narrowestOf(list, facts.refs ?? [], reader) } : linked;
+  const list = sectors === undefined ? facts.ownSectors : [...sectors].sort();
+  return n > 0 ? { sectors: list, opinion: sum / n } : { sectors: list };
 }
 
-/** See IndexedAttributes.narrowest; an end's sectors are those of its latest version. */
-function narrowestOf(own: readonly string[], refs: readonly string[], reader: SummaryReader): readonly string[] | null {
-  let narrowest = own;
+/**
+ * Relationships and sightings: the smallest of the sector sets a member must meet to receive
+ * it — its own derived sectors and those of each end (a member receives it only if it receives
+ * the relationship itself and every end) — [] when that set is empty (then only members taking
+ * unscoped objects can), or null while an end is absent or never redistributed (nobody can).
+ * The sector index needs nothing else to find it. Ties go to its own sectors, then the first end
+ * in refs order. An end's sectors are those of its latest version.
+ */
+export function narrowestOf(sectors: readonly string[], refs: readonly string[], reader: SummaryReader): readonly string[] | null {
+  let narrowest = sectors;
   for (const end of refs) {
     // an end that is itself a relationship or sighting (not valid STIX) tells nothing here:
     // leaving it out only files the relationship under more sectors, never fewer
     if (isSro(typeOfId(end))) continue;
-    const fe = reader.latest(end);
-    if (fe === undefined || neverRedistributed(fe.tlp)) return null;
-    const sectors = linkedOfVersion(end, fe.type, fe, reader, false).sectors;
-    if (sectors.length < narrowest.length) narrowest = sectors;
+    const endFacts = reader.latest(end);
+    if (endFacts === undefined || neverRedistributed(endFacts.tlp)) return null;
+    const endSectors = linkedOfVersion(end, endFacts.type, endFacts, reader).sectors;
+    if (endSectors.length < narrowest.length) narrowest = endSectors;
   }
   return narrowest;
 }
@@ -204,20 +198,20 @@ const sameList = (a: readonly string[] | undefined, b: readonly string[] | undef
 /** Whether an object's change matters to what links to it: when it counts, and its own sectors. */
 function endChanged(before: VersionFacts | undefined, after: VersionFacts | undefined): boolean {
   const from = countsFrom(after);
-  return countsFrom(before) !== from || (from !== Infinity && !sameList(before?.own, after?.own));
+  return countsFrom(before) !== from || (from !== Infinity && !sameList(before?.ownSectors, after?.ownSectors));
 }
 
 /**
  * Whether an object's change matters to the relationships and sightings on it beyond their
- * sectors: where the sector index files them (see IndexedAttributes.narrowest) follows the
- * end's existence, rank, revocation, own sectors and whether it is ever redistributed.
+ * sectors: where the sector index files them (narrowestOf) follows the end's existence, rank,
+ * revocation, own sectors and whether it is ever redistributed.
  */
 function endIndexChanged(before: VersionFacts | undefined, after: VersionFacts | undefined): boolean {
   if (before === undefined || after === undefined) return before !== after;
   return (
     before.rank !== after.rank ||
     before.revoked !== after.revoked ||
-    !sameList(before.own, after.own) ||
+    !sameList(before.ownSectors, after.ownSectors) ||
     neverRedistributed(before.tlp) !== neverRedistributed(after.tlp)
   );
 }
@@ -226,104 +220,85 @@ function endIndexChanged(before: VersionFacts | undefined, after: VersionFacts |
 function linkChanged(before: VersionFacts | undefined, after: VersionFacts | undefined): boolean {
   return (
     countsFrom(before) !== countsFrom(after) ||
-    before?.rt !== after?.rt ||
-    before?.opinion !== after?.opinion ||
+    before?.relationshipType !== after?.relationshipType ||
+    before?.opinionValue !== after?.opinionValue ||
     // a relationship's refs are [source, target] in that order
     !sameList(before?.refs, after?.refs)
   );
 }
 
-function sameThresholds(a: SectorThresholds | undefined, b: SectorThresholds | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.length === b.length && a.every(([s, t], i) => s === b[i]?.[0] && t === b[i]?.[1]);
+/** What a change means for other objects: a summary part to compute again, or the referrers in a role to tell something. */
+export type Effect =
+  | { readonly kind: 'summary'; readonly of: string; readonly part: SummaryPart }
+  | { readonly kind: 'referrers'; readonly role: LinkRole; readonly notice: ReferrerNotice };
+
+/**
+ * What the change of an object's latest version (its facts before and after; undefined: none)
+ * means for the objects linked to it. Propagation continues only where a recomputed summary
+ * part comes out different (see `summaryChangeEffects`):
+ *   targets relationship            -> `targeted` of its source(s)
+ *   indicates relationship          -> `indicated` of its source(s)
+ *   opinion                         -> `opinions` of what it is about
+ *   identity's own sectors / rank   -> `targeted` of the sources of targets relationships to it
+ *   object's own sectors / rank     -> `indicated` of the sources of indicates relationships to it
+ *   an end's existence, rank, revocation, own sectors, redistribution
+ *                                   -> the relationships and sightings on it derived again
+ */
+export function changeEffects(type: string, before: VersionFacts | undefined, after: VersionFacts | undefined): Effect[] {
+  const effects: Effect[] = [];
+  if (type === 'relationship' && linkChanged(before, after)) {
+    const sources = new Set<string>();
+    for (const f of [before, after]) {
+      if (f?.sourceRef === undefined) continue;
+      const part = f.relationshipType === 'targets' ? 'targeted' : f.relationshipType === 'indicates' ? 'indicated' : undefined;
+      if (part && !sources.has(`${part} ${f.sourceRef}`)) {
+        sources.add(`${part} ${f.sourceRef}`);
+        effects.push({ kind: 'summary', of: f.sourceRef, part });
+      }
+    }
+  } else if (type === 'opinion' && linkChanged(before, after)) {
+    for (const ref of new Set([...(before?.refs ?? []), ...(after?.refs ?? [])]))
+      effects.push({ kind: 'summary', of: ref, part: 'opinions' });
+  }
+  if (!isSro(type)) {
+    // any non-SRO (an opinion too) can be the end of a relationship or sighting
+    if (endChanged(before, after)) {
+      if (type === 'identity') effects.push({ kind: 'referrers', role: 'targets-target', notice: 'targeted-of-source' });
+      effects.push({ kind: 'referrers', role: 'indicates-target', notice: 'indicated-of-source' });
+      effects.push({ kind: 'referrers', role: 'end-of', notice: 'rederive' });
+    } else if (endIndexChanged(before, after)) {
+      effects.push({ kind: 'referrers', role: 'end-of', notice: 'rederive' });
+    }
+  }
+  return effects;
 }
 
-function sameTotals(a: OpinionTotals | undefined, b: OpinionTotals | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return a.length === b.length && a.every(([r, s, c], i) => r === b[i]?.[0] && s === b[i]?.[1] && c === b[i]?.[2]);
+/** What a changed summary part of an object means for the objects linked to it. */
+export function summaryChangeEffects(part: SummaryPart): Effect[] {
+  if (part === 'opinions') return []; // an opinion score is the object's own; ends' sectors do not include it
+  const effects: Effect[] = [{ kind: 'referrers', role: 'end-of', notice: 'rederive' }];
+  if (part === 'targeted') effects.push({ kind: 'referrers', role: 'indicates-target', notice: 'indicated-of-source' });
+  return effects;
 }
 
 /**
- * What a transaction's latest-version changes do to summaries, and which objects must have
- * their versions re-derived. Reads the links as they are after the changes (the caller relinks
- * first). Propagation stops where a summary comes out unchanged:
- *   identity's own sectors / rank  -> `targeted` of the objects targeting it
- *   targets relationship           -> `targeted` of its source
- *   `targeted` of y changed        -> y re-derived; `indicated` of the indicators of y
- *   object's own sectors / rank    -> `indicated` of indicators of it
- *   indicates relationship         -> `indicated` of its source
- *   opinion                        -> `opinions` of what it refers to
- *   any summary of y changed       -> y re-derived
- *   y's summaries, own sectors, rank, revocation or whether it is ever redistributed changed
- *                                  -> relationships and sightings any version of which has y
- *                                     as an end (role v) re-derived
+ * Whether the relationships and sightings on an object must be announced again after it
+ * changed from `before` to `after` (they are served only while every end is, so an end that may
+ * now reach more members may make them visible).
  */
-export function propagate(changes: readonly LatestChange[], reader: SummaryReader): Propagation {
-  const targetedDirty = new Set<string>();
-  const indicatedDirty = new Set<string>();
-  const opinionsDirty = new Set<string>();
-  const ends = new Set<string>();
-  const sourcesOf = (y: string, role: 'tt' | 'it', into: Set<string>) => {
-    for (const rel of reader.referrers(y, role)) {
-      const src = reader.latest(rel)?.src;
-      if (src !== undefined) into.add(src);
-    }
-  };
-
-  for (const { id, type, before, after } of changes) {
-    if (type === 'relationship' && linkChanged(before, after)) {
-      for (const f of [before, after]) {
-        if (f?.src === undefined) continue;
-        if (f.rt === 'targets') targetedDirty.add(f.src);
-        else if (f.rt === 'indicates') indicatedDirty.add(f.src);
-      }
-    } else if (type === 'opinion' && linkChanged(before, after)) {
-      for (const f of [before, after]) for (const ref of f?.refs ?? []) opinionsDirty.add(ref);
-    }
-    // any non-SRO (an opinion too) can be the end of a relationship or sighting
-    if (!isSro(type) && endChanged(before, after)) {
-      ends.add(id);
-      if (type === 'identity') sourcesOf(id, 'tt', targetedDirty);
-      sourcesOf(id, 'it', indicatedDirty);
-    } else if (!isSro(type) && endIndexChanged(before, after)) {
-      ends.add(id);
-    }
-  }
-
-  const summaries = new Map<string, LinkSummary | undefined>();
-  const current = (x: string) => (summaries.has(x) ? summaries.get(x) : reader.summary(x));
-  const rederive = new Set<string>();
-  const update = (x: string, part: keyof LinkSummary, value: LinkSummary[keyof LinkSummary]) => {
-    const { [part]: _old, ...rest } = current(x) ?? {};
-    const next: LinkSummary = value === undefined ? rest : { ...rest, [part]: value };
-    summaries.set(x, Object.keys(next).length === 0 ? undefined : next);
-    rederive.add(x);
-  };
-
-  for (const x of targetedDirty) {
-    const now = targetedOf(x, reader);
-    if (sameThresholds(current(x)?.targeted, now)) continue;
-    update(x, 'targeted', now);
-    ends.add(x);
-    sourcesOf(x, 'it', indicatedDirty);
-  }
-  for (const x of indicatedDirty) {
-    if (typeOfId(x) !== 'indicator') continue;
-    const now = indicatedOf(x, reader, (y) => current(y)?.targeted);
-    if (sameThresholds(current(x)?.indicated, now)) continue;
-    update(x, 'indicated', now);
-    ends.add(x);
-  }
-  for (const x of opinionsDirty) {
-    const now = opinionsOf(x, reader);
-    if (sameTotals(current(x)?.opinions, now)) continue;
-    update(x, 'opinions', now);
-  }
-  for (const y of ends) for (const z of reader.referrers(y, 'v')) rederive.add(z);
-  return { summaries, rederive };
+export function announcesReferrers(before: ObjectAttributes | undefined, after: ObjectAttributes | undefined): boolean {
+  return mayReachMore(before, after);
 }
 
-/** Whether two summaries are equal (for `relay check`). */
+/** Whether two summaries are equal. */
 export function sameSummary(a: LinkSummary | undefined, b: LinkSummary | undefined): boolean {
-  return sameThresholds(a?.targeted, b?.targeted) && sameThresholds(a?.indicated, b?.indicated) && sameTotals(a?.opinions, b?.opinions);
+  return samePart(a?.targeted, b?.targeted) && samePart(a?.indicated, b?.indicated) && samePart(a?.opinions, b?.opinions);
 }
+
+/** Whether two values of one summary part are equal. */
+export function samePart(a: LinkSummary[SummaryPart], b: LinkSummary[SummaryPart]): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((x, i) => x.every((y, j) => y === b[i]?.[j]));
+}
+
+export type { LinkSummary, OpinionTotals, SectorThresholds };

@@ -1,5 +1,5 @@
 /** The inputs of a policy decision: what a member wants, and what is known of an object. */
-import type { ObjectTlp, TlpLevel } from '../stix/markings.ts';
+import type { TlpLevel } from '../stix/markings.ts';
 
 /** The highest TLP a member may receive: AMBER+STRICT and RED are never redistributed. */
 export type TlpCeiling = Extract<TlpLevel, 'clear' | 'green' | 'amber'>;
@@ -45,15 +45,5 @@ export const DEFAULT_NODE_POLICY: NodePolicy = {
   sectorLabels: [],
 };
 
-/** What the policy needs to know of one object version, derived at ingest. */
-export interface ObjectAttributes {
-  readonly type: string;
-  readonly tlp: ObjectTlp;
-  readonly sectors: readonly string[];
-  readonly confidence?: number | undefined;
-  /** mean of opinion values (1 strongly-disagree … 5 strongly-agree) about the object */
-  readonly opinion?: number | undefined;
-  readonly revoked: boolean;
-  /** whether the object has granular markings (then redaction may apply) */
-  readonly granular: boolean;
-}
+/** What the policy needs to know of one object version (a data type shared with the store). */
+export type { ObjectAttributes } from '../stix/attributes.ts';

@@ -1,2 +1,4 @@
-export { Store, type StatementsInBatch } from './store.ts';
-export type { CollectionStats, IndexEntry, PreparedVersion, Provenance, ScanResult, VersionOutcome } from './types.ts';
+export { Store, snapshotOf, type CommitOptions } from './store.ts';
+export { attributesOf, NEWEST, type EntryRecord } from './collection-index.ts';
+export type { Fanout, LatestSnapshot, Pending, Work } from './queue.ts';
+export type { CollectionStats, IndexEntry, PreparedVersion, Provenance, ScanResult, StoredAttributes, VersionOutcome } from './types.ts';

@@ -1,11 +1,9 @@
-import type { VersionFacts } from '../policy/derive.ts';
-import type { ObjectAttributes } from '../policy/types.ts';
+/** What the store takes and gives: object versions, index entries, scans, provenance, reports. */
+import type { LinkedAttributes, LinkKey, ObjectAttributes, VersionFacts } from '../stix/attributes.ts';
 import type { Micros } from '../stix/time.ts';
 
-/** Policy attributes of an index entry; `refs` for relationships and sightings. */
-export interface EntryAttributes extends ObjectAttributes {
-  readonly refs?: readonly string[];
-}
+/** Where a version's JSON text is kept (the date_added it was first given in its collection). */
+export type BodyRef = Micros;
 
 /** One object version as it sits in one collection's index. */
 export interface IndexEntry {
@@ -23,8 +21,20 @@ export interface IndexEntry {
   readonly isFirst: boolean;
   /** whether this is the object's newest version in the collection (match[version]=last) */
   readonly isLast: boolean;
-  /** policy attributes derived at ingest (and re-derived when links arrive) */
-  readonly attributes: EntryAttributes;
+  readonly body: BodyRef;
+  /** what policy decides with: the version's own facts and what its links give it */
+  readonly attributes: ObjectAttributes;
+}
+
+/** Policy attributes a version is stored with (absent in a store created without them). */
+export interface StoredAttributes {
+  readonly facts: VersionFacts;
+  /** where the sector index files it at first (its own sectors, until the re-indexer says more) */
+  readonly filing: readonly string[];
+  /** the links its version makes if it becomes the latest (targets, indicates, opinion roles) */
+  readonly links: readonly LinkKey[];
+  /** relationships and sightings: the objects this version refers to (role end-of, every version) */
+  readonly ends: readonly string[];
 }
 
 /** An object version ready to store: validated, serialized once. */
@@ -36,8 +46,8 @@ export interface PreparedVersion {
   readonly specVersion: string;
   /** the object's JSON text; served as is */
   readonly json: string;
-  /** policy facts of this version (the ingestor derives them; otherwise the node defaults) */
-  readonly facts?: VersionFacts;
+  /** policy attributes (the ingestor derives them; required unless the store keeps none) */
+  readonly stored?: StoredAttributes;
 }
 
 export type VersionOutcome =
@@ -59,6 +69,12 @@ export interface ScanRequest {
   readonly accept: (entry: IndexEntry) => boolean;
   /** upper bound on index entries examined for one page; keeps sparse queries bounded */
   readonly maxScanned: number;
+}
+
+/** A scan over the entries filed under some sector-index keys (see CollectionIndex.scanFiled). */
+export interface FiledScanRequest extends ScanRequest {
+  /** the filing keys to merge (always merged with the every-reader key) */
+  readonly keys: readonly string[];
 }
 
 export interface ScanResult {
@@ -102,3 +118,5 @@ export interface QuarantineRecord {
   /** the object's JSON, or the beginning of the body as received */
   readonly content: string;
 }
+
+export type { LinkedAttributes };

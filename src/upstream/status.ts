@@ -39,8 +39,8 @@ const iso = (ms: number | null | undefined) => (ms === null || ms === undefined 
 
 export function readSubscriptionStatus(config: RelayConfig, store: Store, now = Date.now()): SubscriptionStatus[] {
   return subscriptionSpecs(config).map((spec) => {
-    const cursor = store.getUpstream<Cursor>(cursorKey(spec.key));
-    const status = store.getUpstream<StatusRecord>(statusKey(spec.key));
+    const cursor = store.resources.getUpstream<Cursor>(cursorKey(spec.key));
+    const status = store.resources.getUpstream<StatusRecord>(statusKey(spec.key));
     return {
       key: spec.key,
       upstream: spec.upstream,

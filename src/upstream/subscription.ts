@@ -169,7 +169,7 @@ export class Subscription {
   }
 
   cursor(): Cursor | undefined {
-    return this.store.getUpstream<Cursor>(cursorKey(this.spec.key));
+    return this.store.resources.getUpstream<Cursor>(cursorKey(this.spec.key));
   }
 
   private async loop(): Promise<void> {
@@ -424,7 +424,7 @@ export class Subscription {
           } catch {
             content = String(objects[i]);
           }
-          this.store.addQuarantine({
+          this.store.resources.addQuarantine({
             source: 'upstream',
             detail: this.provenance.detail,
             collection: this.spec.local,
@@ -443,7 +443,7 @@ export class Subscription {
           quarantined: advanced.quarantined + quarantined,
           committedAt: this.hooks.now(),
         };
-        this.store.putUpstream(cursorKey(this.spec.key), final);
+        this.store.resources.putUpstream(cursorKey(this.spec.key), final);
       },
     });
     return { cursor: final, stored: report.stored, quarantined };
@@ -499,7 +499,7 @@ export class Subscription {
 
   /** A response that is not a TAXII envelope is kept for inspection (`relay quarantine`). */
   private quarantineResponse(error: TaxiiProtocolError): void {
-    this.store.addQuarantine({
+    this.store.resources.addQuarantine({
       source: 'upstream',
       detail: this.provenance.detail,
       collection: this.spec.local,
@@ -543,7 +543,7 @@ export class Subscription {
   }
 
   private writeStatus(patch: Partial<StatusRecord>): void {
-    const current = this.store.getUpstream<StatusRecord>(statusKey(this.spec.key)) ?? {
+    const current = this.store.resources.getUpstream<StatusRecord>(statusKey(this.spec.key)) ?? {
       state: 'idle',
       lastAttemptAt: null,
       lastSuccessAt: null,
@@ -551,7 +551,7 @@ export class Subscription {
       lastCycle: null,
     };
     try {
-      this.store.putUpstream(statusKey(this.spec.key), { ...current, ...patch });
+      this.store.resources.putUpstream(statusKey(this.spec.key), { ...current, ...patch });
     } catch {
       // the store may be closing; status is advisory
     }

@@ -131,13 +131,24 @@ describe('relay stats and relay check', () => {
         firstAdded: formatTaxiiTimestamp(held?.firstAdded as number),
         lastAdded: formatTaxiiTimestamp(held?.lastAdded as number),
       };
-      expect(JSON.parse(stats.stdout)).toEqual({ objectVersions: 2, collections: [expected] });
+      // relay import derives everything before it exits: nothing is left queued
+      expect(JSON.parse(stats.stdout)).toEqual({
+        objectVersions: 2,
+        collections: [expected],
+        reindexer: { backlog: 0, oldestAgeMs: null },
+      });
       expect(expected.firstAdded).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
       expect(parseTaxiiTimestamp(expected.lastAdded)).toBe(held?.lastAdded);
 
       const check = await relay(['check', '--config', cfg, '--json']);
       expect(check.code).toBe(0);
-      expect(JSON.parse(check.stdout)).toEqual({ ok: true, problems: [], objectVersions: 2, collections: [expected] });
+      expect(JSON.parse(check.stdout)).toEqual({
+        ok: true,
+        problems: [],
+        objectVersions: 2,
+        collections: [expected],
+        reindexer: { backlog: 0, oldestAgeMs: null, derivedChecked: true },
+      });
       const text = await relay(['check', '--config', cfg]);
       expect(text.stdout).toContain(`  isac/inbox (${COLLECTIONS.inbox}): 2 versions`);
     } finally {
@@ -159,8 +170,10 @@ describe('relay stats and relay check', () => {
       const store = Store.open(storePath);
       const [entry] = store.versionsOf(COLLECTIONS.shared, indicator(2).id as string);
       await store.close();
-      const raw = open({ path: storePath, maxDbs: 16, compression: false });
-      raw.openDB('entries', {}).removeSync([COLLECTIONS.shared, entry?.dateAdded as number]);
+      const raw = open({ path: storePath, maxDbs: 32, compression: false });
+      raw
+        .openDB('index-entries', { sharedStructuresKey: Symbol.for('entry-structures') })
+        .removeSync([COLLECTIONS.shared, entry?.dateAdded as number]);
       await raw.close();
 
       const broken = await relay(['check', '--config', cfg]);
@@ -170,9 +183,10 @@ describe('relay stats and relay check', () => {
       expect(broken.stdout).toContain(`collection ${COLLECTIONS.shared}: counter says 3, index holds 2`);
       const json = JSON.parse((await relay(['check', '--config', cfg, '--json'])).stdout);
       expect(json.ok).toBe(false);
-      // the version record, the counter, and the sector index key of the removed entry
-      expect(json.problems).toHaveLength(3);
-      expect(json.problems.filter((p: string) => /^sector index key .* matches no index entry$/.test(p))).toHaveLength(1);
+      // the version record, the counter, the sector index key and the body of the removed entry
+      expect(json.problems).toHaveLength(4);
+      expect(json.problems.filter((p: string) => /^sector index key .* matches no entry's filing$/.test(p))).toHaveLength(1);
+      expect(json.problems.filter((p: string) => /^body \d+ belongs to no index entry$/.test(p))).toHaveLength(1);
     } finally {
       d.cleanup();
     }

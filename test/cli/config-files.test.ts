@@ -115,7 +115,7 @@ describe.concurrent('TLS files', () => {
     });
     child.kill('SIGTERM');
     const run = await done;
-    expect(run.stderr).toContain('is serving TAXII 2.1');
+    expect(run.stderr, `exit ${run.code ?? run.signal}; stdout: ${run.stdout.slice(-2000)}`).toContain('is serving TAXII 2.1');
     expect(serving).toBe(true);
     expect(run.code).toBe(0);
   });

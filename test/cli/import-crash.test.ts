@@ -139,11 +139,11 @@ async function verifyPrefix(dataDir: string, config: string, atLeast: number, co
   let stored: string[];
   let dates: number[];
   try {
-    const scan = store.scan({ collection: COLLECTIONS.shared, after: 0, limit: 1e9, accept: () => true, maxScanned: 1e9 });
+    const scan = store.index.scan({ collection: COLLECTIONS.shared, after: 0, limit: 1e9, accept: () => true, maxScanned: 1e9 });
     expect(scan.more, context).toBe(false);
     stored = scan.entries.map((e) => `${e.id}|${e.version}`);
     dates = scan.entries.map((e) => e.dateAdded);
-    expect(store.count(COLLECTIONS.shared), context).toBe(stored.length);
+    expect(store.index.count(COLLECTIONS.shared), context).toBe(stored.length);
     expect(store.stats().objectVersions, context).toBe(stored.length);
   } finally {
     await store.close();

@@ -4,7 +4,7 @@
  */
 import { expect } from 'vitest';
 import type { ReconItem } from '../../src/federation/items.ts';
-import { MemoryItemSource } from '../../src/federation/item-source.ts';
+import { type MemoryItemSource } from '../../src/federation/item-source.ts';
 import {
   answerEncoded,
   ReconcileSession,

@@ -147,7 +147,7 @@ describe.each(Object.keys(EXPECTED))('data set %s', (dataset) => {
     expect(report.stored + report.duplicate + report.rejected).toBe(objects.length);
     expect(report.outcomes.filter((o) => o.kind === 'stored')).toHaveLength(report.stored);
     expect(report.outcomes.filter((o) => o.kind === 'duplicate')).toHaveLength(report.duplicate);
-    expect(store.count(COLLECTION)).toBe(report.stored);
+    expect(store.index.count(COLLECTION)).toBe(report.stored);
     expect(store.check()).toMatchObject({ ok: true, problems: [] });
   });
 
@@ -180,12 +180,12 @@ describe.each(Object.keys(EXPECTED))('data set %s', (dataset) => {
       // it then sits at a later date_added
       const entry = versions.find((v) => v.version === o.version);
       expect(entry?.dateAdded).toBeGreaterThanOrEqual(o.dateAdded);
-      expect(JSON.parse(store.body(o.id, entry?.versionKey as string) as string)).toEqual(objects[i]);
+      expect(JSON.parse(store.bodyOf(entry!) as string)).toEqual(objects[i]);
     });
   });
 
   it('re-importing it gives all duplicates and no new date_added', () => {
-    const before = { last: store.lastAdded(COLLECTION), count: store.count(COLLECTION) };
+    const before = { last: store.index.lastAdded(COLLECTION), count: store.index.count(COLLECTION) };
     const again = new Ingestor(store).ingest(COLLECTION, objects, { source: 'import', detail: `${dataset} again` }, { batchSize: 700 });
     expect(again.stored).toBe(0);
     expect(again.duplicate).toBe(report.stored + report.duplicate);
@@ -198,8 +198,8 @@ describe.each(Object.keys(EXPECTED))('data set %s', (dataset) => {
       expect(o.dateAdded).toBe(held?.dateAdded);
       expect(o.dateAdded).toBeGreaterThanOrEqual(first?.dateAdded as number);
     });
-    expect(store.lastAdded(COLLECTION)).toBe(before.last);
-    expect(store.count(COLLECTION)).toBe(before.count);
+    expect(store.index.lastAdded(COLLECTION)).toBe(before.last);
+    expect(store.index.count(COLLECTION)).toBe(before.count);
   });
 });
 
@@ -251,7 +251,7 @@ describe('specific content', () => {
       const action = objects.find((o) => o.type === 'attack-action') as Obj;
       const [entry] = store.versionsOf(COLLECTION, action.id as string);
       expect(entry?.type).toBe('attack-action');
-      expect(JSON.parse(store.body(action.id as string, entry?.versionKey as string) as string)).toEqual(action);
+      expect(JSON.parse(store.bodyOf(entry!) as string)).toEqual(action);
     } finally {
       await store.close();
     }

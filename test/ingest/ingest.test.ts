@@ -32,7 +32,7 @@ describe('Ingestor', () => {
     const again = ingestor.ingest(C, objects, { source: 'taxii', detail: 'alice' });
     expect(again).toMatchObject({ stored: 0, duplicate: 3, rejected: 0 });
     expect(again.outcomes).toEqual(first.outcomes.map((o) => ({ ...o, kind: 'duplicate' })));
-    expect(store.count(C)).toBe(3);
+    expect(store.index.count(C)).toBe(3);
   });
 
   it('the same version under another timestamp spelling (3 vs 6 digits, …Z) is a duplicate', () => {
@@ -74,7 +74,7 @@ describe('Ingestor', () => {
       id: indicator(4).id,
       reason: expect.stringMatching(/invalid timestamp in 'created'/),
     });
-    expect(store.count(C)).toBe(3);
+    expect(store.index.count(C)).toBe(3);
     expect(store.check().ok).toBe(true);
   });
 
@@ -84,7 +84,7 @@ describe('Ingestor', () => {
     const seen: Array<{ objects: number; stored: number; countInStore: number }> = [];
     ingestor.ingest(C, objects, FROM, {
       batchSize: 4,
-      onBatch: (b) => seen.push({ ...b, countInStore: store.count(C) }),
+      onBatch: (b) => seen.push({ ...b, countInStore: store.index.count(C) }),
     });
     expect(seen).toEqual([
       { objects: 4, stored: 4, countInStore: 4 },
@@ -115,13 +115,13 @@ describe('Ingestor', () => {
     const outcome = report.outcomes[0];
     expect(outcome?.kind).toBe('stored');
     const [entry] = store.versionsOf(C, o.id as string);
-    expect(JSON.parse(store.body(o.id as string, entry?.versionKey as string) as string)).toEqual(o);
+    expect(JSON.parse(store.bodyOf(entry!) as string)).toEqual(o);
   });
 
   it('an empty list stores nothing', () => {
     const { store, ingestor } = setup();
     expect(ingestor.ingest(C, [], FROM)).toEqual({ stored: 0, duplicate: 0, rejected: 0, outcomes: [] });
-    expect(store.count(C)).toBe(0);
+    expect(store.index.count(C)).toBe(0);
   });
 });
 

@@ -58,8 +58,8 @@ describe('STIX 2.0 objects', () => {
     const [entry] = store.versionsOf(MIXED, m.id);
     expect(entry).toMatchObject({ specVersion: '2.0', version: '2018-02-23T18:30:00Z' });
     // the body is the object received, not a 2.1 rewrite
-    expect(JSON.parse(store.body(m.id, entry?.versionKey as string) as string)).toEqual(m);
-    expect(store.body(m.id, entry?.versionKey as string)).not.toContain('spec_version');
+    expect(JSON.parse(store.bodyOf(entry!) as string)).toEqual(m);
+    expect(store.bodyOf(entry!)).not.toContain('spec_version');
     // the same version again is a duplicate, like any other
     expect(ingestor.ingest(MIXED, [{ ...m, modified: '2018-02-23T18:30:00.000Z' }], FROM)).toMatchObject({ stored: 0, duplicate: 1 });
     expect(store.check()).toMatchObject({ ok: true, problems: [] });
@@ -200,7 +200,7 @@ describe('real STIX 2.0 data into a collection that accepts 2.0 and 2.1', () => 
     expect(store.versionsOf(MIXED, poisonIvy).map((e) => e.specVersion)).toEqual(['2.0']);
     expect(store.versionsOf(ONLY21, poisonIvy)).toEqual([]);
     const specs = new Set<string>();
-    for (const e of store.scan({ collection: MIXED, after: 0, limit: 1000, accept: () => true, maxScanned: 1000 }).entries) {
+    for (const e of store.index.scan({ collection: MIXED, after: 0, limit: 1000, accept: () => true, maxScanned: 1000 }).entries) {
       if (e.id !== poisonIvy) specs.add(e.specVersion);
     }
     expect([...specs]).toEqual(['2.1']);

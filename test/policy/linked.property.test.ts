@@ -1,23 +1,30 @@
 /**
  * Incremental linked attributes (policy/linked.ts) against the definition (derive.ts
- * `deriveLinked`, a walk over the links), on an in-memory link graph with the store's
+ * `deriveLinked`, a walk over the links), on an in-memory link graph with the re-indexer's
  * bookkeeping: random batches of new versions (latest or older), revocations and deletions;
- * after each batch only the fresh versions and the versions of the objects `propagate` names
- * are re-derived. Then every version of every object must equal the walk, and every summary a
- * from-scratch computation. A missed dependency in `propagate` leaves some version stale.
+ * after each batch a worklist like the re-indexer's queue follows only what `changeEffects`
+ * and `summaryChangeEffects` name (summary parts to recompute, referrers to tell), and
+ * re-derives only the objects it reaches. Then every version of every object must equal the
+ * walk, and every summary a from-scratch computation. A missed dependency in the effect rules
+ * leaves some version stale. (src/derive/ runs the same rules over LMDB:
+ * test/store/derivation.property.test.ts.)
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deriveLinked, endRefs, linkKeys, type LinkedAttributes, type LinkRole, type VersionFacts } from '../../src/policy/derive.ts';
 import {
+  changeEffects,
   linkedOfVersion,
-  propagate,
   sameSummary,
+  samePart,
+  summaryChangeEffects,
   summaryOf,
-  type LatestChange,
+  summaryPartOf,
+  type Effect,
   type LinkSummary,
   type SummaryReader,
 } from '../../src/policy/linked.ts';
+import type { SummaryPart } from '../../src/stix/attributes.ts';
 
 const POOL: Record<string, number> = { identity: 3, malware: 2, indicator: 4, relationship: 6, sighting: 2, opinion: 3 };
 const ids = Object.entries(POOL).flatMap(([type, n]) => Array.from({ length: n }, (_, i) => `${type}--${i}`));
@@ -37,30 +44,30 @@ const base = {
   // mostly one level, so that whole chains count; sometimes any rank (0..4 TLP, 5 unknown)
   rank: fc.oneof({ weight: 4, arbitrary: fc.constant(1) }, { weight: 2, arbitrary: fc.integer({ min: 0, max: 5 }) }),
   revoked: fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-  own: fc.subarray(SECTORS),
+  ownSectors: fc.subarray(SECTORS),
 };
-const finish = <T extends { own: string[] }>(f: T) => ({
+const finish = <T extends { ownSectors: string[] }>(f: T) => ({
   tlp: { kind: 'unmarked' } as const,
   granular: false,
   ...f,
-  own: [...f.own].sort(),
+  ownSectors: [...f.ownSectors].sort(),
 });
 const factsFor = (type: string): fc.Arbitrary<VersionFacts> => {
   switch (type) {
     case 'relationship':
       return fc
         .constantFrom('targets', 'targets', 'indicates', 'indicates', 'related-to')
-        .chain((rt) => fc.record({ ...base, rt: fc.constant(rt), src: ENDS[rt]![0], tgt: ENDS[rt]![1] }))
-        .map((f) => ({ ...finish(f), refs: [...new Set([f.src, f.tgt])] }));
+        .chain((rt) => fc.record({ ...base, relationshipType: fc.constant(rt), sourceRef: ENDS[rt]![0], targetRef: ENDS[rt]![1] }))
+        .map((f) => ({ ...finish(f), refs: [...new Set([f.sourceRef, f.targetRef])] }));
     case 'sighting':
     case 'opinion':
       return fc
         .record({
           ...base,
           refs: fc.uniqueArray(end('indicator', 'malware', 'identity'), { minLength: 1, maxLength: 3 }),
-          opinion: fc.integer({ min: 1, max: 5 }),
+          opinionValue: fc.integer({ min: 1, max: 5 }),
         })
-        .map(({ opinion, ...f }) => ({ ...finish(f), ...(type === 'opinion' ? { opinion } : {}) }));
+        .map(({ opinionValue, ...f }) => ({ ...finish(f), ...(type === 'opinion' ? { opinionValue } : {}) }));
     default:
       return fc.record(base).map(finish);
   }
@@ -70,15 +77,15 @@ const factsFor = (type: string): fc.Arbitrary<VersionFacts> => {
 type Revision =
   | { readonly rank: number }
   | { readonly revoked: boolean }
-  | { readonly own: string[] }
-  | { readonly opinion: number }
-  | { readonly rt: string };
+  | { readonly ownSectors: string[] }
+  | { readonly opinionValue: number }
+  | { readonly relationshipType: string };
 const revision: fc.Arbitrary<Revision> = fc.oneof(
   base.rank.map((rank) => ({ rank })),
-  fc.constantFrom('targets', 'indicates', 'related-to').map((rt) => ({ rt })),
+  fc.constantFrom('targets', 'indicates', 'related-to').map((relationshipType) => ({ relationshipType })),
   fc.boolean().map((revoked) => ({ revoked })),
-  base.own.map((own) => ({ own: [...own].sort() })),
-  fc.integer({ min: 1, max: 5 }).map((opinion) => ({ opinion })),
+  base.ownSectors.map((own) => ({ ownSectors: [...own].sort() })),
+  fc.integer({ min: 1, max: 5 }).map((opinionValue) => ({ opinionValue })),
 );
 
 type Command =
@@ -99,12 +106,20 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ kind: 'commit' as const }) },
 );
 
-/** The store's bookkeeping, in memory: versions oldest first, links of latest versions, summaries, derived values. */
+interface Work {
+  /** the object's latest facts when its change was first queued (null: it had none) */
+  before?: VersionFacts | null;
+  dirty: Set<SummaryPart>;
+  rederive: boolean;
+}
+
+/** The store's bookkeeping, in memory: versions oldest first, links of latest versions, summaries, derived values, the queue. */
 class Model {
   readonly versions = new Map<string, Array<{ facts: VersionFacts; derived?: LinkedAttributes }>>();
   readonly summaries = new Map<string, LinkSummary>();
-  private changes: LatestChange[] = [];
-  private fresh: Array<{ id: string; facts: VersionFacts }> = [];
+  private readonly queue = new Map<string, Work>();
+  /** objects whose versions the last commit derived again, in order */
+  rederived: string[] = [];
 
   latest(id: string): VersionFacts | undefined {
     const list = this.versions.get(id);
@@ -117,11 +132,17 @@ class Model {
       return f && { ...f, type: typeOf(id) };
     },
     referrers: (id: string, role: LinkRole) =>
-      role === 'v'
+      role === 'end-of'
         ? ids.filter((z) => this.versions.get(z)?.some((v) => endRefs(typeOf(z), v.facts).includes(id)))
         : ids.filter((z) => linkKeys(typeOf(z), this.latest(z)).some(([r, k]) => r === id && k === role)),
     summary: (id) => this.summaries.get(id),
   };
+
+  private work(id: string): Work {
+    let w = this.queue.get(id);
+    if (!w) this.queue.set(id, (w = { dirty: new Set(), rederive: false }));
+    return w;
+  }
 
   apply(c: Command): void {
     if (c.kind === 'commit') return this.commit();
@@ -129,8 +150,8 @@ class Model {
       const current = this.latest(c.id);
       if (
         current === undefined ||
-        ('opinion' in c.change && typeOf(c.id) !== 'opinion') ||
-        ('rt' in c.change && typeOf(c.id) !== 'relationship')
+        ('opinionValue' in c.change && typeOf(c.id) !== 'opinion') ||
+        ('relationshipType' in c.change && typeOf(c.id) !== 'relationship')
       )
         return;
       return this.apply({ kind: 'add', id: c.id, facts: { ...current, ...c.change }, older: false });
@@ -142,30 +163,59 @@ class Model {
       const entry = { facts: c.facts };
       if (c.older && list.length > 0) list.splice(list.length - 1, 0, entry);
       else list.push(entry);
-      this.fresh.push({ id: c.id, facts: c.facts });
+      // a fresh version is placed with its own sectors: its object is derived
+      this.work(c.id).rederive = true;
     } else {
       if (list.length === 0) return;
       list.pop();
     }
     const after = this.latest(c.id);
-    if (after !== before) this.changes.push({ id: c.id, type: typeOf(c.id), before, after });
+    const w = this.work(c.id);
+    if (after !== before && w.before === undefined) w.before = before ?? null;
   }
 
-  /** What Store.deriveAfter does at the end of a transaction. */
+  /** What the re-indexer does with the queue, until it is empty. */
   commit(): void {
-    const { summaries, rederive } = propagate(this.changes, this.reader);
-    for (const [id, s] of summaries) {
-      if (s) this.summaries.set(id, s);
-      else this.summaries.delete(id);
-    }
-    const freshFacts = new Set(this.fresh.map((f) => f.facts));
-    for (const [id, list] of this.versions) {
-      for (const v of list) {
-        if (freshFacts.has(v.facts) || rederive.has(id)) v.derived = linkedOfVersion(id, typeOf(id), v.facts, this.reader);
+    this.rederived = [];
+    for (let steps = 0; this.queue.size > 0; steps++) {
+      if (steps > 100_000) throw new Error('the worklist does not end');
+      const [id, w] = this.queue.entries().next().value as [string, Work];
+      this.queue.delete(id);
+      let rederive = w.rederive;
+      const tell = (effects: readonly Effect[]) => {
+        for (const e of effects) {
+          if (e.kind === 'summary') {
+            this.work(e.of).dirty.add(e.part);
+            continue;
+          }
+          for (const z of this.reader.referrers(id, e.role)) {
+            if (e.notice === 'rederive') this.work(z).rederive = true;
+            else if (e.notice === 'targeted-of-source' || e.notice === 'indicated-of-source') {
+              const src = this.latest(z)?.sourceRef;
+              if (src !== undefined) this.work(src).dirty.add(e.notice === 'targeted-of-source' ? 'targeted' : 'indicated');
+            }
+          }
+        }
+      };
+      if (w.before !== undefined) {
+        tell(changeEffects(typeOf(id), w.before ?? undefined, this.latest(id)));
+        rederive = true;
       }
+      for (const part of w.dirty) {
+        const current = this.summaries.get(id);
+        const now = summaryPartOf(id, part, this.reader);
+        if (samePart(current?.[part], now)) continue;
+        const { [part]: _old, ...rest } = current ?? {};
+        const next: LinkSummary = now === undefined ? rest : { ...rest, [part]: now };
+        if (Object.keys(next).length > 0) this.summaries.set(id, next);
+        else this.summaries.delete(id);
+        rederive = true;
+        tell(summaryChangeEffects(part));
+      }
+      if (!rederive) continue;
+      this.rederived.push(id);
+      for (const v of this.versions.get(id) ?? []) v.derived = linkedOfVersion(id, typeOf(id), v.facts, this.reader);
     }
-    this.changes = [];
-    this.fresh = [];
   }
 }
 
@@ -206,13 +256,14 @@ describe('incremental linked attributes', () => {
       rank: 1,
       granular: false,
       revoked: false,
-      own: [],
+      ownSectors: [],
       ...f,
     });
-    const rel = (src: string, tgt: string, rt: string): VersionFacts => facts({ rt, src, tgt, refs: [src, tgt] });
+    const rel = (sourceRef: string, targetRef: string, relationshipType: string): VersionFacts =>
+      facts({ relationshipType, sourceRef, targetRef, refs: [sourceRef, targetRef] });
     for (const [id, f] of [
-      ['identity--0', facts({ own: ['energy'] })],
-      ['identity--1', facts({ own: ['energy'] })],
+      ['identity--0', facts({ ownSectors: ['energy'] })],
+      ['identity--1', facts({ ownSectors: ['energy'] })],
       ['malware--0', facts({})],
       ['indicator--0', facts({})],
       ['relationship--0', rel('indicator--0', 'malware--0', 'indicates')],
@@ -222,13 +273,10 @@ describe('incremental linked attributes', () => {
     }
     model.commit();
     expect(model.versions.get('indicator--0')?.[0]?.derived?.sectors).toEqual(['energy']);
-    // a second identity of the same sector, at the same rank: the malware's summary is unchanged
+    // a second identity of the same sector, at the same rank: the malware's summary is unchanged,
+    // so neither it nor its indicator is derived again
     model.apply({ kind: 'add', id: 'relationship--2', facts: rel('malware--0', 'identity--1', 'targets'), older: false });
-    const changes: LatestChange[] = [
-      { id: 'relationship--2', type: 'relationship', before: undefined, after: model.latest('relationship--2') },
-    ];
-    const { summaries, rederive } = propagate(changes, model.reader);
-    expect([...summaries.keys()]).toEqual([]);
-    expect([...rederive]).toEqual([]);
+    model.commit();
+    expect(model.rederived).toEqual(['relationship--2']);
   });
 });

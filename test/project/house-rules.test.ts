@@ -52,6 +52,20 @@ describe('house rules (docs/ARCHITECTURE.md: who may import whom)', () => {
     }
   });
 
+  it('store/ does not decide: policy/ is used above it (derive/)', async () => {
+    for (const file of ['src/store/store.ts', 'src/store/scratch.ts']) {
+      expect(await violations(file, "import { decide } from '../policy/index.ts';\nexport const x = decide;\n"), file).toEqual([
+        expect.stringContaining('store/ holds attributes; it does not decide'),
+      ]);
+    }
+    expect(await violations('src/derive/scratch.ts', "import { decide } from '../policy/index.ts';\nexport const x = decide;\n")).toEqual(
+      [],
+    );
+    expect(
+      await violations('src/derive/scratch.ts', "import { Ingestor } from '../ingest/index.ts';\nexport const x = Ingestor;\n"),
+    ).toEqual([expect.stringContaining('derive/ imports no module above it')]);
+  });
+
   it('store/ imports nothing above it', async () => {
     expect(
       await violations('src/store/scratch.ts', "import { Ingestor } from '../ingest/index.ts';\nexport const x = Ingestor;\n"),

@@ -24,10 +24,10 @@ describe('the lmdb native binding', () => {
     const dir = mkdtempSync(join(tmpdir(), 'relay-lmdb-'));
     try {
       const store = Store.open(join(dir, 'store'));
-      const secret = store.nodeSecret();
+      const secret = store.resources.nodeSecret();
       await store.close();
       const again = Store.open(join(dir, 'store'));
-      expect(again.nodeSecret().equals(secret)).toBe(true);
+      expect(again.resources.nodeSecret().equals(secret)).toBe(true);
       await again.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

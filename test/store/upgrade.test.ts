@@ -1,13 +1,19 @@
 /**
- * A store written by an earlier release opens as a current one: the indexes added since (the
- * sector index; link summaries and the ends of every relationship and sighting version, which
- * replaced the latest-only role e; per-object version lists, which replaced one record per
- * version; the note of objects waiting for a marking definition) are built once when it is opened.
+ * A store written by an earlier release opens as a current one: its one `meta` database,
+ * bodies keyed by `[id, version]`, entries with one-letter fields, link roles ts/tt/is/it/o/v
+ * and (older still) one record per version instead of version lists are converted once, every
+ * version keeps its date_added, provenance and derived attributes, and the re-derivation queued
+ * by the conversion moves nothing (the earlier release kept them consistent).
+ *
+ * The earlier layout is written here from a store built by the current code (the test's own
+ * `writeEarlierLayout`, field for field as that release wrote it), so the comparison is exact.
  */
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Reindexer } from '../../src/derive/reindexer.ts';
 import { Ingestor } from '../../src/ingest/index.ts';
+import { scanKeys } from '../../src/policy/filing.ts';
 import { DEFAULT_NODE_POLICY } from '../../src/policy/types.ts';
 import { Store, type IndexEntry } from '../../src/store/index.ts';
 import {
@@ -30,128 +36,179 @@ afterEach(async () => {
 });
 
 type Key = (string | number)[];
+const CODES: Record<string, string> = {
+  'targets-source': 'ts',
+  'targets-target': 'tt',
+  'indicates-source': 'is',
+  'indicates-target': 'it',
+  'opinion-of': 'o',
+  'end-of': 'v',
+};
 
-/** Rewrites the store at `path` the way the release before link summaries and version lists left it. */
-async function rewindToEarlierLayout(path: string): Promise<void> {
-  const env = open({ path, maxDbs: 16, compression: false });
-  const links = env.openDB<number, Key>('links', {});
-  const meta = env.openDB<unknown, string>('meta', {});
-  const sectors = env.openDB<number, Key>('sectors', {});
-  const summaries = env.openDB<unknown, Key>('summaries', {});
-  const versions = env.openDB<number, Key>('versions', {});
-  const versionLists = env.openDB<Array<[string, number]>, Key>('version-lists', {});
-  const unresolvedMarkings = env.openDB<number, Key>('unresolved-markings', {});
-  const entries = env.openDB<{ type: string; edge: number; f?: { rt?: string; refs?: string[] }; n?: unknown }, Key>('entries', {
-    sharedStructuresKey: Symbol.for('structures'),
-  });
+/** Rewrites the store at `path` as the release before layout 4 left it (`perVersion`: as the one before version lists). */
+async function writeEarlierLayout(path: string, perVersion: boolean): Promise<void> {
+  const env = open({ path, maxDbs: 32, compression: false });
+  const db = <V>(name: string, options: Record<string, unknown> = {}) => env.openDB<V, Key>(name, options);
+  const current = {
+    entries: env.openDB<any, Key>('index-entries', { sharedStructuresKey: Symbol.for('entry-structures') }),
+    bodies: env.openDB<string, number>('bodies', { encoding: 'string' }),
+    provenance: db<number>('body-provenance'),
+    links: db<number>('object-links'),
+    summaries: db<unknown>('link-summaries'),
+    filed: db<number>('sector-index'),
+    counts: env.openDB<number, string>('counts', {}),
+    clock: env.openDB<number, string>('clock', {}),
+    settings: env.openDB<unknown, string>('settings', {}),
+    lists: db<Array<[string, number]>>('version-lists'),
+    pending: db<unknown>('pending'),
+    order: db<unknown>('pending-order'),
+  };
+  const old = {
+    objects: env.openDB<string, Key>('objects', { encoding: 'string' }),
+    entries: env.openDB<any, Key>('entries', { sharedStructuresKey: Symbol.for('structures') }),
+    provenance: db<number>('provenance'),
+    links: db<number>('links'),
+    summaries: db<unknown>('summaries'),
+    sectors: db<number>('sectors'),
+    versions: db<number>('versions'),
+    meta: env.openDB<unknown, string>('meta', {}),
+  };
   await env.transaction(() => {
-    // then: one record per version, [collection, id, versionKey] -> dateAdded
-    for (const { key, value } of [...versionLists.getRange({})]) {
-      for (const [versionKey, dateAdded] of value) versions.putSync([...key, versionKey], dateAdded);
-      versionLists.removeSync(key);
+    for (const { key, value: r } of current.entries.getRange({})) {
+      const f = r.facts;
+      old.objects.putSync([r.id, r.versionKey], current.bodies.get(r.body) as string);
+      for (const { key: p, value } of current.provenance.getRange({ start: [r.body], end: [r.body, '\uffff'] })) {
+        old.provenance.putSync([r.id, r.versionKey, p[1] as string, p[2] as string], value);
+      }
+      old.entries.putSync(key, {
+        id: r.id,
+        type: r.type,
+        version: r.version,
+        versionKey: r.versionKey,
+        specVersion: r.specVersion,
+        edge: r.versionEdges,
+        f: {
+          tlp: f.tlp,
+          rank: f.rank,
+          granular: f.granular,
+          ...(f.confidence !== undefined ? { confidence: f.confidence } : {}),
+          revoked: f.revoked,
+          own: f.ownSectors,
+          ...(f.relationshipType !== undefined ? { rt: f.relationshipType, src: f.sourceRef, tgt: f.targetRef } : {}),
+          ...(f.refs !== undefined ? { refs: f.refs } : {}),
+          ...(f.opinionValue !== undefined ? { opinion: f.opinionValue } : {}),
+        },
+        ...(r.linked ? { s: r.linked.sectors, ...(r.linked.opinion !== undefined ? { o: r.linked.opinion } : {}) } : {}),
+      });
     }
-    for (const key of [...links.getKeys({})]) if (key[2] === 'v') links.removeSync(key);
-    // then: the latest version of a relationship other than targets / indicates, and of a
-    // sighting, referred to its ends as e
-    for (const { key, value: dateAdded } of versions.getRange({})) {
-      const [collection, id] = key as [string, string];
-      const e = entries.get([collection, dateAdded]);
-      if (!e || (e.edge & 2) === 0) continue;
-      const isOther = e.type === 'relationship' && e.f?.rt !== 'targets' && e.f?.rt !== 'indicates';
-      if (isOther || e.type === 'sighting') for (const ref of e.f?.refs ?? []) links.putSync([collection, ref, 'e', id], 1);
+    for (const key of current.filed.getKeys({})) old.sectors.putSync(key, 1);
+    for (const key of current.links.getKeys({}))
+      old.links.putSync([key[0] as string, key[1] as string, CODES[key[2] as string] as string, key[3] as string], 1);
+    for (const { key, value } of current.summaries.getRange({})) old.summaries.putSync(key, value);
+    if (perVersion) {
+      for (const { key, value } of current.lists.getRange({})) {
+        for (const [versionKey, dateAdded] of value) old.versions.putSync([...key, versionKey], dateAdded);
+        current.lists.removeSync(key);
+      }
     }
-    // then: relationships were filed under all their sectors, not the narrowest set a member must meet
-    for (const { key, value } of [...entries.getRange({})]) {
-      if (value.n === undefined) continue;
-      const { n: _n, ...rest } = value;
-      entries.putSync(key, rest);
-    }
-    for (const key of [...sectors.getKeys({})]) sectors.removeSync(key);
-    for (const key of [...summaries.getKeys({})]) summaries.removeSync(key);
-    // then: objects with markings the node could not resolve were not noted
-    for (const key of [...unresolvedMarkings.getKeys({})]) unresolvedMarkings.removeSync(key);
-    // an earlier release had none of the flags that say an index was built (only the clock,
-    // the counters and the node secret)
-    for (const key of [...meta.getKeys({})])
-      if (key !== 'clock' && key !== 'node-secret' && !key.startsWith('count:')) meta.removeSync(key);
+    for (const { key, value } of current.counts.getRange({})) old.meta.putSync(`count:${key}`, value);
+    old.meta.putSync('clock', current.clock.get('last'));
+    old.meta.putSync('node-secret', current.settings.get('node-secret'));
+    old.meta.putSync('link-summaries-2', 1);
+    for (const db of [current.entries, current.bodies, current.provenance, current.links, current.summaries, current.filed]) db.clearSync();
+    for (const db of [current.counts, current.clock, current.settings, current.pending, current.order]) db.clearSync();
   });
   await env.close();
 }
 
 describe('opening a store written by an earlier release', () => {
-  it('builds the sector index, link summaries and ends of every version once; attributes and pages are unchanged', async () => {
-    const t = tempDir('relay-upgrade-');
-    cleanups.push(t.cleanup);
-    const path = join(t.dir, 'store');
-    const energy = identity(1, ['energy']);
-    const water = identity(2, ['water'], marked(TLP2.green));
-    const m = malware(3);
-    const ind = indicator(4, 0, marked(TLP2.green));
-    const other = indicator(5);
-    const waiting = indicator(13, 0, marked(UNKNOWN_MARKING));
-    const tlpGreen = {
-      type: 'marking-definition',
-      spec_version: '2.1',
-      id: TLP2.green,
-      created: '2022-10-01T00:00:00.000Z',
-      definition_type: 'tlp',
-      definition: { tlp: 'green' },
-    };
-    const first = [
-      waiting,
-      tlpGreen,
-      energy,
-      water,
-      m,
-      ind,
-      other,
-      relationship(6, 'indicates', ind.id as string, m.id as string),
-      relationship(7, 'targets', m.id as string, energy.id as string),
-      relationship(8, 'related-to', other.id as string, water.id as string),
-      sighting(9, ind.id as string, [water.id as string]),
-      opinion(10, 'agree', [ind.id as string]),
-    ];
-    // a later version re-points the related-to relationship: its older version keeps its ends
-    const later = [
-      relationship(8, 'related-to', other.id as string, energy.id as string, {}, 1),
-      opinion(11, 'disagree', [ind.id as string, m.id as string]),
-    ];
+  for (const perVersion of [false, true]) {
+    it(`converts ${perVersion ? 'one record per version' : 'the layout before layout 4'}: every version, date_added, provenance and derived attribute kept; re-derivation moves nothing`, async () => {
+      const t = tempDir('relay-upgrade-');
+      cleanups.push(t.cleanup);
+      const path = join(t.dir, 'store');
+      const energy = identity(1, ['energy']);
+      const water = identity(2, ['water'], marked(TLP2.green));
+      const m = malware(3);
+      const ind = indicator(4, 0, marked(TLP2.green));
+      const other = indicator(5);
+      const waiting = indicator(13, 0, marked(UNKNOWN_MARKING));
+      const tlpGreen = {
+        type: 'marking-definition',
+        spec_version: '2.1',
+        id: TLP2.green,
+        created: '2022-10-01T00:00:00.000Z',
+        definition_type: 'tlp',
+        definition: { tlp: 'green' },
+      };
+      const first = [
+        waiting,
+        tlpGreen,
+        energy,
+        water,
+        m,
+        ind,
+        other,
+        relationship(6, 'indicates', ind.id as string, m.id as string),
+        relationship(7, 'targets', m.id as string, energy.id as string),
+        relationship(8, 'related-to', other.id as string, water.id as string),
+        sighting(9, ind.id as string, [water.id as string]),
+        opinion(10, 'agree', [ind.id as string]),
+      ];
+      // a later version re-points the related-to relationship: its older version keeps its ends
+      const later = [
+        relationship(8, 'related-to', other.id as string, energy.id as string, {}, 1),
+        opinion(11, 'disagree', [ind.id as string, m.id as string]),
+      ];
 
-    const before = Store.open(path);
-    const ingestor = new Ingestor(before, DEFAULT_NODE_POLICY);
-    ingestor.ingest(C, first, { source: 'import', detail: 'upgrade' });
-    ingestor.ingest(C, later, { source: 'import', detail: 'upgrade' });
-    const snapshot = (s: Store): IndexEntry[] =>
-      s.scan({ collection: C, after: 0, limit: 1000, accept: () => true, maxScanned: 10_000 }).entries.slice();
-    const sectorView = (s: Store, sector: string): string[] =>
-      s
-        .scanSectors({ collection: C, after: 0, limit: 1000, accept: () => true, maxScanned: 10_000, sectors: [sector], unscoped: false })
-        .entries.map((e) => e.id);
-    const expected = snapshot(before);
-    const expectedViews = { energy: sectorView(before, 'energy'), water: sectorView(before, 'water') };
-    expect(expectedViews.energy.length).toBeGreaterThan(0);
-    // a definition reaches every reader: every sector view lists it
-    expect(expectedViews.energy).toContain(TLP2.green);
-    expect(expected.some((e) => e.attributes.sectors.length > 0 && e.attributes.opinion !== undefined)).toBe(true);
-    expect(before.check().problems).toEqual([]);
-    await before.close();
+      const before = Store.open(path);
+      const ingestor = new Ingestor(before, DEFAULT_NODE_POLICY);
+      ingestor.ingest(C, first, { source: 'import', detail: 'upgrade' });
+      ingestor.ingest(C, later, { source: 'upstream', detail: 'hub/feed' });
+      // (where a body is kept is the store's business: the conversion keys each by its entry's date_added)
+      const snapshot = (s: Store): Array<Omit<IndexEntry, 'body'>> =>
+        s.index
+          .scan({ collection: C, after: 0, limit: 1000, accept: () => true, maxScanned: 10_000 })
+          .entries.map(({ body: _body, ...e }) => e);
+      const scanned = (s: Store) => s.index.scan({ collection: C, after: 0, limit: 1000, accept: () => true, maxScanned: 10_000 }).entries;
+      const sectorView = (s: Store, sector: string): string[] =>
+        s.index
+          .scanFiled({ collection: C, after: 0, limit: 1000, accept: () => true, maxScanned: 10_000, keys: scanKeys([sector], false) })
+          .entries.map((e) => e.id);
+      const bodies = (s: Store) => scanned(s).map((e) => s.bodyOf(e));
+      const provenance = (s: Store) => scanned(s).map((e) => s.provenanceOf(C, e.id, e.versionKey));
+      const expected = { entries: snapshot(before), bodies: bodies(before), provenance: provenance(before) };
+      const expectedViews = { energy: sectorView(before, 'energy'), water: sectorView(before, 'water') };
+      expect(expectedViews.energy.length).toBeGreaterThan(1);
+      expect(expected.entries.some((e) => e.attributes.sectors.length > 0 && e.attributes.opinion !== undefined)).toBe(true);
+      expect(before.check().problems).toEqual([]);
+      const secret = before.resources.nodeSecret();
+      await before.close();
 
-    await rewindToEarlierLayout(path);
-    const rewound = Store.open(path);
-    try {
-      expect(rewound.check().problems).toEqual([]);
-      expect(rewound.markings.isWaiting(UNKNOWN_MARKING, C, waiting.id as string)).toBe(true);
-      expect(snapshot(rewound)).toEqual(expected);
-      expect({ energy: sectorView(rewound, 'energy'), water: sectorView(rewound, 'water') }).toEqual(expectedViews);
-      // new links are derived incrementally from the rebuilt summaries
-      new Ingestor(rewound).ingest(C, [relationship(12, 'targets', other.id as string, water.id as string)], {
+      await writeEarlierLayout(path, perVersion);
+      const upgraded = Store.open(path);
+      cleanups.push(() => upgraded.close());
+      // converted at once; the whole store is queued to be derived again by the current rules
+      expect(snapshot(upgraded)).toEqual(expected.entries);
+      expect(bodies(upgraded)).toEqual(expected.bodies);
+      expect(provenance(upgraded)).toEqual(expected.provenance);
+      expect({ energy: sectorView(upgraded, 'energy'), water: sectorView(upgraded, 'water') }).toEqual(expectedViews);
+      expect(upgraded.resources.nodeSecret().equals(secret)).toBe(true);
+      expect(upgraded.markings.isWaiting(UNKNOWN_MARKING, C, waiting.id as string)).toBe(true);
+      expect(upgraded.queue.size()).toBe(new Set(first.concat(later).map((o) => o.id)).size);
+      expect(upgraded.check().problems).toEqual([]);
+      const reindexer = new Reindexer(upgraded, DEFAULT_NODE_POLICY);
+      reindexer.drain();
+      expect(reindexer.reindexed).toBe(0);
+      expect(snapshot(upgraded)).toEqual(expected.entries);
+      expect(upgraded.check().problems).toEqual([]);
+      // new links are derived incrementally from the carried-over summaries
+      new Ingestor(upgraded).ingest(C, [relationship(12, 'targets', other.id as string, water.id as string)], {
         source: 'import',
         detail: 'upgrade',
       });
-      expect(rewound.latestOf(C, other.id as string)?.attributes.sectors).toEqual(['water']);
-      expect(rewound.check().problems).toEqual([]);
-    } finally {
-      await rewound.close();
-    }
-  });
+      expect(upgraded.latestOf(C, other.id as string)?.attributes.sectors).toEqual(['water']);
+      expect(upgraded.check().problems).toEqual([]);
+    });
+  }
 });

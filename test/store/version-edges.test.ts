@@ -46,21 +46,21 @@ function flags(store: Store, id: string) {
 describe('first/last version flags in the collection index', () => {
   it('a newer version takes LAST from the previous newest', () => {
     const store = openStore();
-    store.commitBatch(C, [version(ID(1), 5)], FILE);
-    store.commitBatch(C, [version(ID(1), 9)], FILE);
+    store.commit(C, [version(ID(1), 5)], FILE);
+    store.commit(C, [version(ID(1), 9)], FILE);
     expect(flags(store, ID(1))).toEqual({ first: [when(5)], last: [when(9)] });
   });
 
   it('an older version arriving late takes FIRST and leaves LAST alone', () => {
     const store = openStore();
-    store.commitBatch(C, [version(ID(1), 9), version(ID(1), 7)], FILE);
-    store.commitBatch(C, [version(ID(1), 3)], FILE);
+    store.commit(C, [version(ID(1), 9), version(ID(1), 7)], FILE);
+    store.commit(C, [version(ID(1), 3)], FILE);
     expect(flags(store, ID(1))).toEqual({ first: [when(3)], last: [when(9)] });
   });
 
   it('deleting the newest version hands LAST to the one before it', () => {
     const store = openStore();
-    store.commitBatch(C, [version(ID(1), 1), version(ID(1), 2), version(ID(1), 3)], FILE);
+    store.commit(C, [version(ID(1), 1), version(ID(1), 2), version(ID(1), 3)], FILE);
     const newest = store.versionsOf(C, ID(1)).filter((v) => v.isLast);
     store.deleteVersions(C, newest);
     expect(flags(store, ID(1))).toEqual({ first: [when(1)], last: [when(2)] });
@@ -78,7 +78,7 @@ describe('first/last version flags in the collection index', () => {
         const model = new Map<string, Set<number>>();
         for (const batch of batches) {
           const adds = batch.filter((o) => o.kind === 'add');
-          store.commitBatch(
+          store.commit(
             C,
             adds.map((o) => version(ID(o.id), o.day)),
             FILE,

@@ -138,7 +138,7 @@ export function runSteps(
     } else if (s.kind === 'delete') {
       const versions = store.versionsOf(collection, idOf(s.object, s.n));
       const victim = s.newest ? versions[versions.length - 1] : versions[0];
-      if (victim) store.deleteVersions(collection, [victim]);
+      if (victim) ingestor.delete(collection, [victim]);
       afterCommit();
     } else {
       commit(s.batchSize);

@@ -6,6 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stixTimestampKey } from '../../src/stix/time.ts';
+import { endRefs, linkKeys, versionFacts } from '../../src/policy/derive.ts';
+import { initialFiling } from '../../src/policy/filing.ts';
+import { DEFAULT_NODE_POLICY } from '../../src/policy/types.ts';
+import type { StixObject } from '../../src/stix/types.ts';
 import type { PreparedVersion } from '../../src/store/index.ts';
 
 /** A fresh temp directory and a function that removes it. */
@@ -38,15 +42,23 @@ export function indicator(n: number, version = 0, extra: Record<string, unknown>
   };
 }
 
-/** A PreparedVersion for the store, built the way the ingestor builds one. */
-export function prepared(object: Record<string, unknown>): PreparedVersion {
+/**
+ * A PreparedVersion for the store, built the way the ingestor builds one: with its policy
+ * attributes (default node policy) unless `withAttributes` is false (a store without them).
+ */
+export function prepared(object: Record<string, unknown>, withAttributes = true): PreparedVersion {
   const version = (object.modified ?? object.created ?? '1970-01-01T00:00:00.000Z') as string;
+  const type = object.type as string;
+  const facts = versionFacts(object as StixObject, DEFAULT_NODE_POLICY);
   return {
     id: object.id as string,
-    type: object.type as string,
+    type,
     version,
     versionKey: stixTimestampKey(version) as string,
     specVersion: (object.spec_version as string | undefined) ?? '2.1',
     json: JSON.stringify(object),
+    ...(withAttributes
+      ? { stored: { facts, filing: initialFiling(type, facts), links: linkKeys(type, facts), ends: endRefs(type, facts) } }
+      : {}),
   };
 }

@@ -28,7 +28,7 @@ function versionSet(store: Store, collection: string, served = false): string[] 
   let after = 0;
   const accept = served ? redistributable(store, collection) : () => true;
   for (let i = 0; i < 10_000; i++) {
-    const page = store.scan({ collection, after, limit: 1000, accept, maxScanned: 100_000 });
+    const page = store.index.scan({ collection, after, limit: 1000, accept, maxScanned: 100_000 });
     for (const e of page.entries) out.push(`${e.id}|${e.versionKey}`);
     if (!page.more || page.entries.length === 0) break;
     after = page.resumeAfter;
@@ -96,7 +96,7 @@ describe('chain: node B subscribes to node A over HTTPS', () => {
     const got = versionSet(b.node.store, COLLECTIONS.shared);
     expect(got.length).toBe(expected.size); // identical versions stored once
     expect(new Set(got)).toEqual(expected);
-    expect(b.node.store.listQuarantine()).toEqual([]);
+    expect(b.node.store.resources.listQuarantine()).toEqual([]);
     expect(b.node.store.check().ok).toBe(true);
   });
 
@@ -105,7 +105,7 @@ describe('chain: node B subscribes to node A over HTTPS', () => {
       (o: { type: string }) => o.type === 'indicator',
     ) as { id: string };
     const [entry] = b.node.store.versionsOf(COLLECTIONS.shared, example.id);
-    const sources = b.node.store.provenanceOf(example.id, entry!.versionKey).map((p) => `${p.source}:${p.detail}`);
+    const sources = b.node.store.provenanceOf(COLLECTIONS.shared, example.id, entry!.versionKey).map((p) => `${p.source}:${p.detail}`);
     expect(sources.sort()).toEqual(['upstream:node-a/Board only', 'upstream:node-a/shared']);
   });
 

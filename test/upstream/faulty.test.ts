@@ -80,7 +80,7 @@ describe('a faulty upstream', () => {
   });
 
   it('quarantines each invalid object with its reason, and each unreadable page', () => {
-    const records = b.store.listQuarantine({ limit: 100 });
+    const records = b.store.resources.listQuarantine({ limit: 100 });
     const objects = records.filter((r) => r.kind === 'object');
     expect(objects).toHaveLength(4);
     for (const r of objects) {
@@ -92,7 +92,7 @@ describe('a faulty upstream', () => {
     const envelopes = records.filter((r) => r.kind === 'envelope');
     expect(envelopes.map((r) => r.reason.split(':')[0]).sort()).toEqual(['json', 'media-type']);
     expect(envelopes.find((r) => r.reason.startsWith('media-type'))?.reason).toContain('text/html');
-    expect(b.store.getQuarantine(objects[0]!.id)).toEqual(objects[0]);
+    expect(b.store.resources.getQuarantine(objects[0]!.id)).toEqual(objects[0]);
   });
 
   it('waited exactly as the server instructed (Retry-After) and backed off exponentially otherwise', () => {
@@ -114,7 +114,7 @@ describe('a faulty upstream', () => {
     const [first] = keysOf(valid);
     const [id] = (first as string).split('|');
     const entry = b.store.versionsOf(LOCAL, id as string)[0];
-    expect(b.store.provenanceOf(id as string, entry!.versionKey)).toEqual([
+    expect(b.store.provenanceOf(LOCAL, id as string, entry!.versionKey)).toEqual([
       expect.objectContaining({ source: 'upstream', detail: 'scripted/feed' }),
     ]);
     const [status] = b.manager.status();

@@ -52,7 +52,7 @@ describe('quirky upstream servers', () => {
         // an idle poll asks once (or twice) and stores nothing
         const [r3] = await b.manager.pollNow();
         expect(r3).toMatchObject({ ok: true, caughtUp: true, stored: 0, objects: 0 });
-        expect(b.store.listQuarantine()).toEqual([]);
+        expect(b.store.resources.listQuarantine()).toEqual([]);
       } finally {
         await b.close();
         await server.close();

@@ -26,7 +26,7 @@ function entries(store: Store, collection: string): Array<{ key: string; dateAdd
   const out: Array<{ key: string; dateAdded: number }> = [];
   let after = 0;
   for (let i = 0; i < 10_000; i++) {
-    const page = store.scan({ collection, after, limit: 5000, accept: () => true, maxScanned: 100_000 });
+    const page = store.index.scan({ collection, after, limit: 5000, accept: () => true, maxScanned: 100_000 });
     for (const e of page.entries) out.push({ key: `${e.id}|${e.versionKey}`, dateAdded: e.dateAdded });
     if (!page.more || page.entries.length === 0) break;
     after = page.resumeAfter;
@@ -98,17 +98,17 @@ describe('SIGKILL during a backfill', () => {
       try {
         // bounded wait: until B has stored `target` versions (or finished, or 60 s)
         for (let i = 0; i < 3000; i++) {
-          const count = observer.count(LOCAL);
+          const count = observer.index.count(LOCAL);
           if (count >= target || count >= TOTAL || child.exitCode !== null) break;
           await new Promise((r) => setTimeout(r, 20));
         }
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
-        killedAt.push(observer.count(LOCAL));
+        killedAt.push(observer.index.count(LOCAL));
         // the cursor committed with the last page agrees exactly with the data
-        const cursor = observer.getUpstream<{ stored: number; objects: number }>(CURSOR);
-        expect(cursor?.stored ?? 0).toBe(observer.count(LOCAL));
-        expect(cursor?.objects ?? 0).toBe(observer.count(LOCAL));
+        const cursor = observer.resources.getUpstream<{ stored: number; objects: number }>(CURSOR);
+        expect(cursor?.stored ?? 0).toBe(observer.index.count(LOCAL));
+        expect(cursor?.objects ?? 0).toBe(observer.index.count(LOCAL));
       } finally {
         await observer.close();
       }
@@ -123,7 +123,7 @@ describe('SIGKILL during a backfill', () => {
     const observer = Store.open(join(dir, 'data', 'store'));
     try {
       // bounded (4 min) so a broken build fails instead of hanging; typically a few seconds
-      for (let i = 0; i < 12_000 && observer.count(LOCAL) < TOTAL; i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 12_000 && observer.index.count(LOCAL) < TOTAL; i++) await new Promise((r) => setTimeout(r, 20));
     } finally {
       await observer.close();
     }
@@ -139,7 +139,7 @@ describe('SIGKILL during a backfill', () => {
       expect(new Set(got.map((e) => e.key))).toEqual(new Set(want.map((e) => e.key)));
       expect(b.check()).toMatchObject({ ok: true, problems: [] });
       // no page was processed twice and none was skipped
-      expect(b.getUpstream(CURSOR)).toMatchObject({ objects: TOTAL, stored: TOTAL, quarantined: 0 });
+      expect(b.resources.getUpstream(CURSOR)).toMatchObject({ objects: TOTAL, stored: TOTAL, quarantined: 0 });
     } finally {
       await b.close();
     }

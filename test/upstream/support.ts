@@ -86,7 +86,7 @@ export function startPoller(
       const out: string[] = [];
       let after = 0;
       for (let i = 0; i < 100_000; i++) {
-        const page = store.scan({ collection, after, limit: 1000, accept: () => true, maxScanned: 100_000 });
+        const page = store.index.scan({ collection, after, limit: 1000, accept: () => true, maxScanned: 100_000 });
         for (const e of page.entries) out.push(`${e.id}|${e.version}`);
         if (!page.more || page.entries.length === 0) break;
         after = page.resumeAfter;

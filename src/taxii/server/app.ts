@@ -55,7 +55,7 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
     log,
     page: { defaultPageSize: config.taxii.default_page_size, maxPageSize: config.taxii.max_page_size },
     policy: nodePolicy(config),
-    secret: store.nodeSecret(),
+    secret: store.resources.nodeSecret(),
     scanBudget: deps.tuning?.scanBudget ?? defaultScanBudget,
     maxEnvelopeObjects: deps.tuning?.maxEnvelopeObjects ?? DEFAULT_MAX_ENVELOPE_OBJECTS,
   };

@@ -11,6 +11,7 @@
  *   - versions follow the latest: an older version only while the latest version is visible.
  * An object the member may not see does not exist for it: the one-object endpoints answer 404.
  */
+import { scanKeys } from '../../policy/filing.ts';
 import { decide, redact, type MemberProfile, type NodePolicy, type Redaction } from '../../policy/index.ts';
 import type { StixObject } from '../../stix/types.ts';
 import type { IndexEntry, Store } from '../../store/index.ts';
@@ -36,13 +37,14 @@ export class MemberView {
   ) {}
 
   /**
-   * The sectors an entry must have (or none, when unscoped objects are wanted) to pass, when
-   * the member or the view takes only some sectors: lets a page read the sector index. The
-   * view's sectors when it has some (then the member's rule still applies per entry).
+   * When the member or the view takes only some sectors: the sector-index keys an entry it may
+   * receive is filed under (policy/filing.ts), so a page reads those instead of the whole
+   * collection. The view's sectors when it has some (then the member's rule still applies per
+   * entry).
    */
-  sectorHint(): { values: readonly string[]; unscoped: boolean } | undefined {
+  filingKeys(): readonly string[] | undefined {
     const p = this.viewFilter && this.viewFilter.sectors.length > 0 ? this.viewFilter : this.profile;
-    return p.sectors.length > 0 ? { values: p.sectors, unscoped: p.unscoped } : undefined;
+    return p.sectors.length > 0 ? scanKeys(p.sectors, p.unscoped) : undefined;
   }
 
   /**
@@ -75,10 +77,10 @@ export class MemberView {
 
   /** The JSON the member receives for an accepted version (redacted when marked granularly). */
   readonly body = (entry: IndexEntry): string | undefined => {
-    if (!entry.attributes.granular) return this.store.body(entry.id, entry.versionKey);
+    if (!entry.attributes.granular) return this.store.bodyOf(entry);
     const r = this.redaction(entry);
     if (r === undefined || r.kind === 'withheld') return undefined;
-    return r.kind === 'redacted' ? JSON.stringify(r.object) : this.store.body(entry.id, entry.versionKey);
+    return r.kind === 'redacted' ? JSON.stringify(r.object) : this.store.bodyOf(entry);
   };
 
   private allowedItself(entry: IndexEntry): boolean {
@@ -105,7 +107,7 @@ export class MemberView {
   private redaction(entry: IndexEntry): Redaction | undefined {
     let r = this.redactions.get(entry.dateAdded);
     if (r === undefined) {
-      const text = this.store.body(entry.id, entry.versionKey);
+      const text = this.store.bodyOf(entry);
       if (text === undefined) return undefined;
       // a view's TLP bound applies to granular markings too: the stricter ceiling wins
       const profile =

@@ -31,10 +31,10 @@ export interface Selection {
   /** member policy (taxii/server/policy.ts): runs after the query's own filters */
   readonly policy?: (entry: IndexEntry) => boolean;
   /**
-   * When the policy admits only some sectors: the scan path reads the store's sector index
-   * instead of the whole collection (the policy still decides every entry it yields).
+   * When the policy admits only some sectors: the sector-index keys to read instead of the whole
+   * collection (the policy still decides every entry they yield).
    */
-  readonly sectors?: { readonly values: readonly string[]; readonly unscoped: boolean } | undefined;
+  readonly filing?: readonly string[] | undefined;
 }
 
 /** At or below this many ids, look them up instead of scanning the collection. */
@@ -99,18 +99,17 @@ export function listVersionOrder(versionsById: ReadonlyMap<string, readonly Inde
 
 export function selectPage(store: Store, s: Selection): ScanResult {
   if (s.query.ids !== null && s.query.ids.size <= ID_LOOKUP_MAX) return selectByIds(store, s, s.query.ids);
-  if (s.sectors !== undefined) {
-    return store.scanSectors({
+  if (s.filing !== undefined) {
+    return store.index.scanFiled({
       collection: s.collection,
       after: s.after,
       limit: s.limit,
       accept: entryFilter(s.query, s.specScope, indexVersionOrder(store, s.collection), s.policy),
       maxScanned: s.scanBudget,
-      sectors: s.sectors.values,
-      unscoped: s.sectors.unscoped,
+      keys: s.filing,
     });
   }
-  return store.scan({
+  return store.index.scan({
     collection: s.collection,
     after: s.after,
     limit: s.limit,

@@ -89,10 +89,11 @@ describe('unexpected errors', () => {
         done();
       },
     });
-    const failing = Object.create(store) as Store;
-    failing.scan = () => {
+    const failingIndex = Object.create(store.index) as Store['index'];
+    failingIndex.scan = () => {
       throw new Error('disk on fire at /var/lib/secret-path');
     };
+    const failing = Object.create(store, { index: { value: failingIndex } }) as Store;
     const a = app(undefined, pino({ level: 'info' }, sink), failing);
     const r = await get(a, '/isac/collections/shared/objects/');
     expect(r.status).toBe(500);

@@ -62,7 +62,7 @@ class Poller {
       specScope: { served: new Set(['2.1']), mixed: false },
       scanBudget,
       policy: view.accept,
-      sectors: view.sectorHint(),
+      filing: view.filingKeys(),
     });
   }
 

@@ -123,7 +123,7 @@ describe('ATT&CK ICS with default TLP GREEN, its statement definition arriving i
   });
 
   it('once it arrives, a GREEN member receives every object, announced again for added_after pollers', async () => {
-    const checkpoint = formatTaxiiTimestamp(t.node.store.lastAdded('5f3c8e2a-7d41-4b9e-9a53-2c1f0e6d8b47') as number);
+    const checkpoint = formatTaxiiTimestamp(t.node.store.index.lastAdded('5f3c8e2a-7d41-4b9e-9a53-2c1f0e6d8b47') as number);
     t.node.ingestor.ingest('5f3c8e2a-7d41-4b9e-9a53-2c1f0e6d8b47', [statement], { source: 'upstream', detail: 'hub/page-2' });
     const received = ids(await everything(t, 'bob'));
     for (const o of ics) expect(received.has(o.id), o.id).toBe(true);

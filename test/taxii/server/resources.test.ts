@@ -12,6 +12,7 @@ import { versionsText } from '../../../src/taxii/server/versions.ts';
 const entry = (dateAdded: number, id: string, version: string, versionKey = version): IndexEntry => ({
   collection: 'c',
   dateAdded,
+  body: dateAdded,
   id,
   type: id.split('--')[0] as string,
   version,

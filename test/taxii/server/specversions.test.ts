@@ -17,6 +17,7 @@ function object(id: string, versions: Array<[string, string]>): IndexEntry[] {
   return versions.map(([specVersion, year], i) => ({
     collection: 'c',
     dateAdded: i + 1,
+    body: i + 1,
     id,
     type: id.slice(0, id.indexOf('--')),
     version: year,

@@ -38,7 +38,7 @@ export function registerDiscoveryRoutes(app: Hono, ctx: ServerContext, directory
     const member = c.get('member');
     const { root } = directory.root(member, c.req.param('root'));
     const id = c.req.param('statusId');
-    const stored = id.length <= 64 ? ctx.store.getStatus(id) : undefined;
+    const stored = id.length <= 64 ? ctx.store.resources.getStatus(id) : undefined;
     const status = visibleStatus(stored, root.path, member.id, nowMicros(), config.taxii.status_retention_hours);
     if (!status) throw notFound('There is no status resource with this id.');
     return taxii(c, status);

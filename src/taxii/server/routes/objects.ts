@@ -79,7 +79,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
       specScope: t.spec,
       scanBudget: ctx.scanBudget(q.limit),
       policy: t.view.accept,
-      sectors: t.view.sectorHint(),
+      filing: t.view.filingKeys(),
     });
     const next = result.more ? encodeNext(ctx.secret, binding, result.resumeAfter) : undefined;
     return { entries: result.entries, more: result.more, next };
@@ -140,7 +140,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
       const objects = envelopeObjects(document, ctx.maxEnvelopeObjects);
       const report = ctx.ingestor.ingest(t.collection.id, objects, { source: 'taxii', detail: t.member.id });
       const status = statusFromReport(randomUUID(), requestedAt, report);
-      store.putStatus(status.id, { ...status, api_root: t.apiRoot, member: t.member.id, received_at: requestedAt });
+      store.resources.putStatus(status.id, { ...status, api_root: t.apiRoot, member: t.member.id, received_at: requestedAt });
       ctx.log.info(
         {
           member: t.member.id,
@@ -182,7 +182,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
     const order = listVersionOrder(new Map([[objectId, versions]]));
     const selected = versions.filter(entryFilter({ ...q, ids: null, types: null }, t.spec, order));
     if (selected.length === 0) throw notFound('No version of this object matches the request.');
-    const removed = store.deleteVersions(t.collection.id, selected);
+    const removed = ctx.ingestor.delete(t.collection.id, selected);
     ctx.log.info({ member: t.member.id, collection: t.collection.id, id: objectId, removed }, 'TAXII delete object');
     return c.body(null, 200);
   });

@@ -1,0 +1,416 @@
+/**
+ * The re-indexer: drains the store's derivation queue in small transactions, applying the
+ * policy's rules (policy/linked.ts, policy/filing.ts) to what commits, marking definitions and
+ * configuration changes left to do. A step takes the oldest queued objects, and for each:
+ *
+ *   refacts    derives its versions' own facts again from their bodies (a statement definition
+ *              arrived, the configuration changed); a changed latest version is a change
+ *   change     tells the objects it links to and those linking to it what its change means
+ *              (summary parts to recompute, referrers to re-derive) — `changeEffects`
+ *   dirty      recomputes summary parts; a part that comes out different is passed on
+ *   rederive   derives its versions' linked attributes and filing; a latest version that may
+ *              now reach more members moves to a new date_added (pollers receive it again)
+ *   announce   moves its latest entry to a new date_added (an end of it may reach more members)
+ *   fanouts    tells referrers in chunks, so that a hub with 100,000 indicators is worked
+ *              through over many short transactions instead of one long one
+ *
+ * Work queued again for an object merges with what is queued (coalescing). Ingest waits when
+ * the backlog passes a bound (the ingestor drains inline: backpressure).
+ */
+import {
+  announcesReferrers,
+  changeEffects,
+  linkedOfVersion,
+  narrowestOf,
+  samePart,
+  summaryChangeEffects,
+  summaryPartOf,
+  type Effect,
+  type SummaryReader,
+} from '../policy/linked.ts';
+import { endRefs, linkKeys, versionFacts, type LinkReader } from '../policy/derive.ts';
+import { filingOf } from '../policy/filing.ts';
+import type { NodePolicy } from '../policy/types.ts';
+import type { LinkedAttributes, LinkSummary, ObjectAttributes, SummaryPart, VersionFacts } from '../stix/attributes.ts';
+import type { StixObject } from '../stix/types.ts';
+import {
+  attributesOf,
+  NEWEST,
+  snapshotOf,
+  type EntryRecord,
+  type Fanout,
+  type LatestSnapshot,
+  type Pending,
+  type Store,
+  type Work,
+} from '../store/index.ts';
+
+export interface ReindexerOptions {
+  /** queued objects taken per transaction */
+  readonly itemsPerStep?: number;
+  /** referrers told per fanout per transaction */
+  readonly fanoutChunk?: number;
+}
+
+export const DEFAULT_ITEMS_PER_STEP = 200;
+export const DEFAULT_FANOUT_CHUNK = 500;
+
+export interface StepResult {
+  /** queued objects worked on */
+  readonly items: number;
+  /** latest entries moved to a new date_added */
+  readonly moved: number;
+  /** objects still queued */
+  readonly remaining: number;
+}
+
+export interface Backlog {
+  readonly items: number;
+  /** age of the oldest queued item (ms), null when the queue is empty */
+  readonly oldestAgeMs: number | null;
+}
+
+export class Reindexer {
+  private readonly itemsPerStep: number;
+  private readonly fanoutChunk: number;
+  private movedCount = 0;
+  private running: { stop: boolean; done: Promise<void>; wake: () => void } | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly policy: NodePolicy,
+    options: ReindexerOptions = {},
+  ) {
+    this.itemsPerStep = options.itemsPerStep ?? DEFAULT_ITEMS_PER_STEP;
+    this.fanoutChunk = options.fanoutChunk ?? DEFAULT_FANOUT_CHUNK;
+  }
+
+  /** Entries this re-indexer moved to a new date_added since it was created. */
+  get reindexed(): number {
+    return this.movedCount;
+  }
+
+  backlog(now = Date.now()): Backlog {
+    return backlogOf(this.store, now);
+  }
+
+  /** One bounded transaction: the oldest queued objects, worked on. */
+  step(limit = this.itemsPerStep): StepResult {
+    let moved = 0;
+    let items = 0;
+    if (this.store.queue.oldestSince() === null) return { items, moved, remaining: 0 }; // no empty write transaction
+    this.store.transaction(() => {
+      this.store.index.syncClock();
+      const statements = this.store.markings.statements();
+      for (const { collection, id } of this.store.queue.oldest(limit)) {
+        // read now: work on an earlier object of this step may have added to it
+        const pending = this.store.queue.get(collection, id);
+        if (pending === undefined) continue;
+        this.store.queue.done(collection, id);
+        moved += new ObjectWork(this.store, this.policy, statements, this.fanoutChunk, collection, id, pending).run();
+        items++;
+      }
+    });
+    this.movedCount += moved;
+    return { items, moved, remaining: this.store.queue.size() };
+  }
+
+  /** Steps until the queue is empty (or `maxItems` queued objects were worked on); returns how many were. */
+  drain(maxItems = Infinity): number {
+    let done = 0;
+    while (done < maxItems) {
+      const { items } = this.step(Math.min(this.itemsPerStep, maxItems - done));
+      if (items === 0) break;
+      done += items;
+    }
+    return done;
+  }
+
+  /** Drains in the background, one step per event-loop turn, so requests are served between steps. */
+  start(idleMs = 200): void {
+    if (this.running) return;
+    let wake = () => {};
+    const state = { stop: false, done: Promise.resolve(), wake: () => wake() };
+    state.done = (async () => {
+      while (!state.stop) {
+        const { items } = this.step();
+        if (items > 0) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, idleMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    })();
+    this.running = state;
+  }
+
+  /** Wakes the background loop (after a commit queued work). */
+  nudge(): void {
+    this.running?.wake();
+  }
+
+  async stop(): Promise<void> {
+    const running = this.running;
+    if (!running) return;
+    running.stop = true;
+    running.wake();
+    await running.done;
+    this.running = undefined;
+  }
+}
+
+/** What is queued for derivation, and how long the oldest item has waited. */
+export function backlogOf(store: Store, now = Date.now()): Backlog {
+  const oldest = store.queue.oldestSince();
+  return { items: store.queue.size(), oldestAgeMs: oldest === null ? null : Math.round(Math.max(0, now - oldest / 1000)) };
+}
+
+/** The work on one queued object, inside the re-indexer's transaction. */
+class ObjectWork {
+  private readonly reader: SummaryReader;
+  private rederive: boolean;
+  private latestMoved = false;
+  private moved = 0;
+  private readonly fanouts: Fanout[];
+
+  constructor(
+    private readonly store: Store,
+    private readonly policy: NodePolicy,
+    private readonly statements: ReadonlySet<string>,
+    private readonly fanoutChunk: number,
+    private readonly collection: string,
+    private readonly id: string,
+    private readonly pending: Pending,
+  ) {
+    this.reader = summaryReader(store, collection);
+    this.rederive = pending.rederive === true;
+    this.fanouts = [...(pending.fanouts ?? [])];
+  }
+
+  /** Returns how many entries moved to a new date_added. */
+  run(): number {
+    const { pending } = this;
+    let before: LatestSnapshot | null | undefined = pending.before;
+    if (pending.refacts) {
+      const was = this.refacts();
+      if (before === undefined && was !== undefined) before = was;
+    }
+    // the latest version as it is now (own facts exact), before its linked attributes are derived again
+    const latest = this.store.latestRecord(this.collection, this.id);
+    if (before !== undefined) {
+      const type = latest?.type ?? before?.type ?? '';
+      this.apply(changeEffects(type, before?.facts, latest?.facts));
+      this.rederive = true;
+    }
+    for (const part of pending.dirty ?? []) this.recompute(part);
+    if (this.rederive) this.rederiveVersions(before ?? undefined);
+    const latestAfter = this.store.latestRecord(this.collection, this.id);
+    // A change, or a re-derivation that may let more members see the object: the relationships
+    // and sightings on it (served only while every end is) are announced again.
+    const beforeAttributes =
+      before !== undefined ? (before === null ? undefined : snapshotAttributes(before)) : latest && attributesOf(latest);
+    if ((before !== undefined || this.rederive) && latestAfter && announcesReferrers(beforeAttributes, attributesOf(latestAfter))) {
+      this.apply([{ kind: 'referrers', role: 'end-of', notice: 'announce' }]);
+    }
+    if (pending.announce && !this.latestMoved) this.announce();
+    this.tellReferrers();
+    return this.moved;
+  }
+
+  /** Derives every version's own facts again; returns the latest version as it was when its facts changed. */
+  private refacts(): LatestSnapshot | null | undefined {
+    const { store, collection, id } = this;
+    const held = store.versions.held(collection, id);
+    let latestWas: LatestSnapshot | null | undefined;
+    const endsBefore = new Set<string>();
+    const endsAfter = new Set<string>();
+    for (const [, dateAdded] of held) {
+      const record = store.index.get(collection, dateAdded);
+      const json = record && store.versions.body(record.body);
+      if (!record || json === undefined) continue;
+      for (const end of record.ends ?? []) endsBefore.add(end);
+      const facts = versionFacts(JSON.parse(json) as StixObject, this.policy, this.statements);
+      const ends = endRefs(record.type, facts);
+      for (const end of ends) endsAfter.add(end);
+      if (record.facts && JSON.stringify(record.facts) === JSON.stringify(facts)) continue;
+      const links = linkKeys(record.type, facts);
+      const next: EntryRecord = withParts(record, { facts, links, ends });
+      if (facts.tlp.kind === 'unknown') store.markings.noteUnresolved(facts.tlp.markings, collection, id);
+      if (record.versionEdges & NEWEST) {
+        latestWas = snapshotOf(record);
+        const { removed } = store.links.relink(collection, id, record.links ?? [], links);
+        for (const [referenced] of removed) store.links.dropEmptySummary(collection, referenced);
+      }
+      store.index.put(collection, dateAdded, next, record);
+    }
+    for (const end of endsBefore)
+      if (!endsAfter.has(end) && store.links.remove(collection, [end, 'end-of'], id)) store.links.dropEmptySummary(collection, end);
+    for (const end of endsAfter) if (!endsBefore.has(end)) store.links.add(collection, [end, 'end-of'], id);
+    this.rederive = true;
+    return latestWas;
+  }
+
+  /** Recomputes one summary part; a different result is stored and passed on. */
+  private recompute(part: SummaryPart): void {
+    const { store, collection, id } = this;
+    const current = store.links.summary(collection, id);
+    const now = summaryPartOf(id, part, this.reader);
+    if (samePart(current?.[part], now)) {
+      if (current !== undefined && Object.keys(current).length === 0) store.links.dropSummaryIfUnlinked(collection, id);
+      return;
+    }
+    const { [part]: _old, ...rest } = current ?? {};
+    const next: LinkSummary = now === undefined ? rest : { ...rest, [part]: now };
+    store.links.putSummary(collection, id, Object.keys(next).length > 0 ? next : undefined);
+    this.rederive = true;
+    this.apply(summaryChangeEffects(part));
+  }
+
+  /**
+   * Derives the linked attributes and filing of every version. The latest version moves when it
+   * may reach more members than could see it: as it was before the change (`before`, when its
+   * own facts changed in place), or as it is stored (a version placed since with its own sectors).
+   */
+  private rederiveVersions(before: LatestSnapshot | undefined): void {
+    const { store, collection, id } = this;
+    for (const [, dateAdded] of store.versions.held(collection, id)) {
+      const record = store.index.get(collection, dateAdded);
+      if (!record?.facts) continue;
+      const linked = linkedOfVersion(id, record.type, record.facts, this.reader);
+      const narrowest = record.ends ? narrowestOf(linked.sectors, record.ends, this.reader) : undefined;
+      const filing = filingOf(record.type, record.facts, linked.sectors, narrowest);
+      const next = withDerived(record, linked, filing);
+      if (sameDerived(record, next)) continue;
+      const isLatest = (record.versionEdges & NEWEST) !== 0;
+      const seen = before !== undefined && before.body === record.body ? snapshotAttributes(before) : attributesOf(record);
+      if (isLatest && !this.latestMoved && announcesReferrers(seen, attributesOf(next))) {
+        this.moveLatest(dateAdded, record, next);
+      } else {
+        store.index.put(collection, dateAdded, next, record);
+      }
+    }
+  }
+
+  private announce(): void {
+    const held = this.store.versions.held(this.collection, this.id);
+    const newest = held[held.length - 1];
+    const record = newest && this.store.index.get(this.collection, newest[1]);
+    if (newest && record) this.moveLatest(newest[1], record, record);
+  }
+
+  private moveLatest(dateAdded: number, record: EntryRecord, next: EntryRecord): void {
+    const { store, collection, id } = this;
+    const moved = store.index.move(collection, dateAdded, record, next);
+    store.versions.setHeld(
+      collection,
+      id,
+      store.versions.held(collection, id).map(([k, d]) => (d === dateAdded ? ([k, moved] as const) : ([k, d] as const))),
+    );
+    this.latestMoved = true;
+    this.moved++;
+  }
+
+  /** Queues summary work for others, and the referrer notices as fanouts of this object. */
+  private apply(effects: readonly Effect[]): void {
+    for (const e of effects) {
+      if (e.kind === 'summary') {
+        if (e.of === this.id) this.recompute(e.part);
+        else this.store.queue.add(this.collection, e.of, { dirty: [e.part] });
+      } else if (!this.fanouts.some((f) => f.role === e.role && f.notice === e.notice && f.after === '')) {
+        const i = this.fanouts.findIndex((f) => f.role === e.role && f.notice === e.notice);
+        if (i >= 0) this.fanouts.splice(i, 1); // a fanout under way starts over: its referrers must hear the news
+        this.fanouts.push({ role: e.role, notice: e.notice, after: '' });
+      }
+    }
+  }
+
+  /** Tells up to a chunk of referrers per fanout; what is left is queued again, keeping this object's place. */
+  private tellReferrers(): void {
+    const { store, collection, id } = this;
+    const left: Fanout[] = [];
+    for (const fanout of this.fanouts) {
+      const referrers = store.links.referrers(collection, id, fanout.role, fanout.after, this.fanoutChunk + 1);
+      const now = referrers.slice(0, this.fanoutChunk);
+      for (const referrer of now) {
+        if (referrer === id) continue;
+        const work = this.noticeFor(referrer, fanout.notice);
+        if (work) store.queue.add(work.at, work.id, work.work);
+      }
+      if (referrers.length > this.fanoutChunk) left.push({ ...fanout, after: now[now.length - 1] as string });
+    }
+    if (left.length > 0) store.queue.add(collection, id, { fanouts: left }, this.pending.since);
+  }
+
+  private noticeFor(referrer: string, notice: Fanout['notice']): { at: string; id: string; work: Work } | undefined {
+    const { collection } = this;
+    if (notice === 'rederive') return { at: collection, id: referrer, work: { rederive: true } };
+    if (notice === 'announce') return { at: collection, id: referrer, work: { announce: true } };
+    const source = this.store.latestRecord(collection, referrer)?.facts?.sourceRef;
+    if (source === undefined) return undefined;
+    return { at: collection, id: source, work: { dirty: [notice === 'targeted-of-source' ? 'targeted' : 'indicated'] } };
+  }
+}
+
+/** Latest facts, referrers and summaries of one collection, read from the store (inside a transaction). */
+function summaryReader(store: Store, collection: string): SummaryReader {
+  return {
+    latest: (id) => {
+      const record = store.latestRecord(collection, id);
+      return record?.facts ? { ...record.facts, type: record.type } : undefined;
+    },
+    // an object without a summary record has no referrers: no range read
+    referrers: (id, role) => (store.links.hasReferrers(collection, id) ? store.links.referrers(collection, id, role) : []),
+    summary: (id) => store.links.summary(collection, id),
+  } satisfies SummaryReader & LinkReader;
+}
+
+function snapshotAttributes(s: LatestSnapshot): ObjectAttributes {
+  return attributesOf({
+    id: '',
+    type: s.type,
+    version: '',
+    versionKey: '',
+    specVersion: '',
+    versionEdges: NEWEST,
+    body: s.body,
+    facts: s.facts,
+    ...(s.linked ? { linked: s.linked } : {}),
+  });
+}
+
+function withParts(
+  record: EntryRecord,
+  parts: { facts: VersionFacts; links: EntryRecord['links']; ends: EntryRecord['ends'] },
+): EntryRecord {
+  const { links: _links, ends: _ends, ...rest } = record;
+  return {
+    ...rest,
+    facts: parts.facts,
+    ...(parts.links && parts.links.length > 0 ? { links: parts.links } : {}),
+    ...(parts.ends && parts.ends.length > 0 ? { ends: parts.ends } : {}),
+  };
+}
+
+/** The record with these linked attributes (kept only when they say more than its own sectors) and filing. */
+function withDerived(record: EntryRecord, linked: LinkedAttributes, filing: readonly string[]): EntryRecord {
+  const { linked: _linked, filing: _filing, ...rest } = record;
+  const own = record.facts?.ownSectors ?? [];
+  const saysMore = linked.opinion !== undefined || !sameList(linked.sectors, own);
+  return { ...rest, ...(saysMore ? { linked } : {}), filing };
+}
+
+function sameDerived(a: EntryRecord, b: EntryRecord): boolean {
+  return (
+    sameList(a.linked?.sectors ?? a.facts?.ownSectors ?? [], b.linked?.sectors ?? b.facts?.ownSectors ?? []) &&
+    a.linked?.opinion === b.linked?.opinion &&
+    sameList(a.filing ?? [], b.filing ?? [])
+  );
+}
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
