@@ -15,6 +15,7 @@ import type { Ingestor } from '../../ingest/index.ts';
 import { nodePolicy } from '../../policy/index.ts';
 import type { Store } from '../../store/index.ts';
 import { Directory } from './access.ts';
+import { PageGate } from './admission.ts';
 import { authenticate } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { handleError, handleNotFound, TaxiiError } from './errors.ts';
@@ -58,6 +59,17 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
     secret: store.nodeSecret(),
     scanBudget: deps.tuning?.scanBudget ?? defaultScanBudget,
     maxEnvelopeObjects: deps.tuning?.maxEnvelopeObjects ?? DEFAULT_MAX_ENVELOPE_OBJECTS,
+    pages: new PageGate(
+      {
+        inFlight: config.limits.pages_in_flight,
+        queueLength: config.limits.page_queue_length,
+        queueTimeoutMs: config.limits.page_queue_timeout_seconds * 1000,
+        perMember: config.limits.pages_per_member,
+        retryAfterSeconds: config.limits.retry_after_seconds,
+      },
+      (member, why) => log.debug({ member, why }, 'TAXII page request refused (busy)'),
+    ),
+    pageStallMs: config.limits.page_stall_timeout_seconds * 1000,
   };
   const directory = new Directory(config);
 

@@ -5,6 +5,7 @@ import type { RelayConfig } from '../../config/index.ts';
 import type { Ingestor } from '../../ingest/index.ts';
 import type { NodePolicy } from '../../policy/index.ts';
 import type { Store } from '../../store/index.ts';
+import type { PageGate } from './admission.ts';
 import type { PageSettings } from './filters.ts';
 
 declare module 'hono' {
@@ -28,4 +29,8 @@ export interface ServerContext {
   readonly scanBudget: (limit: number) => number;
   /** objects accepted at most in one Add Objects envelope */
   readonly maxEnvelopeObjects: number;
+  /** admission to page work: slots, queue, each member's share (admission.ts) */
+  readonly pages: PageGate;
+  /** a page reader that takes nothing for this long loses its connection */
+  readonly pageStallMs: number;
 }
