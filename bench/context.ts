@@ -32,6 +32,16 @@ export interface Settings {
     /** objects node B backfills from node A (BENCH_BACKFILL) */
     readonly objects: number;
   };
+  readonly load: {
+    /** members paging the collection at once, one connection each (BENCH_LOAD_CLIENTS) */
+    readonly clients: number;
+    /** objects in the collection they page (BENCH_LOAD_OBJECTS) */
+    readonly objects: number;
+    /** a new client connects every this many milliseconds during the load (BENCH_LOAD_NEWCOMER_MS) */
+    readonly newcomerIntervalMs: number;
+    /** seconds the load may run; clients still paging then are stopped and counted (BENCH_LOAD_BUDGET_S) */
+    readonly budgetS: number;
+  };
   readonly serve: {
     /** objects in the large collection (BENCH_SERVE) */
     readonly objects: number;
@@ -81,6 +91,12 @@ export function settingsFromEnv(): Settings {
     },
     backfill: {
       objects: intFromEnv('BENCH_BACKFILL', 200_000),
+    },
+    load: {
+      clients: intFromEnv('BENCH_LOAD_CLIENTS', 200),
+      objects: intFromEnv('BENCH_LOAD_OBJECTS', 20_000),
+      newcomerIntervalMs: intFromEnv('BENCH_LOAD_NEWCOMER_MS', 250),
+      budgetS: intFromEnv('BENCH_LOAD_BUDGET_S', 600),
     },
     serve: {
       objects: intFromEnv('BENCH_SERVE', 1_000_000),
