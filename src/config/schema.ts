@@ -71,7 +71,7 @@ const LIMIT_DEFAULTS = {
   headers_timeout_seconds: 20,
   request_timeout_seconds: 120,
   keep_alive_timeout_seconds: 5,
-  pages_in_flight: 32,
+  pages_in_flight: 16,
   page_queue_length: 500,
   page_queue_timeout_seconds: 30,
   pages_per_member: 8,

@@ -33,7 +33,7 @@ beforeAll(async () => {
   const hash = hashSecret(SECRET);
   t = await startTestNode((data) => {
     // a tight gate: 2 pages at once, 6 waiting, one page per member at a time
-    data.limits = { pages_in_flight: 2, page_queue_length: 6, pages_per_member: 1, retry_after_seconds: 1 };
+    data.limits = { pages_in_flight: 2, page_queue_length: 6, pages_per_member: 1, retry_after_seconds: 1, page_queue_timeout_seconds: 5 };
     data.members.push(
       ...Array.from({ length: MEMBERS }, (_, i) => ({
         id: member(i),
@@ -150,4 +150,16 @@ it('streams a page larger than one piece, byte for byte the envelope of the stor
     .map((o) => JSON.stringify(o))
     .join(',')}]}`;
   expect(text).toBe(expected);
+});
+
+it('answers HEAD on a large page without holding a page slot', async () => {
+  // a slot held by a HEAD answer (whose body nobody reads) would leave none for the GET below
+  for (let i = 0; i < 3; i++) {
+    const head = await t.request(`${PAGES}?limit=${LIMIT}`, { member: 'alice', method: 'HEAD', headers: { accept: TAXII } });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+  }
+  const res = await t.request(`${PAGES}?limit=${LIMIT}`, { member: 'alice', headers: { accept: TAXII } });
+  expect(res.status).toBe(200);
+  expect((JSON.parse(await res.text()) as { objects: unknown[] }).objects).toHaveLength(LIMIT);
 });

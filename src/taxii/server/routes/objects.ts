@@ -126,14 +126,16 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
   };
 
   /**
-   * An envelope answer. A page that fits one piece is sent as one text (with Content-Length);
-   * a larger one is streamed piece by piece as the connection takes it (respond.ts), holding
-   * the page slot until the last piece is written or the connection closes.
+   * An envelope answer. A page that fits one piece is sent as one text (with Content-Length),
+   * as is any answer to HEAD; a larger one is streamed piece by piece as the connection takes
+   * it (respond.ts), holding the page slot until the last piece is written or the connection
+   * closes.
    */
   const envelope = (c: Context, t: Target, page: Page, keep: () => Permit): Response => {
     const headers = dateAddedHeaders(page.entries);
     const pieces = new EnvelopeChunks(page.entries, page.more, page.next, t.view.body);
-    const first = pieces.next(PIECE_CHARS) as string;
+    // HEAD: the body is dropped and a stream would never be read, so answer with the text
+    const first = pieces.next(c.req.method === 'HEAD' ? Infinity : PIECE_CHARS) as string;
     if (pieces.finished) return taxii(c, first, 200, headers);
     const permit = keep();
     const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
