@@ -28,7 +28,7 @@ import { parseConfig } from '../src/config/index.ts';
 import { Ingestor } from '../src/ingest/index.ts';
 import { openStore } from '../src/node.ts';
 import { median, percentile, round, type BenchContext, type Section } from './context.ts';
-import { startNewcomers, HANDSHAKE_TIMEOUT_MS, type Arrival } from './newcomers.ts';
+import { newcomerProcess, HANDSHAKE_TIMEOUT_MS, type Arrival } from './newcomers.ts';
 import { figure, type SectionOutcome } from './report.ts';
 import type { WorkerStats } from './serve-worker.ts';
 import { populate, RSS_TARGET_MB, ServingProcess } from './serve.ts';
@@ -51,7 +51,7 @@ const memberId = (i: number) => `member-${String(i).padStart(4, '0')}`;
 const basic = (member: string) => `Basic ${Buffer.from(`${member}:${SECRET}`).toString('base64')}`;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function configData(dir: string, clients: number, pageLimit: number): Record<string, unknown> {
+function configData(dir: string, clients: number, pageLimit: number, limits: Record<string, unknown> | null): Record<string, unknown> {
   // one scrypt hash serves every member (same secret); each member still authenticates on its own
   const hash = hashSecret(SECRET);
   const member = (id: string) => ({
@@ -68,6 +68,7 @@ function configData(dir: string, clients: number, pageLimit: number): Record<str
     tls: { dev_certs_dir: join(dir, 'certs') },
     logging: { level: 'silent' },
     taxii: { default_page_size: 100, max_page_size: Math.max(1000, pageLimit) },
+    ...(limits !== null ? { limits } : {}),
     api_roots: [
       {
         path: API_ROOT,
@@ -214,7 +215,7 @@ export const loadSection: Section = {
 async function measure(ctx: BenchContext, server: ServingProcess, dir: string): Promise<SectionOutcome> {
   const { clients: clientCount, objects: objectCount, newcomerIntervalMs, budgetS } = ctx.settings.load;
   const limit = ctx.settings.serve.pageLimit;
-  const data = configData(dir, clientCount, limit);
+  const data = configData(dir, clientCount, limit, ctx.settings.load.limits);
   const config = parseConfig(data, 'bench config');
 
   const store = openStore(config);
@@ -266,36 +267,40 @@ async function measure(ctx: BenchContext, server: ServingProcess, dir: string): 
   ctx.progress(`load: single client ${singleRate.toLocaleString('en-US')} objects/s (${expected.toLocaleString('en-US')} objects)`);
 
   // -- everyone at once, newcomers meanwhile
-  const before = await server.stats(true);
+  const before = await server.stats(true, true);
   const rssAtStart = rssAnonMB(pid);
   let rssPeak = rssAtStart ?? 0;
   const sampler = setInterval(() => {
     const v = rssAnonMB(pid);
     if (v !== null && v > rssPeak) rssPeak = v;
   }, RSS_SAMPLE_MS);
-  // what the node's memory is made of, now and then (heap, buffers), at RssAnon's peak
-  let heapAtPeak: WorkerStats['memory'] | undefined;
-  const heapSampler = setInterval(() => {
-    void server
-      .stats()
-      .then((st) => {
-        if (st.memory.rssAnonMB !== null && st.memory.rssAnonMB >= (heapAtPeak?.rssAnonMB ?? 0)) heapAtPeak = st.memory;
-      })
-      .catch(() => {});
-  }, 1000);
-
-  ctx.progress(`load: ${clientCount} members page at once, a newcomer every ${newcomerIntervalMs} ms`);
-  const tally = newTally();
-  const clients = Array.from({ length: clientCount }, () => httpClient(ready.baseUrl, ca));
-  const newcomers = startNewcomers({
+  const newcomers = await newcomerProcess({
     host: url.hostname,
     port: Number(url.port),
     ca,
     authorization: basic(NEWCOMER),
     intervalMs: newcomerIntervalMs,
   });
+  ctx.progress(`load: ${clientCount} members page at once, a newcomer every ${newcomerIntervalMs} ms`);
+  const tally = newTally();
+  const clients = Array.from({ length: clientCount }, () => httpClient(ready.baseUrl, ca));
   const t0 = performance.now();
+  newcomers.start();
   const stopAt = t0 + budgetS * 1000;
+  // what the node's memory is made of, now and then (heap, buffers), at RssAnon's peak
+  // and the node's event-loop delay, per second of the load
+  let heapAtPeak: WorkerStats['memory'] | undefined;
+  const loopDelay: Array<{ atS: number; p99: number; max: number }> = [];
+  const heapSampler = setInterval(() => {
+    void server
+      .stats(false, true)
+      .then((st) => {
+        if (st.memory.rssAnonMB !== null && st.memory.rssAnonMB >= (heapAtPeak?.rssAnonMB ?? 0)) heapAtPeak = st.memory;
+        loopDelay.push({ atS: round((performance.now() - t0) / 1000, 1), p99: st.loopDelayMs.p99, max: st.loopDelayMs.max });
+      })
+      .catch(() => {});
+  }, 1000);
+
   const progress = setInterval(() => {
     ctx.progress(`  … ${tally.pages} pages, ${tally.objects.toLocaleString('en-US')} objects, RssAnon peak ${rssPeak} MB`);
   }, 10_000);
@@ -368,6 +373,7 @@ async function measure(ctx: BenchContext, server: ServingProcess, dir: string): 
     notes,
     details: {
       clients: clientCount,
+      limits: config.limits,
       objectsPerClient: expected,
       pageLimit: limit,
       singleClientRuns: singleRates.map((r) => round(r)),
@@ -412,6 +418,7 @@ async function measure(ctx: BenchContext, server: ServingProcess, dir: string): 
         })),
       rssAnonMB: { atStart: rssAtStart, peak: rssPeak, after: rssAfter },
       memoryNearPeak: heapAtPeak ?? null,
+      loopDelayPerSecondMs: loopDelay,
       serverCpuS,
       memoryAfter: after.memory,
     },

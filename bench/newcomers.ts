@@ -4,6 +4,7 @@
  * connection. They run in their own process (this module, forked), so their timings do not
  * wait on the event loop of the process that drives hundreds of paging clients.
  *
+ *   child -> {ready: true}               (loaded)
  *   parent -> {cmd: 'start', host, port, ca, authorization, intervalMs}
  *   parent -> {cmd: 'stop'}              child -> {arrivals: Arrival[]}, then exits
  */
@@ -68,19 +69,36 @@ function arrive(s: StartCommand, at: number): Promise<Arrival> {
   });
 }
 
-/** Parent side: forks the newcomer process; `stop()` ends the arrivals and returns every one. */
-export function startNewcomers(s: Omit<StartCommand, 'cmd'>): { stop(): Promise<Arrival[]> } {
+export interface Newcomers {
+  /** the first newcomer connects now, the next ones every intervalMs */
+  start(): void;
+  /** ends the arrivals and returns every one */
+  stop(): Promise<Arrival[]>;
+}
+
+/**
+ * Parent side: forks the newcomer process and resolves once it is loaded, so that starting it
+ * does not compete with the load for the CPU.
+ */
+export async function newcomerProcess(s: Omit<StartCommand, 'cmd'>): Promise<Newcomers> {
   const child: ChildProcess = fork(new URL(import.meta.url).pathname, ['--newcomers'], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const result = new Promise<Arrival[]>((resolve, reject) => {
-    child.once('message', (m: { arrivals: Arrival[] }) => resolve(m.arrivals));
-    child.once('exit', (code) => reject(new Error(`the newcomer process exited (code ${String(code)}) without results`)));
-  });
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`the newcomer process exited (code ${String(code)}) early`))),
+  );
+  exited.catch(() => {});
+  await Promise.race([new Promise<void>((resolve) => child.once('message', () => resolve())), exited]);
+  const result = Promise.race([
+    new Promise<Arrival[]>((resolve) => child.once('message', (m: { arrivals: Arrival[] }) => resolve(m.arrivals))),
+    exited,
+  ]);
   result.catch(() => {});
-  child.send({ cmd: 'start', ...s } satisfies Command);
   return {
+    start() {
+      child.send({ cmd: 'start', ...s } satisfies Command);
+    },
     async stop() {
       child.send({ cmd: 'stop' } satisfies Command);
       const timer = setTimeout(() => child.kill('SIGKILL'), ANSWER_TIMEOUT_MS + 10_000);
@@ -116,4 +134,5 @@ if (process.argv[2] === '--newcomers') {
     }
   });
   process.on('disconnect', () => process.exit(0));
+  process.send?.({ ready: true });
 }

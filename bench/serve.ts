@@ -197,8 +197,8 @@ export class ServingProcess {
     });
   }
 
-  async stats(gc = false): Promise<WorkerStats> {
-    const e = await this.call({ cmd: 'stats', gc });
+  async stats(gc = false, resetLoopDelay = false): Promise<WorkerStats> {
+    const e = await this.call({ cmd: 'stats', gc, resetLoopDelay });
     if (e.event !== 'stats') throw new Error(`unexpected answer ${e.event}`);
     return e.stats;
   }
