@@ -1,16 +1,16 @@
 /**
- * Admission to page work (issue 9, item 11). Producing a page is synchronous CPU work on the
- * event loop (a store scan, then reading bodies), and the same loop accepts connections and
- * runs TLS handshakes. So page answers pass this gate:
+ * Admission to page work (issue 9, item 11): how many pages are produced and sent at once,
+ * and who waits. Each page holds index entries and a piece of text while its reader takes it,
+ * so the number in flight bounds the memory page answers use; the CPU work itself is paced by
+ * slicer.ts.
  *
  *   - at most `inFlight` pages are produced and sent at once (a page holds its slot until its
  *     last byte is handed to the connection, or the connection closes);
- *   - at most `queueLength` requests wait for a slot, each at most `queueTimeoutMs`;
+ *   - at most `queueLength` requests wait for a slot, in arrival order, each at most
+ *     `queueTimeoutMs`;
  *   - one member holds at most `perMember` of the slots and queue places together;
  *   - beyond these the answer is 503 (the node is busy) or 429 (this member asks too much),
- *     both with Retry-After, which TAXII clients wait out;
- *   - waiters are admitted in arrival order, one per event-loop turn: page selections never run
- *     back to back while handshakes and new requests wait for the loop.
+ *     both with Retry-After, which TAXII clients wait out.
  */
 import { TaxiiError } from './errors.ts';
 
@@ -31,7 +31,6 @@ export interface Permit {
 interface Waiter {
   readonly member: string;
   readonly resolve: (permit: Permit) => void;
-  readonly reject: (error: unknown) => void;
   /** clears the waiter's timer and abort listener */
   cleanup(): void;
 }
@@ -46,7 +45,6 @@ export class PageGate {
   /** waiters in arrival order (a Set keeps insertion order and deletes in O(1)) */
   private readonly waiting = new Set<Waiter>();
   private readonly perMember = new Map<string, number>();
-  private scheduled = false;
 
   constructor(
     private readonly limits: AdmissionLimits,
@@ -68,11 +66,11 @@ export class PageGate {
     if (signal?.aborted) return Promise.reject(gone());
     const held = this.perMember.get(member) ?? 0;
     if (held >= this.limits.perMember) return Promise.reject(this.refuse(member, 'member-share'));
-    // waiters that free slots will take at once do not count as queued
-    const free = Math.max(0, this.limits.inFlight - this.running);
-    if (this.waiting.size >= this.limits.queueLength + free) {
-      return Promise.reject(this.refuse(member, 'busy'));
+    if (this.running < this.limits.inFlight && this.waiting.size === 0) {
+      this.perMember.set(member, held + 1);
+      return Promise.resolve(this.permit(member));
     }
+    if (this.waiting.size >= this.limits.queueLength) return Promise.reject(this.refuse(member, 'busy'));
     this.perMember.set(member, held + 1);
     return new Promise<Permit>((resolve, reject) => {
       const leave = (error: unknown) => {
@@ -88,45 +86,41 @@ export class PageGate {
       const waiter: Waiter = {
         member,
         resolve,
-        reject,
         cleanup: () => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
         },
       };
       this.waiting.add(waiter);
-      this.schedule();
     });
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.waiting.size === 0 || this.running >= this.limits.inFlight) return;
-    this.scheduled = true;
-    setImmediate(this.admitNext);
-  }
-
-  /** Admits the first waiter when a slot is free; the next one gets the next turn. */
-  private readonly admitNext = (): void => {
-    this.scheduled = false;
-    if (this.running >= this.limits.inFlight) return;
-    const first = this.waiting.values().next();
-    if (first.done) return;
-    const waiter = first.value;
-    this.waiting.delete(waiter);
-    waiter.cleanup();
+  /** A slot for `member` (already counted in its share). */
+  private permit(member: string): Permit {
     this.running++;
     let released = false;
-    waiter.resolve({
+    return {
       release: () => {
         if (released) return;
         released = true;
         this.running--;
-        this.forget(waiter.member);
-        this.schedule();
+        this.forget(member);
+        this.admitWaiters();
       },
-    });
-    this.schedule();
-  };
+    };
+  }
+
+  /** Hands free slots to the waiters, first come first served. */
+  private admitWaiters(): void {
+    while (this.running < this.limits.inFlight) {
+      const first = this.waiting.values().next();
+      if (first.done) return;
+      const waiter = first.value;
+      this.waiting.delete(waiter);
+      waiter.cleanup();
+      waiter.resolve(this.permit(waiter.member));
+    }
+  }
 
   private forget(member: string): void {
     const held = (this.perMember.get(member) ?? 1) - 1;

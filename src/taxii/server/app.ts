@@ -16,6 +16,7 @@ import { nodePolicy } from '../../policy/index.ts';
 import type { Store } from '../../store/index.ts';
 import { Directory } from './access.ts';
 import { PageGate } from './admission.ts';
+import { WorkSlicer } from './slicer.ts';
 import { authenticate } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { handleError, handleNotFound, TaxiiError } from './errors.ts';
@@ -46,6 +47,11 @@ export interface TaxiiDependencies {
 }
 
 export const DEFAULT_MAX_ENVELOPE_OBJECTS = 100_000;
+/**
+ * Page work runs at most this long per event-loop turn (more only when one task is longer): a
+ * busy loop accepts one connection per turn, so turns must stay short for newcomers.
+ */
+export const PAGE_WORK_SLICE_MS = 8;
 
 export function createTaxiiApp(deps: TaxiiDependencies): Hono {
   const { config, store, ingestor, log } = deps;
@@ -69,6 +75,7 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
       },
       (member, why) => log.debug({ member, why }, 'TAXII page request refused (busy)'),
     ),
+    work: new WorkSlicer(PAGE_WORK_SLICE_MS),
     pageStallMs: config.limits.page_stall_timeout_seconds * 1000,
   };
   const directory = new Directory(config);

@@ -7,6 +7,7 @@ import type { NodePolicy } from '../../policy/index.ts';
 import type { Store } from '../../store/index.ts';
 import type { PageGate } from './admission.ts';
 import type { PageSettings } from './filters.ts';
+import type { WorkSlicer } from './slicer.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -31,6 +32,8 @@ export interface ServerContext {
   readonly maxEnvelopeObjects: number;
   /** admission to page work: slots, queue, each member's share (admission.ts) */
   readonly pages: PageGate;
+  /** runs page work (selections, pieces) a slice of event-loop time at a time */
+  readonly work: WorkSlicer;
   /** a page reader that takes nothing for this long loses its connection */
   readonly pageStallMs: number;
 }

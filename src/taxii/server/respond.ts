@@ -30,6 +30,8 @@ export type StreamOutcome =
 export interface StreamOptions {
   /** characters per piece (a piece is produced, encoded and written at a time) */
   readonly pieceChars: number;
+  /** runs the production of a piece when the event loop has time for it (slicer.ts) */
+  readonly schedule: <T>(work: () => T) => Promise<T>;
   /** a reader that takes nothing for this long is cut off (`onStall`) */
   readonly stallMs: number;
   /** closes the connection of a stalled reader */
@@ -40,15 +42,13 @@ export interface StreamOptions {
   readonly signal?: AbortSignal;
 }
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /**
  * A response body that produces `pieces` only as fast as the connection takes them (a
  * ReadableStream with no buffer of its own: a piece is produced when the writer asks for one,
- * which it does after the previous one was accepted by the socket), and yields to the event
- * loop before each piece, so connections, handshakes and other pages proceed meanwhile. A
- * slow reader therefore holds one piece, not a whole rendered page. `first` is sent first
- * (already produced).
+ * which it does after the previous one was accepted by the socket), each in its turn of
+ * `schedule`, so connections, handshakes and other pages proceed meanwhile. A slow reader
+ * therefore holds one piece, not a whole rendered page. `first` is sent first (already
+ * produced).
  */
 export function streamPieces(first: string, pieces: Pieces, options: StreamOptions): ReadableStream<Uint8Array> {
   let ended = false;
@@ -70,29 +70,30 @@ export function streamPieces(first: string, pieces: Pieces, options: StreamOptio
   if (options.signal?.aborted) end({ kind: 'closed' });
   else options.signal?.addEventListener('abort', onAbort, { once: true });
   let pending: string | null = first;
+  const produce = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    if (ended) {
+      controller.error(new Error('the response ended before its body was complete'));
+      return;
+    }
+    try {
+      const piece = pending ?? pieces.next(options.pieceChars);
+      pending = null;
+      if (piece !== null) controller.enqueue(Buffer.from(piece));
+      if (pieces.finished) {
+        controller.close();
+        end({ kind: 'complete' });
+      }
+    } catch (error) {
+      controller.error(error);
+      end({ kind: 'failed', error });
+    }
+  };
   return new ReadableStream<Uint8Array>(
     {
-      async pull(controller) {
+      pull(controller) {
         stall.refresh();
-        try {
-          if (pending === null) {
-            await nextTurn();
-            if (ended) {
-              controller.error(new Error('the response ended before its body was complete'));
-              return;
-            }
-            pending = pieces.next(options.pieceChars);
-          }
-          if (pending !== null) controller.enqueue(Buffer.from(pending));
-          pending = null;
-          if (pieces.finished) {
-            controller.close();
-            end({ kind: 'complete' });
-          }
-        } catch (error) {
-          controller.error(error);
-          end({ kind: 'failed', error });
-        }
+        // the first piece is ready; every later one waits for its slice of the event loop
+        return pending !== null ? produce(controller) : options.schedule(() => produce(controller));
       },
       cancel() {
         end({ kind: 'closed' });

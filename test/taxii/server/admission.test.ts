@@ -1,6 +1,6 @@
 /**
- * The admission gate for page work: slots, a bounded queue served in arrival order one per
- * event-loop turn, each member's share, and the 429/503 refusals with Retry-After.
+ * The admission gate for page work: slots, a bounded queue served in arrival order, each
+ * member's share, and the 429/503 refusals with Retry-After.
  */
 import { describe, expect, it } from 'vitest';
 import { PageGate, type AdmissionLimits, type Permit, type Refusal } from '../../../src/taxii/server/admission.ts';
@@ -52,18 +52,6 @@ describe('PageGate', () => {
     await settle();
     expect(r.admitted).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(r.refused.size).toBe(0);
-  });
-
-  it('admits at most one waiter per event-loop turn', async () => {
-    const gate = new PageGate({ ...LIMITS, inFlight: 3 });
-    const r = recorder(gate);
-    for (const label of ['a', 'b', 'c']) void r.ask(label);
-    await turn();
-    expect(r.admitted).toEqual(['a']);
-    await turn();
-    expect(r.admitted).toEqual(['a', 'b']);
-    await turn();
-    expect(r.admitted).toEqual(['a', 'b', 'c']);
   });
 
   it('answers 503 with Retry-After when the queue is full', async () => {

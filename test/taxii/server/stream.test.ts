@@ -8,6 +8,11 @@ import { describe, expect, it } from 'vitest';
 import type { IndexEntry } from '../../../src/store/index.ts';
 import { EnvelopeChunks, envelopeText, pagingMembers } from '../../../src/taxii/server/envelope.ts';
 import { streamPieces, type StreamOutcome } from '../../../src/taxii/server/respond.ts';
+import { WorkSlicer } from '../../../src/taxii/server/slicer.ts';
+
+const slicer = new WorkSlicer(8);
+/** options every stream here shares: one-character pieces, produced in the slicer's turns */
+const base = { pieceChars: 1, schedule: <T>(work: () => T) => slicer.run(work) };
 
 const entry = (dateAdded: number): IndexEntry => ({
   collection: 'c',
@@ -86,7 +91,7 @@ describe('streamPieces', () => {
     const pieces = countingPieces(5);
     pieces.next(); // the first piece, produced before the stream (as the route does)
     const outcomes: StreamOutcome[] = [];
-    const stream = streamPieces('p0', pieces, { pieceChars: 1, stallMs: 60_000, onStall: () => {}, onEnd: (o) => outcomes.push(o) });
+    const stream = streamPieces('p0', pieces, { ...base, stallMs: 60_000, onStall: () => {}, onEnd: (o) => outcomes.push(o) });
     const reader = stream.getReader();
     let turns = 0;
     let ticking = true;
@@ -119,7 +124,7 @@ describe('streamPieces', () => {
     const outcomes: StreamOutcome[] = [];
     const ended = new Promise<void>((resolve) => {
       const stream = streamPieces('p0', pieces, {
-        pieceChars: 1,
+        ...base,
         stallMs: 20,
         onStall: () => stalled++,
         onEnd: (o) => {
@@ -140,11 +145,11 @@ describe('streamPieces', () => {
     const outcomes: StreamOutcome[] = [];
     const a = countingPieces(10);
     a.next();
-    streamPieces('p0', a, { pieceChars: 1, stallMs: 60_000, onStall: () => {}, onEnd: (o) => outcomes.push(o), signal: closed.signal });
+    streamPieces('p0', a, { ...base, stallMs: 60_000, onStall: () => {}, onEnd: (o) => outcomes.push(o), signal: closed.signal });
     closed.abort();
     const b = countingPieces(10);
     b.next();
-    const stream = streamPieces('p0', b, { pieceChars: 1, stallMs: 60_000, onStall: () => {}, onEnd: (o) => outcomes.push(o) });
+    const stream = streamPieces('p0', b, { ...base, stallMs: 60_000, onStall: () => {}, onEnd: (o) => outcomes.push(o) });
     await stream.cancel();
     expect(outcomes).toEqual([{ kind: 'closed' }, { kind: 'closed' }]);
   });
@@ -158,7 +163,7 @@ describe('streamPieces', () => {
       },
     };
     const reader = streamPieces('p0', failing, {
-      pieceChars: 1,
+      ...base,
       stallMs: 60_000,
       onStall: () => {},
       onEnd: (o) => outcomes.push(o),

@@ -109,16 +109,22 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
 
   /**
    * Page work under the admission gate (admission.ts): waits for a slot (or is refused with
-   * 429/503), then `answer` selects and renders. The slot is released when `answer` returns,
-   * unless it hands the slot to a streamed body (`keep`), which releases it when done.
+   * 429/503), then `answer` selects and renders in a slice of event-loop time (slicer.ts). The
+   * slot is released when `answer` returns, unless it hands the slot to a streamed body
+   * (`keep`), which releases it when done.
    */
   const gated = async (c: Context, t: Target, answer: (keep: () => Permit) => Response): Promise<Response> => {
-    const permit = await ctx.pages.admit(t.member.id, c.req.raw.signal);
+    const signal = c.req.raw.signal;
+    const permit = await ctx.pages.admit(t.member.id, signal);
     let kept = false;
     try {
-      return answer(() => {
-        kept = true;
-        return permit;
+      return await ctx.work.run(() => {
+        // nobody would receive this page
+        if (signal.aborted) throw new Error('the client went away before its page was selected');
+        return answer(() => {
+          kept = true;
+          return permit;
+        });
       });
     } finally {
       if (!kept) permit.release();
@@ -141,6 +147,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
     const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
     const body = streamPieces(first, pieces, {
       pieceChars: PIECE_CHARS,
+      schedule: (work) => ctx.work.run(work),
       stallMs: ctx.pageStallMs,
       signal: c.req.raw.signal,
       onStall: () => {
