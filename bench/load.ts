@@ -137,10 +137,11 @@ async function pageCollection(
   tally: Tally,
   stopAt: number,
   maxRequests: number,
-): Promise<{ objects: number; complete: boolean }> {
+): Promise<{ objects: number; complete: boolean; firstAnswerAt: number | null }> {
   const headers = { accept: TAXII, authorization: basic(member) };
   let next: string | undefined;
   let objects = 0;
+  let firstAnswerAt: number | null = null;
   for (let request = 0; request < maxRequests && performance.now() < stopAt; request++) {
     const query = new URLSearchParams({ limit: String(limit), ...(next !== undefined ? { next } : {}) });
     const t0 = performance.now();
@@ -160,6 +161,7 @@ async function pageCollection(
       continue;
     }
     const ms = performance.now() - t0;
+    firstAnswerAt ??= performance.now();
     if (status === 200) {
       const envelope = JSON.parse(text) as { more?: boolean; next?: string; objects?: unknown[] };
       const n = envelope.objects?.length ?? 0;
@@ -167,7 +169,7 @@ async function pageCollection(
       tally.pages++;
       tally.objects += n;
       objects += n;
-      if (envelope.more !== true) return { objects, complete: true };
+      if (envelope.more !== true) return { objects, complete: true, firstAnswerAt };
       if (envelope.next === undefined) throw new Error('more: true without next');
       next = envelope.next;
     } else if (status === 429 || status === 503) {
@@ -178,10 +180,10 @@ async function pageCollection(
       await sleep((seconds ?? 1) * 1000);
     } else {
       tally.unexpected.push(`${member}: HTTP ${status}: ${text.slice(0, 200)}`);
-      return { objects, complete: false };
+      return { objects, complete: false, firstAnswerAt };
     }
   }
-  return { objects, complete: false };
+  return { objects, complete: false, firstAnswerAt };
 }
 
 // ---- the node's memory
@@ -304,7 +306,7 @@ async function measure(ctx: BenchContext, server: ServingProcess, dir: string): 
   const progress = setInterval(() => {
     ctx.progress(`  … ${tally.pages} pages, ${tally.objects.toLocaleString('en-US')} objects, RssAnon peak ${rssPeak} MB`);
   }, 10_000);
-  let outcomes: Array<{ objects: number; complete: boolean }>;
+  let outcomes: Array<{ objects: number; complete: boolean; firstAnswerAt: number | null }>;
   let seconds: number;
   let arrived: Arrival[];
   try {
@@ -329,6 +331,9 @@ async function measure(ctx: BenchContext, server: ServingProcess, dir: string): 
   const unanswered = arrived.filter((a) => a.status === null);
   const failed = tally.failed + unanswered.length;
   const handshakeP99 = handshakes.length > 0 && noHandshake === 0 ? round(percentile(handshakes, 99), 1) : null;
+  // the connection burst: until every member had its first answer (handshake, authentication)
+  const burstEndMs = Math.max(0, ...outcomes.map((o) => (o.firstAnswerAt ?? t0) - t0));
+  const afterBurst = arrived.filter((a) => a.at > burstEndMs && a.handshakeMs !== null).map((a) => a.handshakeMs as number);
   const serverCpuS = round((cpuMs(after) - cpuMs(before)) / 1000, 1);
 
   if (complete < clientCount)
@@ -349,6 +354,7 @@ async function measure(ctx: BenchContext, server: ServingProcess, dir: string): 
         .join(', ') || 'none'
     }) waited out for their Retry-After; page p50 ${round(percentile(tally.pageMs, 50))} ms; server CPU ${serverCpuS} s (${round((serverCpuS * 1000) / Math.max(1, tally.pages), 1)} ms/page; ${String(singleCpuMsPerPage)} ms/page for the single client)`,
     `newcomers: ${arrived.length} TLS connections during the load, one every ${newcomerIntervalMs} ms; handshake p50 ${round(percentile(handshakes, 50), 1)} ms, max ${round(Math.max(...handshakes), 1)} ms; their discovery requests: ${arrived.filter((a) => a.status === 200).length} answered 200`,
+    `the connection burst (every member's handshake and first authenticated answer) lasted ${round(burstEndMs / 1000, 1)} s; the ${afterBurst.length} newcomers after it: handshake p99 ${round(percentile(afterBurst, 99), 1)} ms, max ${round(Math.max(...afterBurst), 1)} ms`,
     `node RssAnon: ${String(rssAtStart)} MB before the load, peak ${rssPeak} MB (sampled every ${RSS_SAMPLE_MS} ms), ${String(rssAfter)} MB after`,
   );
 
@@ -393,8 +399,17 @@ async function measure(ctx: BenchContext, server: ServingProcess, dir: string): 
       failures: tally.failures,
       unexpected: tally.unexpected.slice(0, 10),
       completeClients: complete,
+      burstEndS: round(burstEndMs / 1000, 2),
       newcomers: {
         count: arrived.length,
+        afterBurst: afterBurst.length
+          ? {
+              count: afterBurst.length,
+              p50: round(percentile(afterBurst, 50), 1),
+              p99: round(percentile(afterBurst, 99), 1),
+              max: round(Math.max(...afterBurst), 1),
+            }
+          : null,
         intervalMs: newcomerIntervalMs,
         withoutHandshake: noHandshake,
         unanswered: unanswered.length,

@@ -85,6 +85,8 @@ export async function newcomerProcess(s: Omit<StartCommand, 'cmd'>): Promise<New
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  // a child that died is reported by `exited`; a send to it must not throw from an event
+  child.on('error', () => {});
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`the newcomer process exited (code ${String(code)}) early`))),
   );
@@ -100,7 +102,7 @@ export async function newcomerProcess(s: Omit<StartCommand, 'cmd'>): Promise<New
       child.send({ cmd: 'start', ...s } satisfies Command);
     },
     async stop() {
-      child.send({ cmd: 'stop' } satisfies Command);
+      if (child.connected) child.send({ cmd: 'stop' } satisfies Command);
       const timer = setTimeout(() => child.kill('SIGKILL'), ANSWER_TIMEOUT_MS + 10_000);
       try {
         return await result;
