@@ -27,13 +27,16 @@ export class EnvelopeChunks {
   private opened = false;
   private done = false;
   private readonly head: string;
+  /** the page's entries; each is dropped once its body is out, so a streamed page lets go as it goes */
+  private readonly entries: Array<IndexEntry | undefined>;
 
   constructor(
-    private readonly entries: readonly IndexEntry[],
+    entries: readonly IndexEntry[],
     more: boolean,
     next: string | undefined,
     private readonly bodyOf: BodyOf,
   ) {
+    this.entries = [...entries];
     this.head = pagingMembers(more, next);
   }
 
@@ -46,7 +49,9 @@ export class EnvelopeChunks {
     if (this.done) return null;
     let piece = '';
     while (this.index < this.entries.length && piece.length < minChars) {
-      const body = this.bodyOf(this.entries[this.index++] as IndexEntry);
+      const entry = this.entries[this.index] as IndexEntry;
+      this.entries[this.index++] = undefined;
+      const body = this.bodyOf(entry);
       if (body === undefined) continue;
       piece += this.opened ? `,${body}` : `{${this.head},"objects":[${body}`;
       this.opened = true;
