@@ -32,6 +32,18 @@ export interface Settings {
     /** objects node B backfills from node A (BENCH_BACKFILL) */
     readonly objects: number;
   };
+  readonly load: {
+    /** members paging the collection at once, one connection each (BENCH_LOAD_CLIENTS) */
+    readonly clients: number;
+    /** objects in the collection they page (BENCH_LOAD_OBJECTS) */
+    readonly objects: number;
+    /** a new client connects every this many milliseconds during the load (BENCH_LOAD_NEWCOMER_MS) */
+    readonly newcomerIntervalMs: number;
+    /** seconds the load may run; clients still paging then are stopped and counted (BENCH_LOAD_BUDGET_S) */
+    readonly budgetS: number;
+    /** config `limits` for the node instead of the defaults, as JSON (BENCH_LOAD_LIMITS) */
+    readonly limits: Record<string, unknown> | null;
+  };
   readonly serve: {
     /** objects in the large collection (BENCH_SERVE) */
     readonly objects: number;
@@ -61,6 +73,18 @@ function intFromEnv(name: string, fallback: number, min = 1): number {
   return value;
 }
 
+function jsonFromEnv(name: string): Record<string, unknown> | null {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return null;
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new Error(`${name} must be a JSON object, e.g. {"pages_in_flight": 8}; got "${raw}"`);
+}
+
 export function settingsFromEnv(): Settings {
   const sections = process.env.BENCH_SECTIONS?.trim();
   return {
@@ -81,6 +105,13 @@ export function settingsFromEnv(): Settings {
     },
     backfill: {
       objects: intFromEnv('BENCH_BACKFILL', 200_000),
+    },
+    load: {
+      clients: intFromEnv('BENCH_LOAD_CLIENTS', 200),
+      objects: intFromEnv('BENCH_LOAD_OBJECTS', 20_000),
+      newcomerIntervalMs: intFromEnv('BENCH_LOAD_NEWCOMER_MS', 250),
+      budgetS: intFromEnv('BENCH_LOAD_BUDGET_S', 600),
+      limits: jsonFromEnv('BENCH_LOAD_LIMITS'),
     },
     serve: {
       objects: intFromEnv('BENCH_SERVE', 1_000_000),
@@ -185,6 +216,8 @@ export interface MemorySnapshot {
   /** VmHWM: peak RSS of the process so far */
   readonly peakRssMB: number | null;
   readonly heapUsedMB: number;
+  /** V8 heap reserved (used and free) */
+  readonly heapTotalMB: number;
   readonly externalMB: number;
   readonly arrayBuffersMB: number;
 }
@@ -213,6 +246,7 @@ export function memorySnapshot(): MemorySnapshot {
     rssFileMB: kib('RssFile'),
     peakRssMB: kib('VmHWM'),
     heapUsedMB: mb(mu.heapUsed),
+    heapTotalMB: mb(mu.heapTotal),
     externalMB: mb(mu.external),
     arrayBuffersMB: mb(mu.arrayBuffers),
   };

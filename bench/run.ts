@@ -18,11 +18,12 @@ import { fileURLToPath } from 'node:url';
 import { createContext, round, settingsFromEnv, type Section } from './context.ts';
 import { backfillSection } from './backfill.ts';
 import { ingestSection } from './ingest.ts';
+import { loadSection } from './load.ts';
 import { renderTable, writeResults, type BenchResults, type SectionResult } from './report.ts';
 import { serveSection } from './serve.ts';
 import { sharebackSection } from './shareback.ts';
 
-const SECTIONS: readonly Section[] = [ingestSection, serveSection, backfillSection, sharebackSection];
+const SECTIONS: readonly Section[] = [ingestSection, serveSection, backfillSection, loadSection, sharebackSection];
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const SRC_DIR = fileURLToPath(new URL('../src/', import.meta.url));

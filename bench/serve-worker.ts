@@ -4,10 +4,11 @@
  * Driven by the parent over the IPC channel:
  *
  *   parent -> {cmd: 'start', config}         worker -> {event: 'ready', baseUrl, devCaPath, stats}
- *   parent -> {cmd: 'stats', gc?: boolean}   worker -> {event: 'stats', stats}
+ *   parent -> {cmd: 'stats', gc?, resetLoopDelay?}  worker -> {event: 'stats', stats}
  *   parent -> {cmd: 'close'}                 worker -> {event: 'closed'}, then exits
  *   any failure                              worker -> {event: 'error', message}
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { parseConfig } from '../src/config/load.ts';
 import { startNode, type RelayNode } from '../src/node.ts';
@@ -15,7 +16,7 @@ import { collectGarbage, memorySnapshot, type MemorySnapshot } from './context.t
 
 export type WorkerCommand =
   | { readonly cmd: 'start'; readonly config: Record<string, unknown> }
-  | { readonly cmd: 'stats'; readonly gc?: boolean }
+  | { readonly cmd: 'stats'; readonly gc?: boolean; readonly resetLoopDelay?: boolean }
   | { readonly cmd: 'close' };
 
 export interface WorkerStats {
@@ -23,6 +24,8 @@ export interface WorkerStats {
   /** process.cpuUsage() in milliseconds since the worker started */
   readonly cpuUserMs: number;
   readonly cpuSystemMs: number;
+  /** event-loop delay since the last reset (ms): how long ready callbacks waited for the loop */
+  readonly loopDelayMs: { readonly p50: number; readonly p99: number; readonly max: number };
 }
 
 export type WorkerEvent =
@@ -31,10 +34,16 @@ export type WorkerEvent =
   | { readonly event: 'closed' }
   | { readonly event: 'error'; readonly message: string };
 
-function stats(gc = false): WorkerStats {
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
+function stats(gc = false, resetLoopDelay = false): WorkerStats {
   if (gc) collectGarbage();
   const cpu = process.cpuUsage();
-  return { memory: memorySnapshot(), cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000 };
+  const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+  const loopDelayMs = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
+  if (resetLoopDelay) loopDelay.reset();
+  return { memory: memorySnapshot(), cpuUserMs: cpu.user / 1000, cpuSystemMs: cpu.system / 1000, loopDelayMs };
 }
 
 function send(message: WorkerEvent): void {
@@ -54,7 +63,7 @@ process.on('message', (message: WorkerCommand) => {
           break;
         }
         case 'stats':
-          send({ event: 'stats', stats: stats(message.gc === true) });
+          send({ event: 'stats', stats: stats(message.gc === true, message.resetLoopDelay === true) });
           break;
         case 'close':
           await node?.close();

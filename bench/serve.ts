@@ -96,7 +96,7 @@ function configData(dir: string, pageLimit: number): Record<string, unknown> {
 
 // ---- setup
 
-interface Populated {
+export interface Populated {
   /** date_added of every stored version, in ingest order (ascending) */
   readonly dateAdded: Float64Array;
   readonly stored: number;
@@ -111,7 +111,14 @@ interface Populated {
  * Generates and ingests `count` objects into `collection`, in chunks sized to take about 15 s
  * each (at most the setup batch size), stopping early after the deadline (performance.now()).
  */
-function populate(ctx: BenchContext, ingestor: Ingestor, collection: string, count: number, seed: number, deadline = Infinity): Populated {
+export function populate(
+  ctx: BenchContext,
+  ingestor: Ingestor,
+  collection: string,
+  count: number,
+  seed: number,
+  deadline = Infinity,
+): Populated {
   const maxChunk = ctx.settings.serve.setupBatchSize;
   const gen = new CorpusGenerator(seed);
   const dateAdded = new Float64Array(count);
@@ -151,7 +158,7 @@ function populate(ctx: BenchContext, ingestor: Ingestor, collection: string, cou
 
 // ---- the serving process
 
-class ServingProcess {
+export class ServingProcess {
   private readonly pending: Array<(e: WorkerEvent) => void> = [];
   private exited = false;
 
@@ -166,6 +173,11 @@ class ServingProcess {
         resolve({ event: 'error', message: `serving process exited (code ${String(code)}, signal ${String(signal)})` });
       }
     });
+  }
+
+  /** the serving process's id (for /proc/<pid>/status) */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   static spawn(): ServingProcess {
@@ -186,8 +198,8 @@ class ServingProcess {
     });
   }
 
-  async stats(gc = false): Promise<WorkerStats> {
-    const e = await this.call({ cmd: 'stats', gc });
+  async stats(gc = false, resetLoopDelay = false): Promise<WorkerStats> {
+    const e = await this.call({ cmd: 'stats', gc, resetLoopDelay });
     if (e.event !== 'stats') throw new Error(`unexpected answer ${e.event}`);
     return e.stats;
   }

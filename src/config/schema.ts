@@ -86,6 +86,12 @@ const LIMIT_DEFAULTS = {
   headers_timeout_seconds: 20,
   request_timeout_seconds: 120,
   keep_alive_timeout_seconds: 5,
+  pages_in_flight: 16,
+  page_queue_length: 500,
+  page_queue_timeout_seconds: 30,
+  pages_per_member: 8,
+  retry_after_seconds: 5,
+  page_stall_timeout_seconds: 30,
 };
 
 const limitsSchema = z
@@ -100,6 +106,14 @@ const limitsSchema = z
     headers_timeout_seconds: z.number().positive().max(600).default(LIMIT_DEFAULTS.headers_timeout_seconds),
     request_timeout_seconds: z.number().positive().max(3600).default(LIMIT_DEFAULTS.request_timeout_seconds),
     keep_alive_timeout_seconds: z.number().positive().max(600).default(LIMIT_DEFAULTS.keep_alive_timeout_seconds),
+    // Page work under load (taxii/server/admission.ts): slots, the queue for them, each
+    // member's share, the Retry-After of a refusal, and how long a reader may stall.
+    pages_in_flight: z.number().int().min(1).max(10_000).default(LIMIT_DEFAULTS.pages_in_flight),
+    page_queue_length: z.number().int().min(0).max(100_000).default(LIMIT_DEFAULTS.page_queue_length),
+    page_queue_timeout_seconds: z.number().positive().max(600).default(LIMIT_DEFAULTS.page_queue_timeout_seconds),
+    pages_per_member: z.number().int().min(1).max(10_000).default(LIMIT_DEFAULTS.pages_per_member),
+    retry_after_seconds: z.number().int().min(1).max(3600).default(LIMIT_DEFAULTS.retry_after_seconds),
+    page_stall_timeout_seconds: z.number().positive().max(3600).default(LIMIT_DEFAULTS.page_stall_timeout_seconds),
   })
   .refine((l) => l.headers_timeout_seconds <= l.request_timeout_seconds, {
     message: 'limits.headers_timeout_seconds must not exceed limits.request_timeout_seconds',

@@ -15,6 +15,8 @@ import type { Ingestor } from '../../ingest/index.ts';
 import { nodePolicy } from '../../policy/index.ts';
 import type { Store } from '../../store/index.ts';
 import { Directory } from './access.ts';
+import { PageGate } from './admission.ts';
+import { WorkSlicer } from './slicer.ts';
 import { authenticate } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { handleError, handleNotFound, TaxiiError } from './errors.ts';
@@ -45,6 +47,11 @@ export interface TaxiiDependencies {
 }
 
 export const DEFAULT_MAX_ENVELOPE_OBJECTS = 100_000;
+/**
+ * Page work runs at most this long per event-loop turn (more only when one task is longer): a
+ * busy loop accepts one connection per turn, so turns must stay short for newcomers.
+ */
+export const PAGE_WORK_SLICE_MS = 8;
 
 export function createTaxiiApp(deps: TaxiiDependencies): Hono {
   const { config, store, ingestor, log } = deps;
@@ -58,6 +65,18 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
     secret: store.resources.nodeSecret(),
     scanBudget: deps.tuning?.scanBudget ?? defaultScanBudget,
     maxEnvelopeObjects: deps.tuning?.maxEnvelopeObjects ?? DEFAULT_MAX_ENVELOPE_OBJECTS,
+    pages: new PageGate(
+      {
+        inFlight: config.limits.pages_in_flight,
+        queueLength: config.limits.page_queue_length,
+        queueTimeoutMs: config.limits.page_queue_timeout_seconds * 1000,
+        perMember: config.limits.pages_per_member,
+        retryAfterSeconds: config.limits.retry_after_seconds,
+      },
+      (member, why) => log.debug({ member, why }, 'TAXII page request refused (busy)'),
+    ),
+    work: new WorkSlicer(PAGE_WORK_SLICE_MS),
+    pageStallMs: config.limits.page_stall_timeout_seconds * 1000,
   };
   const directory = new Directory(config);
 

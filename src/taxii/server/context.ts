@@ -5,7 +5,9 @@ import type { RelayConfig } from '../../config/index.ts';
 import type { Ingestor } from '../../ingest/index.ts';
 import type { NodePolicy } from '../../policy/index.ts';
 import type { Store } from '../../store/index.ts';
+import type { PageGate } from './admission.ts';
 import type { PageSettings } from './filters.ts';
+import type { WorkSlicer } from './slicer.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -28,4 +30,10 @@ export interface ServerContext {
   readonly scanBudget: (limit: number) => number;
   /** objects accepted at most in one Add Objects envelope */
   readonly maxEnvelopeObjects: number;
+  /** admission to page work: slots, queue, each member's share (admission.ts) */
+  readonly pages: PageGate;
+  /** runs page work (selections, pieces) a slice of event-loop time at a time */
+  readonly work: WorkSlicer;
+  /** a page reader that takes nothing for this long loses its connection */
+  readonly pageStallMs: number;
 }

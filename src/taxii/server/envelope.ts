@@ -11,24 +11,62 @@ export function pagingMembers(more: boolean, next: string | undefined): string {
   return more && next !== undefined ? `"more":true,"next":${JSON.stringify(next)}` : `"more":${more}`;
 }
 
+/** Looks up the JSON a member receives for an entry; undefined skips it. */
+export type BodyOf = (entry: IndexEntry) => string | undefined;
+
 /**
- * The envelope text for a page. `bodyOf` returns the stored JSON of a version; a version whose
- * body vanished in between (cannot happen today: bodies are never removed) is skipped.
+ * An envelope produced piece by piece, so a large page can be streamed without ever holding
+ * its whole text: each `next(minChars)` reads bodies until the piece is at least that long
+ * (or the page ends) and returns it; null once the envelope is complete. The pieces joined are
+ * exactly `envelopeText` of the same page. `bodyOf` returns the stored JSON of a version; a
+ * version without one (withheld by redaction, or a body that vanished in between) is skipped,
+ * and a page whose bodies all vanished is the envelope without `objects`.
  */
-export function envelopeText(
-  entries: readonly IndexEntry[],
-  more: boolean,
-  next: string | undefined,
-  bodyOf: (entry: IndexEntry) => string | undefined,
-): string {
-  let objects = '';
-  for (const e of entries) {
-    const body = bodyOf(e);
-    if (body === undefined) continue;
-    objects += objects === '' ? body : `,${body}`;
+export class EnvelopeChunks {
+  private index = 0;
+  private opened = false;
+  private done = false;
+  private readonly head: string;
+  /** the page's entries; each is dropped once its body is out, so a streamed page lets go as it goes */
+  private readonly entries: Array<IndexEntry | undefined>;
+
+  constructor(
+    entries: readonly IndexEntry[],
+    more: boolean,
+    next: string | undefined,
+    private readonly bodyOf: BodyOf,
+  ) {
+    this.entries = [...entries];
+    this.head = pagingMembers(more, next);
   }
-  const head = pagingMembers(more, next);
-  return objects === '' ? `{${head}}` : `{${head},"objects":[${objects}]}`;
+
+  /** Whether every piece has been produced. */
+  get finished(): boolean {
+    return this.done;
+  }
+
+  next(minChars: number): string | null {
+    if (this.done) return null;
+    let piece = '';
+    while (this.index < this.entries.length && piece.length < minChars) {
+      const entry = this.entries[this.index] as IndexEntry;
+      this.entries[this.index++] = undefined;
+      const body = this.bodyOf(entry);
+      if (body === undefined) continue;
+      piece += this.opened ? `,${body}` : `{${this.head},"objects":[${body}`;
+      this.opened = true;
+    }
+    if (this.index >= this.entries.length) {
+      piece += this.opened ? ']}' : `{${this.head}}`;
+      this.done = true;
+    }
+    return piece;
+  }
+}
+
+/** The whole envelope text for a page (see EnvelopeChunks). */
+export function envelopeText(entries: readonly IndexEntry[], more: boolean, next: string | undefined, bodyOf: BodyOf): string {
+  return new EnvelopeChunks(entries, more, next, bodyOf).next(Infinity) as string;
 }
 
 /** X-TAXII-Date-Added-First/-Last for a non-empty page (earliest and latest date_added in it). */

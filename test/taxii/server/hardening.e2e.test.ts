@@ -354,6 +354,12 @@ describe('limits configuration', () => {
       headers_timeout_seconds: 20,
       request_timeout_seconds: 120,
       keep_alive_timeout_seconds: 5,
+      pages_in_flight: 16,
+      page_queue_length: 500,
+      page_queue_timeout_seconds: 30,
+      pages_per_member: 8,
+      retry_after_seconds: 5,
+      page_stall_timeout_seconds: 30,
     });
   });
 

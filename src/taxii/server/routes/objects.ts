@@ -11,7 +11,8 @@ import { nowMicros } from '../../../stix/time.ts';
 import type { IndexEntry, ScanResult } from '../../../store/index.ts';
 import { requireDelete, requireRead, requireWrite, type Directory } from '../access.ts';
 import type { ServerContext } from '../context.ts';
-import { dateAddedHeaders, envelopeText } from '../envelope.ts';
+import type { Permit } from '../admission.ts';
+import { dateAddedHeaders, EnvelopeChunks } from '../envelope.ts';
 import { badRequest, notFound, TaxiiError } from '../errors.ts';
 import { canonicalQuery, MAX_ID_LENGTH, parseQuery, type Endpoint, type TaxiiQuery } from '../filters.ts';
 import { manifestText } from '../manifest.ts';
@@ -19,13 +20,15 @@ import { isTaxiiContentType } from '../media.ts';
 import { decodeNext, encodeNext, type TokenBinding } from '../paging.ts';
 import { memberProfile, viewProfile } from '../../../policy/index.ts';
 import { MemberView } from '../policy.ts';
-import { taxii } from '../respond.ts';
+import { streamPieces, taxii } from '../respond.ts';
 import { entryFilter, listVersionOrder, selectPage } from '../select.ts';
 import { specScope, type SpecScope } from '../specversions.ts';
 import { statusFromReport } from '../status.ts';
 import { versionsText } from '../versions.ts';
 
 const COLLECTION = '/:root/collections/:collection';
+/** characters of envelope text produced, encoded and written at a time (about 64 KiB) */
+const PIECE_CHARS = 64 * 1024;
 const OBJECT = `${COLLECTION}/objects/:objectId`;
 
 interface Target {
@@ -36,6 +39,20 @@ interface Target {
   readonly view: MemberView;
   /** the STIX versions served here (the collection's media_types) and whether its index mixes them */
   readonly spec: SpecScope;
+}
+
+/** Where a page starts, resolved before the request waits for a page slot. */
+interface PagePosition {
+  readonly binding: TokenBinding;
+  readonly q: TaxiiQuery;
+  readonly objectId: string | undefined;
+  readonly after: number;
+}
+
+interface Page {
+  readonly entries: readonly IndexEntry[];
+  readonly more: boolean;
+  readonly next: string | undefined;
 }
 
 export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: Directory): void {
@@ -60,8 +77,11 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
 
   const queryOf = (c: Context, endpoint: Endpoint) => parseQuery(new URL(c.req.url).searchParams, endpoint, ctx.page);
 
-  /** One page for a query: resolves `next` against its binding, selects, mints the next token. */
-  const page = (t: Target, endpoint: Endpoint, q: TaxiiQuery, objectId?: string) => {
+  /**
+   * Where a page starts: `next` resolved against its binding (a bad token is a 400 before the
+   * request waits for a page slot).
+   */
+  const position = (t: Target, endpoint: Endpoint, q: TaxiiQuery, objectId?: string): PagePosition => {
     const binding: TokenBinding = {
       member: t.member.id,
       endpoint,
@@ -71,9 +91,15 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
       query: canonicalQuery(q),
     };
     const resumeAfter = q.next !== null ? decodeNext(ctx.secret, binding, q.next) : 0;
+    return { binding, q, objectId, after: Math.max(q.addedAfter ?? 0, resumeAfter, 0) };
+  };
+
+  /** Selects one page (synchronous store reads) and mints the next token. */
+  const select = (t: Target, p: PagePosition): Page => {
+    const { q, objectId } = p;
     const result: ScanResult = selectPage(store, {
       collection: t.view.indexCollection,
-      after: Math.max(q.addedAfter ?? 0, resumeAfter, 0),
+      after: p.after,
       limit: q.limit,
       query: objectId !== undefined ? { ...q, ids: new Set([objectId]), types: null } : q,
       specScope: t.spec,
@@ -81,8 +107,66 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
       policy: t.view.accept,
       filing: t.view.filingKeys(),
     });
-    const next = result.more ? encodeNext(ctx.secret, binding, result.resumeAfter) : undefined;
+    const next = result.more ? encodeNext(ctx.secret, p.binding, result.resumeAfter) : undefined;
     return { entries: result.entries, more: result.more, next };
+  };
+
+  /**
+   * Page work under the admission gate (admission.ts): waits for a slot (or is refused with
+   * 429/503), then `answer` selects and renders in a slice of event-loop time (slicer.ts). The
+   * slot is released when `answer` returns, unless it hands the slot to a streamed body
+   * (`keep`), which releases it when done.
+   */
+  const gated = async (c: Context, t: Target, answer: (keep: () => Permit) => Response): Promise<Response> => {
+    const signal = c.req.raw.signal;
+    const permit = await ctx.pages.admit(t.member.id, signal);
+    let kept = false;
+    try {
+      return await ctx.work.run(() => {
+        // nobody would receive this page
+        if (signal.aborted) throw new Error('the client went away before its page was selected');
+        return answer(() => {
+          kept = true;
+          return permit;
+        });
+      });
+    } finally {
+      if (!kept) permit.release();
+    }
+  };
+
+  /**
+   * An envelope answer. A page that fits one piece is sent as one text (with Content-Length),
+   * as is any answer to HEAD; a larger one is streamed piece by piece as the connection takes
+   * it (respond.ts), holding the page slot until the last piece is written or the connection
+   * closes.
+   */
+  const envelope = (c: Context, t: Target, page: Page, keep: () => Permit): Response => {
+    const headers = dateAddedHeaders(page.entries);
+    const pieces = new EnvelopeChunks(page.entries, page.more, page.next, t.view.body);
+    // HEAD: the body is dropped and a stream would never be read, so answer with the text
+    const first = pieces.next(c.req.method === 'HEAD' ? Infinity : PIECE_CHARS) as string;
+    if (pieces.finished) return taxii(c, first, 200, headers);
+    const permit = keep();
+    const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
+    const body = streamPieces(first, pieces, {
+      pieceChars: PIECE_CHARS,
+      schedule: (work) => ctx.work.run(work),
+      stallMs: ctx.pageStallMs,
+      signal: c.req.raw.signal,
+      onStall: () => {
+        ctx.log.info({ member: t.member.id, path: c.req.path }, 'page reader took nothing for too long; connection closed');
+        outgoing?.destroy();
+      },
+      onEnd: (outcome) => {
+        permit.release();
+        // the status line is out: the connection is closed, and the log says why
+        if (outcome.kind === 'failed') {
+          ctx.log.error({ err: outcome.error, member: t.member.id, path: c.req.path }, 'page body failed after its headers were sent');
+        }
+      },
+    });
+    return taxii(c, body, 200, headers);
   };
 
   const requireObject = (t: Target, objectId: string): IndexEntry[] => {
@@ -96,8 +180,8 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
   // ---- Get Objects [§5.4]
   app.get(`${COLLECTION}/objects`, (c) => {
     const t = target(c, requireRead);
-    const { entries, more, next } = page(t, 'objects', queryOf(c, 'objects'));
-    return taxii(c, envelopeText(entries, more, next, t.view.body), 200, dateAddedHeaders(entries));
+    const at = position(t, 'objects', queryOf(c, 'objects'));
+    return gated(c, t, (keep) => envelope(c, t, select(t, at), keep));
   });
 
   // ---- Add Objects [§5.5]
@@ -159,8 +243,11 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
   // ---- Get Object Manifests [§5.3]
   app.get(`${COLLECTION}/manifest`, (c) => {
     const t = target(c, requireRead);
-    const { entries, more, next } = page(t, 'manifest', queryOf(c, 'manifest'));
-    return taxii(c, manifestText(entries, more, next), 200, dateAddedHeaders(entries));
+    const at = position(t, 'manifest', queryOf(c, 'manifest'));
+    return gated(c, t, () => {
+      const { entries, more, next } = select(t, at);
+      return taxii(c, manifestText(entries, more, next), 200, dateAddedHeaders(entries));
+    });
   });
 
   // ---- Get an Object [§5.6]
@@ -169,8 +256,8 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
     const objectId = c.req.param('objectId');
     const q = queryOf(c, 'object');
     requireObject(t, objectId);
-    const { entries, more, next } = page(t, 'object', q, objectId);
-    return taxii(c, envelopeText(entries, more, next, t.view.body), 200, dateAddedHeaders(entries));
+    const at = position(t, 'object', q, objectId);
+    return gated(c, t, (keep) => envelope(c, t, select(t, at), keep));
   });
 
   // ---- Delete an Object [§5.7]
@@ -193,8 +280,11 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
     const objectId = c.req.param('objectId');
     const q = queryOf(c, 'versions');
     requireObject(t, objectId);
-    const { entries, more, next } = page(t, 'versions', q, objectId);
-    return taxii(c, versionsText(entries, more, next), 200, dateAddedHeaders(entries));
+    const at = position(t, 'versions', q, objectId);
+    return gated(c, t, () => {
+      const { entries, more, next } = select(t, at);
+      return taxii(c, versionsText(entries, more, next), 200, dateAddedHeaders(entries));
+    });
   });
 }
 
