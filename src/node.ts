@@ -10,7 +10,8 @@ import { pino, type Logger } from 'pino';
 import { Authenticator, loadOrCreateTokenKeys } from './auth/index.ts';
 import type { NatsConnection } from 'nats';
 import { ConfigError, inDataDir, type RelayConfig } from './config/index.ts';
-import { Reindexer } from './derive/index.ts';
+import { readersByMember } from './auth/readers.ts';
+import { reconcileConfiguration, Reindexer } from './derive/index.ts';
 import { connectFederation, federationOptions } from './federation/index.ts';
 import { acceptedSpecVersions, Ingestor } from './ingest/index.ts';
 import { nodePolicy } from './policy/index.ts';
@@ -69,6 +70,10 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
   const store = openStore(config);
   try {
     const policy = nodePolicy(config);
+    // what derivation reads or a member reads changed since the last start: queue the work
+    const reconciled = reconcileConfiguration(store, policy, readersByMember(config));
+    if (reconciled.rederiveAll) log.warn('the policy settings derivation reads changed: every object is derived again in the background');
+    for (const member of reconciled.widened) log.info({ member }, "a member's reach changed: what it newly may receive is announced again");
     const reindexer = new Reindexer(store, policy, { itemsPerStep: config.reindexer.items_per_step });
     const ingestor = new Ingestor(store, policy, acceptedSpecVersions(config), {
       reindexer,

@@ -115,6 +115,14 @@ export const COMMANDS: readonly Command[] = [
     run: async ({ options }) => (await import('./inspect.ts')).runCheck(loadConfig(options.config), options.json),
   }),
   command({
+    name: 'reindex',
+    summary: 'derive every object again (facts, linked attributes, filing); entries that may now reach more members are announced again',
+    options: { config, collection: text('C', 'only this collection (id or alias)'), json },
+    details: 'Rarely needed: a node derives everything again by itself when the policy settings derivation reads change.',
+    run: async ({ options }) =>
+      (await import('./reindex.ts')).runReindex(loadConfig(options.config), { collection: options.collection, json: options.json }),
+  }),
+  command({
     name: 'certs init',
     summary: "create the node's certificate authority in pki.dir",
     options: { config },

@@ -8,7 +8,8 @@ import { acceptedSpecVersions, contentOfDocument, Ingestor, type DocumentContent
 import { nodePolicy } from '../policy/index.ts';
 import { openStore } from './store.ts';
 import { CliError } from './errors.ts';
-import { Reindexer } from '../derive/index.ts';
+import { readersByMember } from '../auth/readers.ts';
+import { reconcileConfiguration, Reindexer } from '../derive/index.ts';
 import { reachLines, reachOfStored } from './reach.ts';
 import { resolveCollection } from './resolve.ts';
 import type { ReachReport } from '../policy/reach.ts';
@@ -63,6 +64,7 @@ export async function runImport(config: RelayConfig, options: ImportOptions): Pr
 
   const store = openStore(config);
   const policy = nodePolicy(config);
+  reconcileConfiguration(store, policy, readersByMember(config));
   const reindexer = new Reindexer(store, policy, { itemsPerStep: config.reindexer.items_per_step });
   const ingestor = new Ingestor(store, policy, acceptedSpecVersions(config), {
     reindexer,

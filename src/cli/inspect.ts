@@ -18,8 +18,11 @@ export interface CollectionReport {
   readonly lastAdded: string | null;
 }
 
-const backlogLine = (b: Backlog) =>
-  b.items === 0 ? 'empty' : `${b.items} objects queued for derivation, the oldest for ${Math.round((b.oldestAgeMs ?? 0) / 1000)} s`;
+const backlogLine = (b: Backlog) => {
+  const queued =
+    b.items === 0 ? 'empty' : `${b.items} objects queued for derivation, the oldest for ${Math.round((b.oldestAgeMs ?? 0) / 1000)} s`;
+  return b.jobs.length === 0 ? queued : `${queued}; under way: ${b.jobs.join('; ')}`;
+};
 
 const when = (us: number | null) => (us === null ? null : formatTaxiiTimestamp(us));
 
@@ -51,7 +54,11 @@ export async function runStats(config: RelayConfig, json: boolean): Promise<numb
     if (json) {
       console.log(
         JSON.stringify(
-          { objectVersions: stats.objectVersions, collections, reindexer: { backlog: backlog.items, oldestAgeMs: backlog.oldestAgeMs } },
+          {
+            objectVersions: stats.objectVersions,
+            collections,
+            reindexer: { backlog: backlog.items, oldestAgeMs: backlog.oldestAgeMs, jobs: backlog.jobs },
+          },
           null,
           2,
         ),
@@ -80,7 +87,7 @@ export async function runCheck(config: RelayConfig, json: boolean): Promise<numb
     const ok = problems.length === 0;
     const collections = describeCollections(config, structure.collections);
     if (json) {
-      const reindexer = { backlog: backlog.items, oldestAgeMs: backlog.oldestAgeMs, derivedChecked: derived.checked };
+      const reindexer = { backlog: backlog.items, oldestAgeMs: backlog.oldestAgeMs, jobs: backlog.jobs, derivedChecked: derived.checked };
       console.log(JSON.stringify({ ...structure, ok, problems, collections, reindexer }, null, 2));
     } else {
       console.log(ok ? 'store consistent' : 'store INCONSISTENT');

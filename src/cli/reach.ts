@@ -2,31 +2,11 @@
  * After an import: how many of the objects it stored no member can receive, and why, so an
  * operator sees at once that a marking needs mapping or a collection a grant.
  */
-import { accessTo } from '../auth/grants.ts';
+import { readersOf } from '../auth/readers.ts';
 import type { RelayConfig } from '../config/index.ts';
-import { memberProfile, nodePolicy, viewProfile } from '../policy/index.ts';
-import { reachReport, type ReachReport, type Reader } from '../policy/reach.ts';
+import { nodePolicy } from '../policy/index.ts';
+import { reachReport, type ReachReport } from '../policy/reach.ts';
 import type { Store } from '../store/index.ts';
-
-/** Every way the collection's objects are read: members granted it, and members granted a view of it. */
-export function readersOf(config: RelayConfig, collectionId: string): Reader[] {
-  const readers: Reader[] = [];
-  for (const root of config.api_roots) {
-    const own = root.collections.find((c) => c.id === collectionId);
-    if (!own) continue;
-    const views = root.collections.filter(
-      (c) => c.kind === 'view' && (c.source === own.id || (own.alias !== undefined && c.source === own.alias)),
-    );
-    for (const memberConfig of config.members) {
-      const member = { id: memberConfig.id, name: memberConfig.name, config: memberConfig };
-      const profile = memberProfile(memberConfig);
-      if (accessTo(member, root, own).read) readers.push({ profile });
-      for (const view of views)
-        if (accessTo(member, root, view).read) readers.push({ profile, viewFilter: viewProfile(view.id, view.filter) });
-    }
-  }
-  return readers;
-}
 
 /** The reach of the latest versions of these objects in the collection. */
 export function reachOfStored(config: RelayConfig, store: Store, collectionId: string, ids: Iterable<string>): ReachReport {

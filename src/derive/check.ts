@@ -12,6 +12,7 @@ import { narrowestOf, sameSummary, summaryOf, type SummaryReader } from '../poli
 import type { NodePolicy } from '../policy/types.ts';
 import type { StixObject } from '../stix/types.ts';
 import type { Store } from '../store/index.ts';
+import { jobsOf } from './jobs.ts';
 
 const MAX_PROBLEMS = 100;
 
@@ -22,7 +23,7 @@ export interface DerivedCheck {
 }
 
 export function checkDerived(store: Store, policy: NodePolicy): DerivedCheck {
-  if (store.queue.size() > 0 || !store.keepsPolicyAttributes) return { checked: false, problems: [] };
+  if (store.queue.size() > 0 || jobsOf(store).length > 0 || !store.keepsPolicyAttributes) return { checked: false, problems: [] };
   const problems: string[] = [];
   const report = (p: string) => {
     if (problems.length < MAX_PROBLEMS) problems.push(p);

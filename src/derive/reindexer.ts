@@ -30,6 +30,7 @@ import {
 } from '../policy/linked.ts';
 import { endRefs, linkKeys, versionFacts, type LinkReader } from '../policy/derive.ts';
 import { filingOf } from '../policy/filing.ts';
+import { jobsOf, stepJobs } from './jobs.ts';
 import type { NodePolicy } from '../policy/types.ts';
 import type { LinkedAttributes, LinkSummary, ObjectAttributes, SummaryPart, VersionFacts } from '../stix/attributes.ts';
 import type { StixObject } from '../stix/types.ts';
@@ -53,6 +54,8 @@ export interface ReindexerOptions {
 }
 
 export const DEFAULT_ITEMS_PER_STEP = 200;
+/** objects a job looks at per queued item a step may work on (a job only queues work: cheaper per object) */
+const JOB_OBJECTS_PER_ITEM = 5;
 export const DEFAULT_FANOUT_CHUNK = 500;
 
 export interface StepResult {
@@ -68,6 +71,8 @@ export interface Backlog {
   readonly items: number;
   /** age of the oldest queued item (ms), null when the queue is empty */
   readonly oldestAgeMs: number | null;
+  /** jobs over whole collections under way (derive/jobs.ts) */
+  readonly jobs: readonly string[];
 }
 
 export class Reindexer {
@@ -98,9 +103,11 @@ export class Reindexer {
   step(limit = this.itemsPerStep): StepResult {
     let moved = 0;
     let items = 0;
-    if (this.store.queue.oldestSince() === null) return { items, moved, remaining: 0 }; // no empty write transaction
+    if (this.store.queue.oldestSince() === null && jobsOf(this.store).length === 0) return { items, moved, remaining: 0 }; // no empty write transaction
     this.store.transaction(() => {
       this.store.index.syncClock();
+      // a chunk of a job over whole collections (it queues work, done below or in later steps)
+      if (stepJobs(this.store, this.policy, limit * JOB_OBJECTS_PER_ITEM) > 0) items++;
       const statements = this.store.markings.statements();
       for (const { collection, id } of this.store.queue.oldest(limit)) {
         // read now: work on an earlier object of this step may have added to it
@@ -168,7 +175,13 @@ export class Reindexer {
 /** What is queued for derivation, and how long the oldest item has waited. */
 export function backlogOf(store: Store, now = Date.now()): Backlog {
   const oldest = store.queue.oldestSince();
-  return { items: store.queue.size(), oldestAgeMs: oldest === null ? null : Math.round(Math.max(0, now - oldest / 1000)) };
+  return {
+    items: store.queue.size(),
+    oldestAgeMs: oldest === null ? null : Math.round(Math.max(0, now - oldest / 1000)),
+    jobs: jobsOf(store).map((j) =>
+      j.kind === 'refacts-all' ? 'derive every object again' : `announce what member ${j.member} newly may receive`,
+    ),
+  };
 }
 
 /** The work on one queued object, inside the re-indexer's transaction. */

@@ -20,10 +20,12 @@ export interface Settings {
   layout: number;
   /** 'none' in a store created without policy attributes */
   'policy-attributes': 'none' | 'kept';
-  /** fingerprint of what derivation reads from the configuration (derive/config.ts) */
+  /** fingerprint of what derivation reads from the configuration (derive/jobs.ts) */
   'derivation-fingerprint': string;
-  /** per member: a fingerprint of its profile and grants, and that profile (derive/config.ts) */
+  /** per member: a fingerprint of what it reads, and that (derive/jobs.ts) */
   'member-profiles': Record<string, { fingerprint: string; snapshot: unknown }>;
+  /** work over whole collections the re-indexer does a chunk at a time (derive/jobs.ts) */
+  'derivation-jobs': readonly unknown[];
 }
 
 type SettingName = keyof Settings;

@@ -147,7 +147,7 @@ describe('relay stats and relay check', () => {
         problems: [],
         objectVersions: 2,
         collections: [expected],
-        reindexer: { backlog: 0, oldestAgeMs: null, derivedChecked: true },
+        reindexer: { backlog: 0, oldestAgeMs: null, jobs: [], derivedChecked: true },
       });
       const text = await relay(['check', '--config', cfg]);
       expect(text.stdout).toContain(`  isac/inbox (${COLLECTIONS.inbox}): 2 versions`);
