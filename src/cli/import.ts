@@ -20,6 +20,8 @@ import type { ReachReport } from '../policy/reach.ts';
  */
 function drainWithProgress(reindexer: Reindexer): void {
   let reported = Date.now();
+  const queued = reindexer.backlog().items;
+  if (queued > 0) console.error(`deriving: ${queued} objects queued`);
   for (;;) {
     const { items, remaining } = reindexer.step();
     if (items === 0 || remaining === 0) return;
