@@ -36,7 +36,7 @@ const EVERYWHERE = [
 const layer = (dirs, message) => ({ group: dirs.flatMap((d) => [`**/${d}`, `**/${d}/**`]), message });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'certs/', 'bench/results/', 'dist/', 'coverage/'] },
+  { ignores: ['node_modules/', 'data/', 'certs/', 'bench/results/', 'dist/', 'coverage/', '.scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

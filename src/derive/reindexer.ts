@@ -36,6 +36,7 @@ import type { LinkedAttributes, LinkSummary, ObjectAttributes, SummaryPart, Vers
 import type { StixObject } from '../stix/types.ts';
 import {
   attributesOf,
+  merge,
   NEWEST,
   snapshotOf,
   type EntryRecord,
@@ -47,13 +48,18 @@ import {
 } from '../store/index.ts';
 
 export interface ReindexerOptions {
-  /** queued objects taken per transaction */
+  /** objects worked on at most per transaction (queued ones and the work they lead to) */
   readonly itemsPerStep?: number;
-  /** referrers told per fanout per transaction */
+  /** a transaction takes no new object after this many milliseconds (the background loop's; inline and CLI drains use larger steps) */
+  readonly stepMs?: number;
+  /** referrers told per fanout per object worked on */
   readonly fanoutChunk?: number;
 }
 
-export const DEFAULT_ITEMS_PER_STEP = 200;
+export const DEFAULT_ITEMS_PER_STEP = 500;
+export const DEFAULT_STEP_MS = 10;
+/** steps of drains nobody waits to be served by (inline after ingest, `relay import`, `relay reindex`) */
+const BULK_STEP = { items: 5000, ms: 250 };
 /** objects a job looks at per queued item a step may work on (a job only queues work: cheaper per object) */
 const JOB_OBJECTS_PER_ITEM = 5;
 export const DEFAULT_FANOUT_CHUNK = 500;
@@ -77,6 +83,7 @@ export interface Backlog {
 
 export class Reindexer {
   private readonly itemsPerStep: number;
+  private readonly stepMs: number;
   private readonly fanoutChunk: number;
   private movedCount = 0;
   private running: { stop: boolean; done: Promise<void>; wake: () => void } | undefined;
@@ -87,6 +94,7 @@ export class Reindexer {
     options: ReindexerOptions = {},
   ) {
     this.itemsPerStep = options.itemsPerStep ?? DEFAULT_ITEMS_PER_STEP;
+    this.stepMs = options.stepMs ?? DEFAULT_STEP_MS;
     this.fanoutChunk = options.fanoutChunk ?? DEFAULT_FANOUT_CHUNK;
   }
 
@@ -99,34 +107,42 @@ export class Reindexer {
     return backlogOf(this.store, now);
   }
 
-  /** One bounded transaction: the oldest queued objects, worked on. */
-  step(limit = this.itemsPerStep): StepResult {
+  /**
+   * One bounded transaction: the next queued objects (fresh ones first), and the work they lead
+   * to, done in memory while the step lasts (at most `limit` objects, `ms` milliseconds); what is
+   * left goes back to the queue. Coalescing happens both in the queue and in the step.
+   */
+  step(limit = this.itemsPerStep, ms = this.stepMs): StepResult {
     let moved = 0;
     let items = 0;
     if (this.store.queue.oldestSince() === null && jobsOf(this.store).length === 0) return { items, moved, remaining: 0 }; // no empty write transaction
     this.store.transaction(() => {
+      const started = performance.now();
       this.store.index.syncClock();
       // a chunk of a job over whole collections (it queues work, done below or in later steps)
       if (stepJobs(this.store, this.policy, limit * JOB_OBJECTS_PER_ITEM) > 0) items++;
       const statements = this.store.markings.statements();
-      for (const { collection, id } of this.store.queue.oldest(limit)) {
-        // read now: work on an earlier object of this step may have added to it
-        const pending = this.store.queue.get(collection, id);
-        if (pending === undefined) continue;
-        this.store.queue.done(collection, id);
-        moved += new ObjectWork(this.store, this.policy, statements, this.fanoutChunk, collection, id, pending).run();
-        items++;
+      const work = new Worklist();
+      for (const { collection, id } of this.store.queue.next(limit)) {
+        const pending = this.store.queue.take(collection, id);
+        if (pending) work.add(collection, id, pending);
       }
+      for (let item = work.shift(); item !== undefined; item = work.shift()) {
+        moved += new ObjectWork(this.store, this.policy, statements, this.fanoutChunk, item.collection, item.id, item.pending, work).run();
+        items++;
+        if (items >= limit || performance.now() - started > ms) break;
+      }
+      work.spill(this.store);
     });
     this.movedCount += moved;
     return { items, moved, remaining: this.store.queue.size() };
   }
 
-  /** Steps until the queue is empty (or `maxItems` queued objects were worked on); returns how many were. */
+  /** Steps until the queue is empty (or `maxItems` objects were worked on); returns how many were. Large steps: nobody is served meanwhile. */
   drain(maxItems = Infinity): number {
     let done = 0;
     while (done < maxItems) {
-      const { items } = this.step(Math.min(this.itemsPerStep, maxItems - done));
+      const { items } = this.step(Math.min(BULK_STEP.items, maxItems - done), BULK_STEP.ms);
       if (items === 0) break;
       done += items;
     }
@@ -184,6 +200,35 @@ export function backlogOf(store: Store, now = Date.now()): Backlog {
   };
 }
 
+/** Work of one step, in memory: objects in the order they came, work for one object merged. */
+class Worklist {
+  private readonly items = new Map<string, { collection: string; id: string; pending: Pending }>();
+
+  add(collection: string, id: string, work: Work | Pending): void {
+    const key = `${collection}\u0000${id}`;
+    const existing = this.items.get(key);
+    const since = 'since' in work ? work.since : 0;
+    this.items.set(key, { collection, id, pending: existing ? merge(existing.pending, work) : { since, ...work } });
+  }
+
+  shift(): { collection: string; id: string; pending: Pending } | undefined {
+    for (const [key, item] of this.items) {
+      this.items.delete(key);
+      return item;
+    }
+    return undefined;
+  }
+
+  /** What the step did not get to goes back to the queue (taken items keep their place). */
+  spill(store: Store): void {
+    for (const { collection, id, pending } of this.items.values()) {
+      const { since, ...work } = pending;
+      store.queue.add(collection, id, work, since > 0 ? since : undefined);
+    }
+    this.items.clear();
+  }
+}
+
 /** The work on one queued object, inside the re-indexer's transaction. */
 class ObjectWork {
   private readonly reader: SummaryReader;
@@ -200,6 +245,8 @@ class ObjectWork {
     private readonly collection: string,
     private readonly id: string,
     private readonly pending: Pending,
+    /** where work for other objects goes (the step's worklist) */
+    private readonly work: Worklist,
   ) {
     this.reader = summaryReader(store, collection);
     this.rederive = pending.rederive === true;
@@ -299,6 +346,12 @@ class ObjectWork {
       const narrowest = record.ends ? narrowestOf(linked.sectors, record.ends, this.reader) : undefined;
       const filing = filingOf(record.type, record.facts, linked.sectors, narrowest);
       const next = withDerived(record, linked, filing);
+      if (store.index.isUnsettled(collection, dateAdded)) {
+        // placed by a commit and not served yet (scans stop before it): derived where it is
+        if (!sameDerived(record, next)) store.index.put(collection, dateAdded, next, record);
+        store.index.settle(collection, dateAdded);
+        continue;
+      }
       if (sameDerived(record, next)) continue;
       const isLatest = (record.versionEdges & NEWEST) !== 0;
       const seen = before !== undefined && before.body === record.body ? snapshotAttributes(before) : attributesOf(record);
@@ -314,7 +367,8 @@ class ObjectWork {
     const held = this.store.versions.held(this.collection, this.id);
     const newest = held[held.length - 1];
     const record = newest && this.store.index.get(this.collection, newest[1]);
-    if (newest && record) this.moveLatest(newest[1], record, record);
+    // an unsettled entry has not been served yet: its own first derivation announces it
+    if (newest && record && !this.store.index.isUnsettled(this.collection, newest[1])) this.moveLatest(newest[1], record, record);
   }
 
   private moveLatest(dateAdded: number, record: EntryRecord, next: EntryRecord): void {
@@ -334,7 +388,7 @@ class ObjectWork {
     for (const e of effects) {
       if (e.kind === 'summary') {
         if (e.of === this.id) this.recompute(e.part);
-        else this.store.queue.add(this.collection, e.of, { dirty: [e.part] });
+        else this.work.add(this.collection, e.of, { dirty: [e.part] });
       } else if (!this.fanouts.some((f) => f.role === e.role && f.notice === e.notice && f.after === '')) {
         const i = this.fanouts.findIndex((f) => f.role === e.role && f.notice === e.notice);
         if (i >= 0) this.fanouts.splice(i, 1); // a fanout under way starts over: its referrers must hear the news
@@ -352,12 +406,13 @@ class ObjectWork {
       const now = referrers.slice(0, this.fanoutChunk);
       for (const referrer of now) {
         if (referrer === id) continue;
-        const work = this.noticeFor(referrer, fanout.notice);
-        if (work) store.queue.add(work.at, work.id, work.work);
+        const notice = this.noticeFor(referrer, fanout.notice);
+        if (notice) this.work.add(notice.at, notice.id, notice.work);
       }
       if (referrers.length > this.fanoutChunk) left.push({ ...fanout, after: now[now.length - 1] as string });
     }
-    if (left.length > 0) store.queue.add(collection, id, { fanouts: left }, this.pending.since);
+    // the rest of a fanout is this object's work still: after what is queued now
+    if (left.length > 0) this.work.add(collection, id, { fanouts: left });
   }
 
   private noticeFor(referrer: string, notice: Fanout['notice']): { at: string; id: string; work: Work } | undefined {

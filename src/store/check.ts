@@ -98,11 +98,20 @@ export function checkStructure(store: Store): string[] {
   if (maxAdded > index.lastClock()) report(`clock ${index.lastClock()} is behind the newest date_added ${maxAdded}`);
 
   const ordered = new Set<string>();
-  for (const [since, collection, id] of queue.orderKeys()) {
+  for (const { lane, since, collection, id } of queue.orderKeys()) {
     ordered.add(`${collection} ${id}`);
-    if (queue.get(collection, id)?.since !== since) report(`queue order ${since} ${collection} ${id} has no matching pending item`);
+    const pending = queue.get(collection, id);
+    if (pending?.since !== since || (pending.fresh ? 0 : 1) !== lane)
+      report(`queue order ${lane} ${since} ${collection} ${id} has no matching pending item`);
   }
   for (const { collection, id } of queue.all())
     if (!ordered.has(`${collection} ${id}`)) report(`queued ${collection} ${id} is missing from the queue order`);
+  // an unsettled entry waits for the fresh work of its object
+  for (const [collection, dateAdded] of index.allUnsettled()) {
+    const record = index.get(collection, dateAdded);
+    if (!record) report(`unsettled mark ${collection}@${dateAdded} has no index entry`);
+    else if (!queue.get(collection, record.id)?.fresh)
+      report(`${collection}@${dateAdded} (${record.id}) is unsettled but no fresh work is queued for it`);
+  }
   return problems;
 }

@@ -7,11 +7,18 @@
  *   sector-index  [collection, filingKey, dateAdded] -> 1  (the entries filed under each key)
  *   clock         'last'                           -> the last date_added assigned
  *   counts        collection                       -> versions in the collection
+ *   unsettled     [collection, dateAdded]          -> 1  (entries placed by a commit and not yet derived)
  *
  * `dateAdded` is unique across the node and strictly increasing in commit order, so it is both
  * the `date_added` TAXII reports and the exact position a `next` token resumes from. Entries are
  * appended at the end of their collection's range (new versions, re-announced ones), so writing
  * them touches the last pages of the B-tree only.
+ *
+ * Unsettled entries: a version placed by a commit whose derivation is still queued carries only
+ * its own sectors. Scans stop before a collection's first unsettled entry (the fence), so no
+ * client's `added_after` position ever passes an entry whose attributes may still widen; the
+ * re-indexer then derives such an entry in place and settles it, instead of moving it to a new
+ * date_added (which would send it to members twice and rewrite it). It derives them first.
  */
 import type { Database, RootDatabase } from 'lmdb';
 import type { LinkedAttributes, LinkKey, ObjectAttributes, VersionFacts } from '../stix/attributes.ts';
@@ -55,6 +62,7 @@ export class CollectionIndex {
   private readonly filed: Database<1, FilingKey>;
   private readonly clock: Database<Micros, 'last'>;
   private readonly counts: Database<number, string>;
+  private readonly unsettled: Database<1, EntryKey>;
   private lastAssigned: Micros;
 
   constructor(root: RootDatabase) {
@@ -64,6 +72,7 @@ export class CollectionIndex {
     this.filed = root.openDB<1, FilingKey>('sector-index', {});
     this.clock = root.openDB<Micros, 'last'>('clock', {});
     this.counts = root.openDB<number, string>('counts', {});
+    this.unsettled = root.openDB<1, EntryKey>('unsettled', {});
     this.lastAssigned = this.readClock();
   }
 
@@ -118,6 +127,7 @@ export class CollectionIndex {
 
   remove(collection: string, dateAdded: Micros, record: EntryRecord): void {
     this.entries.removeSync([collection, dateAdded]);
+    this.unsettled.removeSync([collection, dateAdded]);
     for (const key of record.filing ?? []) this.filed.removeSync([collection, key, dateAdded]);
   }
 
@@ -127,6 +137,31 @@ export class CollectionIndex {
     this.remove(collection, dateAdded, record);
     this.put(collection, moved, next);
     return moved;
+  }
+
+  /** Marks an entry just placed as waiting for its first derivation (readers do not see past it). */
+  markUnsettled(collection: string, dateAdded: Micros): void {
+    this.unsettled.putSync([collection, dateAdded], 1);
+  }
+
+  isUnsettled(collection: string, dateAdded: Micros): boolean {
+    return this.unsettled.doesExist([collection, dateAdded]);
+  }
+
+  /** Its first derivation is done: readers may see it and past it. */
+  settle(collection: string, dateAdded: Micros): void {
+    this.unsettled.removeSync([collection, dateAdded]);
+  }
+
+  /** The date_added of a collection's first unsettled entry: scans stop before it (null: none). */
+  fence(collection: string): Micros | null {
+    for (const [, dateAdded] of this.unsettled.getKeys({ start: [collection, 0], end: [collection, Infinity], limit: 1 })) return dateAdded;
+    return null;
+  }
+
+  /** Every unsettled entry (for checks). */
+  *allUnsettled(): Generator<EntryKey> {
+    yield* this.unsettled.getKeys({});
   }
 
   /** Sets or clears a version-edge bit on one entry (inside a write transaction). */
@@ -179,7 +214,7 @@ export class CollectionIndex {
   /** Range scan of one collection's index in date_added order, filtering without bodies. */
   scan(request: ScanRequest): ScanResult {
     const { collection, after } = request;
-    const range = this.entries.getRange({ start: [collection, after], end: [collection, Infinity] });
+    const range = this.entries.getRange({ start: [collection, after], end: [collection, this.fence(collection) ?? Infinity] });
     const candidates = function* (): Generator<[Micros, EntryRecord]> {
       for (const { key, value } of range) yield [key[1], value];
     };
@@ -193,8 +228,9 @@ export class CollectionIndex {
    */
   scanFiled(request: FiledScanRequest): ScanResult {
     const { collection, after } = request;
+    const end = this.fence(collection) ?? Infinity;
     const heads = [...new Set(request.keys)].map((key) => ({
-      it: this.filed.getKeys({ start: [collection, key, after], end: [collection, key, Infinity] })[Symbol.iterator](),
+      it: this.filed.getKeys({ start: [collection, key, after], end: [collection, key, end] })[Symbol.iterator](),
       at: undefined as Micros | undefined,
     }));
     const advance = (head: (typeof heads)[number]) => {

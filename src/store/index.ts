@@ -1,4 +1,4 @@
 export { Store, snapshotOf, type CommitOptions } from './store.ts';
 export { attributesOf, NEWEST, type EntryRecord } from './collection-index.ts';
-export type { Fanout, LatestSnapshot, Pending, Work } from './queue.ts';
+export { merge, type Fanout, type LatestSnapshot, type Pending, type Work } from './queue.ts';
 export type { CollectionStats, IndexEntry, PreparedVersion, Provenance, ScanResult, StoredAttributes, VersionOutcome } from './types.ts';

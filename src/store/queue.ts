@@ -3,14 +3,18 @@
  * necessary (a commit, a marking definition arriving, a configuration change), drained by the
  * re-indexer (src/derive/) in small transactions. Sole owner of:
  *
- *   pending        [collection, id]          -> Pending (what is to be done for the object)
- *   pending-order  [since, collection, id]   -> 1       (oldest first)
+ *   pending        [collection, id]                -> Pending (what is to be done for the object)
+ *   pending-order  [lane, since, collection, id]   -> 1       (fresh work first, then oldest first)
  *
  * Queuing an object that is already queued merges the work (coalescing): a malware that gains
  * three targets relationships before the re-indexer reaches it is derived once.
+ *
+ * Two lanes: `fresh` work (the derivation of versions a commit just placed, which readers do not
+ * see past until it is done: see CollectionIndex's unsettled entries) goes first, so new data is
+ * served quickly even behind a backlog of fan-out work.
  */
 import type { Database, RootDatabase } from 'lmdb';
-import type { LinkedAttributes, LinkKey, LinkRole, SummaryPart, VersionFacts } from '../stix/attributes.ts';
+import type { LinkedAttributes, LinkKey, LinkRole, ReferrerNotice, SummaryPart, VersionFacts } from '../stix/attributes.ts';
 import { nowMicros, type Micros } from '../stix/time.ts';
 import type { BodyRef } from './types.ts';
 
@@ -24,8 +28,7 @@ export interface LatestSnapshot {
   readonly links: readonly LinkKey[];
 }
 
-/** What to tell the objects that refer to one in a role (walked in chunks: hubs have many). */
-export type Notice = 'rederive' | 'announce' | 'targeted-of-source' | 'indicated-of-source';
+export type Notice = ReferrerNotice;
 
 export interface Fanout {
   readonly role: LinkRole;
@@ -38,6 +41,8 @@ export interface Fanout {
 export interface Pending {
   /** when the object was first queued: its place in the order, and the backlog's age */
   readonly since: Micros;
+  /** versions of it were just placed and wait for their first derivation (the first lane) */
+  readonly fresh?: true;
   /** its latest version when a change was first queued (null: it had none) */
   readonly before?: LatestSnapshot | null;
   /** derive its own facts again from its bodies (a marking definition arrived, the configuration changed) */
@@ -56,7 +61,9 @@ export interface Pending {
 export type Work = Omit<Pending, 'since'>;
 
 type PendingKey = [collection: string, id: string];
-type OrderKey = [since: Micros, collection: string, id: string];
+type OrderKey = [lane: number, since: Micros, collection: string, id: string];
+
+const laneOf = (p: { fresh?: true }) => (p.fresh ? 0 : 1);
 
 export interface QueuedItem {
   readonly collection: string;
@@ -81,38 +88,36 @@ export class DerivationQueue {
   add(collection: string, id: string, work: Work, since?: Micros): void {
     const existing = this.pending.get([collection, id]);
     if (existing === undefined) {
-      since ??= this.nextSince();
-      this.pending.putSync([collection, id], { since, ...work });
-      this.order.putSync([since, collection, id], 1);
+      const item: Pending = { since: since ?? this.nextSince(), ...work };
+      this.pending.putSync([collection, id], item);
+      this.order.putSync([laneOf(item), item.since, collection, id], 1);
       return;
     }
-    this.pending.putSync([collection, id], merge(existing, work));
-  }
-
-  /** Replaces what is queued for an object (keeping its place), or removes it when nothing is left. */
-  replace(collection: string, id: string, pending: Pending): void {
-    if (isEmpty(pending)) return this.done(collection, id);
-    this.pending.putSync([collection, id], pending);
+    const merged = merge(existing, work);
+    this.pending.putSync([collection, id], merged);
+    if (laneOf(merged) !== laneOf(existing)) {
+      this.order.removeSync([laneOf(existing), existing.since, collection, id]);
+      this.order.putSync([laneOf(merged), merged.since, collection, id], 1);
+    }
   }
 
   get(collection: string, id: string): Pending | undefined {
     return this.pending.get([collection, id]);
   }
 
-  done(collection: string, id: string): void {
+  /** Takes an object's work off the queue (inside a write transaction); returns it. */
+  take(collection: string, id: string): Pending | undefined {
     const existing = this.pending.get([collection, id]);
-    if (existing === undefined) return;
+    if (existing === undefined) return undefined;
     this.pending.removeSync([collection, id]);
-    this.order.removeSync([existing.since, collection, id]);
+    this.order.removeSync([laneOf(existing), existing.since, collection, id]);
+    return existing;
   }
 
-  /** The oldest queued items, at most `limit` (read only: the caller marks them done). */
-  oldest(limit: number): QueuedItem[] {
-    const out: QueuedItem[] = [];
-    for (const [, collection, id] of this.order.getKeys({ limit })) {
-      const pending = this.pending.get([collection, id]);
-      if (pending) out.push({ collection, id, pending });
-    }
+  /** The next queued objects in order (fresh first, then oldest), at most `limit` (read only). */
+  next(limit: number): Array<{ collection: string; id: string }> {
+    const out: Array<{ collection: string; id: string }> = [];
+    for (const [, , collection, id] of this.order.getKeys({ limit })) out.push({ collection, id });
     return out;
   }
 
@@ -120,10 +125,21 @@ export class DerivationQueue {
     return this.pending.getCount();
   }
 
+  /** Whether fresh work (versions waiting for their first derivation) is queued. */
+  hasFresh(): boolean {
+    for (const [lane] of this.order.getKeys({ limit: 1 })) return lane === 0;
+    return false;
+  }
+
   /** When the oldest queued item was queued (µs), or null when the queue is empty. */
   oldestSince(): Micros | null {
-    for (const [since] of this.order.getKeys({ limit: 1 })) return since;
-    return null;
+    let oldest: Micros | null = null;
+    for (const lane of [0, 1]) {
+      for (const [, since] of this.order.getKeys({ start: [lane], end: [lane + 1], limit: 1 })) {
+        if (oldest === null || since < oldest) oldest = since;
+      }
+    }
+    return oldest;
   }
 
   /** Every queued item (for checks). */
@@ -132,20 +148,16 @@ export class DerivationQueue {
   }
 
   /** Every order key (for checks). */
-  *orderKeys(): Generator<OrderKey> {
-    yield* this.order.getKeys({});
+  *orderKeys(): Generator<{ lane: number; since: Micros; collection: string; id: string }> {
+    for (const [lane, since, collection, id] of this.order.getKeys({})) yield { lane, since, collection, id };
   }
 
   private nextSince(): Micros {
-    if (this.lastSince === 0) for (const [since] of this.order.getKeys({ reverse: true, limit: 1 })) this.lastSince = since;
+    if (this.lastSince === 0) for (const [, since] of this.order.getKeys({ reverse: true, limit: 1 })) this.lastSince = since;
     const now = nowMicros();
     this.lastSince = now > this.lastSince ? now : this.lastSince + 1;
     return this.lastSince;
   }
-}
-
-function isEmpty(p: Pending): boolean {
-  return p.before === undefined && !p.refacts && !p.rederive && !p.announce && !p.dirty?.length && !p.fanouts?.length;
 }
 
 /** Merges work into what is queued: the earliest `before` wins, flags add up, a fanout queued again starts over. */
@@ -154,11 +166,12 @@ export function merge(existing: Pending, work: Work): Pending {
   const fanouts = [...(existing.fanouts ?? [])];
   for (const f of work.fanouts ?? []) {
     const i = fanouts.findIndex((g) => g.role === f.role && g.notice === f.notice);
-    if (i >= 0) fanouts[i] = { ...f, after: '' };
+    if (i >= 0) fanouts[i] = { ...f, after: f.after === '' || fanouts[i]?.after === '' ? '' : f.after };
     else fanouts.push(f);
   }
   return {
     since: existing.since,
+    ...(existing.fresh || work.fresh ? { fresh: true as const } : {}),
     ...(existing.before !== undefined ? { before: existing.before } : work.before !== undefined ? { before: work.before } : {}),
     ...(existing.refacts || work.refacts ? { refacts: true as const } : {}),
     ...(dirty.length > 0 ? { dirty } : {}),

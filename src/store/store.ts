@@ -13,7 +13,8 @@
  *
  * A commit (`commit`) writes each new version's body, entry, version list, provenance and
  * links, and queues the derivation its arrival needs; the re-indexer (src/derive/) does that
- * work later in small transactions. Layout upgrades are in migrations.ts, structural checks in
+ * work later in small transactions. A version whose derivation is queued is placed unsettled:
+ * scans stop before it until the re-indexer has derived it (see collection-index.ts). Layout upgrades are in migrations.ts, structural checks in
  * check.ts.
  */
 import { mkdirSync } from 'node:fs';
@@ -181,7 +182,7 @@ export class Store {
           };
           this.index.put(collection, dateAdded, record);
           this.versions.setHeld(collection, v.id, [...held, [v.versionKey, dateAdded]]);
-          if (this.keepsPolicyAttributes) this.linkAndQueue(collection, record, isNewest, previous);
+          if (this.keepsPolicyAttributes) this.linkAndQueue(collection, dateAdded, record, isNewest, previous);
           outcomes.push({ kind: 'stored', dateAdded });
           added++;
         }
@@ -201,7 +202,13 @@ export class Store {
    * older version arriving late needs its own linked attributes. An object nothing links to,
    * which links nothing, needs nothing: its own sectors are all it has.
    */
-  private linkAndQueue(collection: string, record: EntryRecord, isNewest: boolean, previous: EntryRecord | undefined): void {
+  private linkAndQueue(
+    collection: string,
+    dateAdded: Micros,
+    record: EntryRecord,
+    isNewest: boolean,
+    previous: EntryRecord | undefined,
+  ): void {
     const id = record.id;
     for (const end of record.ends ?? []) this.links.add(collection, [end, 'end-of'], id);
     if (record.facts?.tlp.kind === 'unknown') this.markings.noteUnresolved(record.facts.tlp.markings, collection, id);
@@ -211,10 +218,12 @@ export class Store {
       for (const [referenced] of removed) this.links.dropEmptySummary(collection, referenced);
       // (something may link to a new object already: a relationship often arrives before its indicator)
       if (linksSomething || (previous?.links?.length ?? 0) > 0 || this.links.hasReferrers(collection, id)) {
-        this.queue.add(collection, id, { before: previous ? snapshotOf(previous) : null });
+        this.index.markUnsettled(collection, dateAdded);
+        this.queue.add(collection, id, { fresh: true, before: previous ? snapshotOf(previous) : null });
       }
     } else if (linksSomething || this.links.hasReferrers(collection, id)) {
-      this.queue.add(collection, id, { rederive: true });
+      this.index.markUnsettled(collection, dateAdded);
+      this.queue.add(collection, id, { fresh: true, rederive: true });
     }
   }
 

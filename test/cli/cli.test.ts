@@ -135,7 +135,7 @@ describe('relay stats and relay check', () => {
       expect(JSON.parse(stats.stdout)).toEqual({
         objectVersions: 2,
         collections: [expected],
-        reindexer: { backlog: 0, oldestAgeMs: null },
+        reindexer: { backlog: 0, oldestAgeMs: null, jobs: [] },
       });
       expect(expected.firstAdded).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
       expect(parseTaxiiTimestamp(expected.lastAdded)).toBe(held?.lastAdded);

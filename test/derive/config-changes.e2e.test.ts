@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TLP2 } from '../../src/stix/markings.ts';
-import { COLLECTIONS, startTestNodeWith, testConfigData, type TestNode } from '../support/node.ts';
+import { COLLECTIONS, settled, startTestNodeWith, testConfigData, type TestNode } from '../support/node.ts';
 import { identity, indicator, marked, relationship } from '../support/policy-fixtures.ts';
 
 const CUSTOM = 'marking-definition--c0ffee00-0000-4000-8000-000000000001';
@@ -47,16 +47,6 @@ async function poll(t: TestNode, member: 'alice' | 'bob', cursor: string | undef
   throw new Error('paging did not end');
 }
 
-/** Waits (bounded) until the node's re-indexer has nothing left to do. */
-async function drained(t: TestNode): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const b = t.node.reindexer.backlog();
-    if (b.items === 0 && b.jobs.length === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('the re-indexer did not drain');
-}
-
 describe('a configuration change reaches what is already stored', () => {
   const energy = identity(1, ['energy']);
   const water = identity(2, ['water']);
@@ -77,7 +67,7 @@ describe('a configuration change reaches what is already stored', () => {
         source: 'import',
         detail: 'first',
       });
-      await drained(t);
+      await settled(t);
       const alice = await poll(t, 'alice', undefined);
       expect(alice.ids).not.toContain(custom[0]?.id);
       aliceCursor = alice.cursor;
@@ -96,7 +86,7 @@ describe('a configuration change reaches what is already stored', () => {
       data.members[1].policy = { tlp_ceiling: 'amber', sectors: ['energy', 'water'], unscoped: false };
     });
     try {
-      await drained(t);
+      await settled(t);
       const alice = await poll(t, 'alice', aliceCursor);
       expect(alice.ids).toEqual(expect.arrayContaining(custom.map((o) => o.id)));
       const bob = await poll(t, 'bob', bobCursor);
@@ -118,7 +108,7 @@ describe('a configuration change reaches what is already stored', () => {
     try {
       expect(t.node.reindexer.backlog()).toMatchObject({ items: 0, jobs: [] });
       const last = t.node.store.index.lastAdded(COLLECTIONS.shared);
-      await drained(t);
+      await settled(t);
       expect(t.node.store.index.lastAdded(COLLECTIONS.shared)).toBe(last);
     } finally {
       await t.close();

@@ -93,6 +93,17 @@ export function testConfigData(dataDir: string, certsDir: string): Record<string
   };
 }
 
+/** Waits (bounded) until the node's re-indexer has derived everything queued: derived attributes are eventually consistent. */
+export async function settled(t: TestNode, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const backlog = t.node.reindexer.backlog();
+    if (backlog.items === 0 && backlog.jobs.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`the re-indexer did not drain within ${timeoutMs} ms: ${JSON.stringify(t.node.reindexer.backlog())}`);
+}
+
 export interface TestNode {
   readonly node: RelayNode;
   readonly config: RelayConfig;

@@ -14,7 +14,7 @@ import { objectsOfDocument } from '../../../src/ingest/index.ts';
 import { TLP2 } from '../../../src/stix/markings.ts';
 import { formatTaxiiTimestamp } from '../../../src/stix/time.ts';
 import { DATA, jsonFiles } from '../../support/data.ts';
-import { ATTACK_STATEMENT, startTestNodeWith, type TestMember, type TestNode } from '../../support/node.ts';
+import { ATTACK_STATEMENT, settled, startTestNodeWith, type TestMember, type TestNode } from '../../support/node.ts';
 
 type Obj = Record<string, any>;
 
@@ -125,6 +125,8 @@ describe('ATT&CK ICS with default TLP GREEN, its statement definition arriving i
   it('once it arrives, a GREEN member receives every object, announced again for added_after pollers', async () => {
     const checkpoint = formatTaxiiTimestamp(t.node.store.index.lastAdded('5f3c8e2a-7d41-4b9e-9a53-2c1f0e6d8b47') as number);
     t.node.ingestor.ingest('5f3c8e2a-7d41-4b9e-9a53-2c1f0e6d8b47', [statement], { source: 'upstream', detail: 'hub/page-2' });
+    // 1,825 objects to derive again: more than an ingest call derives before it returns
+    await settled(t);
     const received = ids(await everything(t, 'bob'));
     for (const o of ics) expect(received.has(o.id), o.id).toBe(true);
     // a poller whose cursor is past the first import receives the re-derived objects again
