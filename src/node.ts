@@ -81,7 +81,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       maxBacklog: config.reindexer.max_backlog,
     });
     const keys = await loadOrCreateTokenKeys(config.data_dir);
-    const pki = CertificateAuthority.paths({ dir: config.pki.dir as string, caCert: config.pki.ca_cert, caKey: config.pki.ca_key });
+    const pki = CertificateAuthority.paths({ dir: config.pki.dir, caCert: config.pki.ca_cert, caKey: config.pki.ca_key });
     const authenticator = Authenticator.fromConfig(config, keys, revocationChecker(pki.dir));
     // Client certificates are requested (not required: members may use Basic or Bearer) when
     // some member is mapped to a certificate; they are verified against tls.client_ca, or the

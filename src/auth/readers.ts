@@ -3,7 +3,7 @@
  * granted a view of it (the view's filter ANDed with the member's policy). For reports of what
  * reaches nobody (`relay import`), and for noticing when a member may receive more than before.
  */
-import type { RelayConfig } from '../config/index.ts';
+import type { CollectionConfig, RelayConfig } from '../config/index.ts';
 import { memberProfile, viewProfile } from '../policy/index.ts';
 import type { Reader } from '../policy/reach.ts';
 import { accessTo } from './grants.ts';
@@ -22,7 +22,8 @@ export function collectionReaders(config: RelayConfig): CollectionReader[] {
     for (const own of root.collections) {
       if (own.kind === 'view') continue;
       const views = root.collections.filter(
-        (c) => c.kind === 'view' && (c.source === own.id || (own.alias !== undefined && c.source === own.alias)),
+        (c): c is Extract<CollectionConfig, { kind: 'view' }> =>
+          c.kind === 'view' && (c.source === own.id || (own.alias !== undefined && c.source === own.alias)),
       );
       for (const memberConfig of config.members) {
         const member = { id: memberConfig.id, name: memberConfig.name, config: memberConfig };

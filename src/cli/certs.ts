@@ -13,7 +13,7 @@ export interface IssueOptions {
 const KINDS: readonly CertificateKind[] = ['server', 'member', 'node'];
 
 function authorityFiles(config: RelayConfig) {
-  return { dir: config.pki.dir as string, caCert: config.pki.ca_cert, caKey: config.pki.ca_key };
+  return { dir: config.pki.dir, caCert: config.pki.ca_cert, caKey: config.pki.ca_key };
 }
 
 export async function runCertsInit(config: RelayConfig): Promise<number> {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { configSchema, listenAddress, type RelayConfig } from './schema.ts';
+import { configSchema, listenAddress, typedCollection, type RelayConfig } from './schema.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -86,7 +86,12 @@ export function parseConfig(raw: unknown, path = '<config>', env: ConfigEnvironm
   if (!result.success) {
     throw new ConfigError(`invalid configuration in ${path}`, describeIssues(result.error.issues));
   }
-  const config = result.data;
+  const parsed = result.data;
+  const config: RelayConfig = {
+    ...parsed,
+    api_roots: parsed.api_roots.map((root) => ({ ...root, collections: root.collections.map(typedCollection) })),
+    pki: { ...parsed.pki, dir: parsed.pki.dir ?? 'pki' },
+  };
   if (env.RELAY_LISTEN !== undefined && env.RELAY_LISTEN !== '') {
     const listen = listenAddress.safeParse(env.RELAY_LISTEN);
     if (!listen.success) {
@@ -100,7 +105,7 @@ export function parseConfig(raw: unknown, path = '<config>', env: ConfigEnvironm
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
   config.data_dir = abs(config.data_dir);
   config.tls.dev_certs_dir = abs(config.tls.dev_certs_dir);
-  config.pki.dir = abs(config.pki.dir ?? resolve(config.data_dir, 'pki'));
+  config.pki.dir = abs(parsed.pki.dir ?? resolve(config.data_dir, 'pki'));
   if (config.pki.ca_cert) config.pki.ca_cert = abs(config.pki.ca_cert);
   if (config.pki.ca_key) config.pki.ca_key = abs(config.pki.ca_key);
   if (config.tls.cert) config.tls.cert = abs(config.tls.cert);

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { checkUpstreams, parseDuration, upstreamsSchema } from './upstreams.ts';
-import { collectionKindShape, memberPolicySchema, policySchema } from './policy.ts';
+import { collectionKindShape, memberPolicySchema, policySchema, type ViewFilterConfig } from './policy.ts';
 import { specVersionOfMediaType } from '../stix/specversion.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -333,8 +333,32 @@ function checkCollectionKinds(
   });
 }
 
-export type RelayConfig = z.infer<typeof configSchema>;
-export type ApiRootConfig = RelayConfig['api_roots'][number];
-export type CollectionConfig = ApiRootConfig['collections'][number];
+/** The configuration as the schema parses it (before load.ts resolves paths and defaults that depend on other keys). */
+export type ParsedConfig = z.infer<typeof configSchema>;
+type ParsedApiRoot = ParsedConfig['api_roots'][number];
+type ParsedCollection = ParsedApiRoot['collections'][number];
+type CollectionBase = Omit<ParsedCollection, 'kind' | 'source' | 'filter'>;
+
+/** A collection: what it is decides what it has (only a view has a source and a filter). */
+export type CollectionConfig =
+  | (CollectionBase & { readonly kind: 'mirror' })
+  | (CollectionBase & { readonly kind: 'inbox' })
+  | (CollectionBase & { readonly kind: 'view'; readonly source: string; readonly filter?: ViewFilterConfig | undefined });
+
+export type ApiRootConfig = Omit<ParsedApiRoot, 'collections'> & { collections: CollectionConfig[] };
+
+/** The resolved configuration the node runs with: paths absolute, `pki.dir` set, collections typed by kind. */
+export type RelayConfig = Omit<ParsedConfig, 'api_roots' | 'pki'> & {
+  api_roots: ApiRootConfig[];
+  pki: Omit<ParsedConfig['pki'], 'dir'> & { dir: string };
+};
 export type MemberConfig = RelayConfig['members'][number];
 export type GrantConfig = MemberConfig['grants'][number];
+
+/** A parsed collection as its kind says (the schema's refinements already checked that a view names its source). */
+export function typedCollection(c: ParsedCollection): CollectionConfig {
+  const { kind, source, filter, ...base } = c;
+  if (kind !== 'view') return { ...base, kind };
+  if (source === undefined) throw new Error(`collection ${c.id}: a view without a source passed the schema`);
+  return { ...base, kind, source, ...(filter !== undefined ? { filter } : {}) };
+}

@@ -73,15 +73,14 @@ export function checkStructure(store: Store): string[] {
   if (filed < expectedFiling.size) report(`sector index lacks ${expectedFiling.size - filed} keys of entries' filing`);
 
   let linked = 0;
-  const referenced = new Set<string>();
+  const referenced = new Map<string, [collection: string, id: string]>();
   for (const key of links.all()) {
-    referenced.add(JSON.stringify([key[0], key[1]]));
+    referenced.set(JSON.stringify([key[0], key[1]]), [key[0], key[1]]);
     if (expectedLinks.has(JSON.stringify(key))) linked++;
     else report(`link ${JSON.stringify(key)} is made by no version`);
   }
   if (linked < expectedLinks.size) report(`links index lacks ${expectedLinks.size - linked} links the versions make`);
-  for (const at of referenced) {
-    const [collection, id] = JSON.parse(at) as [string, string];
+  for (const [collection, id] of referenced.values()) {
     if (!links.hasReferrers(collection, id)) report(`${collection} ${id}: something links to it but it has no summary record`);
   }
   const drained = queue.size() === 0;

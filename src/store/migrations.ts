@@ -15,6 +15,7 @@ import type { LinkKey, LinkRole, LinkSummary, VersionFacts } from '../stix/attri
 import type { ObjectTlp } from '../stix/markings.ts';
 import type { Micros } from '../stix/time.ts';
 import type { CollectionIndex, EntryRecord } from './collection-index.ts';
+import type { Provenance } from './types.ts';
 import type { LinkIndex } from './links.ts';
 import type { MarkingRegistry } from './markings.ts';
 import type { DerivationQueue } from './queue.ts';
@@ -37,8 +38,6 @@ export interface Migration {
   /** Completes the upgrade with the opened parts (no-op when there was nothing to upgrade). */
   finish(parts: Parts): void;
 }
-
-type Key = (string | number)[];
 
 /** An index entry as earlier releases wrote it. */
 interface LegacyEntry {
@@ -104,14 +103,16 @@ export function migrate(root: RootDatabase, resources: NodeResources): Migration
 }
 
 function convertLegacy(root: RootDatabase, meta: Database<unknown, string>, resources: NodeResources, parts: Parts): void {
-  const objects = root.openDB<string, Key>('objects', { encoding: 'string' });
-  const entries = root.openDB<LegacyEntry, Key>('entries', { sharedStructuresKey: Symbol.for('structures') });
-  const lists = root.openDB<VersionList, Key>('version-lists', {});
-  const perVersion = root.openDB<Micros, Key>('versions', {});
-  const provenance = root.openDB<Micros, Key>('provenance', {});
-  const links = root.openDB<number, Key>('links', {});
-  const sectors = root.openDB<number, Key>('sectors', {});
-  const summaries = root.openDB<LinkSummary, Key>('summaries', {});
+  const objects = root.openDB<string, [id: string, versionKey: string]>('objects', { encoding: 'string' });
+  const entries = root.openDB<LegacyEntry, [collection: string, dateAdded: Micros]>('entries', {
+    sharedStructuresKey: Symbol.for('structures'),
+  });
+  const lists = root.openDB<VersionList, [collection: string, id: string]>('version-lists', {});
+  const perVersion = root.openDB<Micros, [collection: string, id: string, versionKey: string]>('versions', {});
+  const provenance = root.openDB<Micros, [id: string, versionKey: string, source: string, detail: string]>('provenance', {});
+  const links = root.openDB<number, [collection: string, referenced: string, role: string, referrer: string]>('links', {});
+  const sectors = root.openDB<number, [collection: string, filing: string, dateAdded: Micros]>('sectors', {});
+  const summaries = root.openDB<LinkSummary, [collection: string, id: string]>('summaries', {});
 
   // settings, clock and counters
   const secret = meta.get('node-secret');
@@ -124,7 +125,7 @@ function convertLegacy(root: RootDatabase, meta: Database<unknown, string>, reso
     let current: { collection: string; id: string; list: Array<[string, Micros]> } | undefined;
     const flush = () => current && parts.versions.setHeld(current.collection, current.id, current.list);
     for (const { key, value } of perVersion.getRange({})) {
-      const [collection, id, versionKey] = key as [string, string, string];
+      const [collection, id, versionKey] = key;
       if (current?.collection !== collection || current.id !== id) {
         flush();
         current = { collection, id, list: [] };
@@ -137,7 +138,7 @@ function convertLegacy(root: RootDatabase, meta: Database<unknown, string>, reso
   // the links each referrer's latest version made, and where the sector index filed each entry
   const madeBy = new Map<string, LinkKey[]>();
   for (const key of links.getKeys({})) {
-    const [collection, referenced, role, referrer] = key as [string, string, string, string];
+    const [collection, referenced, role, referrer] = key;
     const renamed = LEGACY_ROLES[role];
     if (!renamed) continue; // ends (v, e) are rebuilt from the records
     const at = `${collection} ${referrer}`;
@@ -147,7 +148,7 @@ function convertLegacy(root: RootDatabase, meta: Database<unknown, string>, reso
   }
   const filedAt = new Map<string, string[]>();
   for (const key of sectors.getKeys({})) {
-    const [collection, filing, dateAdded] = key as [string, string, Micros];
+    const [collection, filing, dateAdded] = key;
     const at = `${collection} ${dateAdded}`;
     const list = filedAt.get(at) ?? [];
     list.push(filing);
@@ -157,12 +158,12 @@ function convertLegacy(root: RootDatabase, meta: Database<unknown, string>, reso
   // entries, with their bodies and provenance
   const ids = new Set<string>();
   for (const { key, value: old } of entries.getRange({})) {
-    const [collection, dateAdded] = key as [string, Micros];
+    const [collection, dateAdded] = key;
     const json = objects.get([old.id, old.versionKey]);
     if (json === undefined) continue;
     parts.versions.putBody(dateAdded, json);
     for (const { key: p, value: at } of provenance.getRange({ start: [old.id, old.versionKey], end: [old.id, old.versionKey, '\uffff'] })) {
-      parts.versions.addProvenance(dateAdded, { source: p[2] as 'import', detail: p[3] as string }, at);
+      parts.versions.addProvenance(dateAdded, { source: p[2] as Provenance['source'], detail: p[3] }, at);
     }
     const facts = old.f ? renameFacts(old.f) : undefined;
     const isLatest = (old.edge & 2) !== 0;
@@ -193,7 +194,7 @@ function convertLegacy(root: RootDatabase, meta: Database<unknown, string>, reso
     ids.add(`${collection} ${old.id}`);
   }
   for (const { key, value } of summaries.getRange({})) {
-    const [collection, id] = key as [string, string];
+    const [collection, id] = key;
     if (parts.links.hasReferrers(collection, id)) parts.links.putSummary(collection, id, Object.keys(value).length > 0 ? value : undefined);
   }
   for (const key of meta.getKeys({ start: 'count:', end: 'count;' })) {

@@ -95,7 +95,8 @@ describe('policy configuration', () => {
       }),
     );
     const view = good.api_roots[0]!.collections[1]!;
-    expect(viewProfile(view.id, view.filter)).toMatchObject({
+    expect(view.kind).toBe('view');
+    expect(viewProfile(view.id, view.kind === 'view' ? view.filter : undefined)).toMatchObject({
       sectors: ['energy'],
       unscoped: false,
       tlpCeiling: 'green',

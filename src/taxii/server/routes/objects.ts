@@ -64,7 +64,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
     const index = directory.root(member, c.req.param('root') as string);
     const { collection, access } = directory.collection(member, index, c.req.param('collection') as string);
     rule(access);
-    const source = collection.kind === 'view' ? index.collections.get(collection.source as string) : undefined;
+    const source = collection.kind === 'view' ? index.collections.get(collection.source) : undefined;
     const view = new MemberView(
       store,
       ctx.policy,
