@@ -203,6 +203,26 @@ export function backlogOf(store: Store, now = Date.now()): Backlog {
 /** Work of one step, in memory: objects in the order they came, work for one object merged. */
 class Worklist {
   private readonly items = new Map<string, { collection: string; id: string; pending: Pending }>();
+  /**
+   * Entries settled or moved by this step: nobody has seen them yet (the transaction has not
+   * committed), so later work of the same step derives them in place instead of moving them again.
+   */
+  private readonly settledNow = new Set<string>();
+
+  settle(store: Store, collection: string, dateAdded: number): void {
+    store.index.settle(collection, dateAdded);
+    this.settledNow.add(`${collection}\u0000${dateAdded}`);
+  }
+
+  /** An entry this step moved to a new position: not served there yet either. */
+  placedNow(collection: string, dateAdded: number): void {
+    this.settledNow.add(`${collection}\u0000${dateAdded}`);
+  }
+
+  /** Whether an entry has not been served yet: unsettled, or settled or moved by this step. */
+  unserved(store: Store, collection: string, dateAdded: number): boolean {
+    return this.settledNow.has(`${collection}\u0000${dateAdded}`) || store.index.isUnsettled(collection, dateAdded);
+  }
 
   add(collection: string, id: string, work: Work | Pending): void {
     const key = `${collection}\u0000${id}`;
@@ -346,10 +366,10 @@ class ObjectWork {
       const narrowest = record.ends ? narrowestOf(linked.sectors, record.ends, this.reader) : undefined;
       const filing = filingOf(record.type, record.facts, linked.sectors, narrowest);
       const next = withDerived(record, linked, filing);
-      if (store.index.isUnsettled(collection, dateAdded)) {
+      if (this.work.unserved(store, collection, dateAdded)) {
         // placed by a commit and not served yet (scans stop before it): derived where it is
         if (!sameDerived(record, next)) store.index.put(collection, dateAdded, next, record);
-        store.index.settle(collection, dateAdded);
+        this.work.settle(store, collection, dateAdded);
         continue;
       }
       if (sameDerived(record, next)) continue;
@@ -368,12 +388,13 @@ class ObjectWork {
     const newest = held[held.length - 1];
     const record = newest && this.store.index.get(this.collection, newest[1]);
     // an unsettled entry has not been served yet: its own first derivation announces it
-    if (newest && record && !this.store.index.isUnsettled(this.collection, newest[1])) this.moveLatest(newest[1], record, record);
+    if (newest && record && !this.work.unserved(this.store, this.collection, newest[1])) this.moveLatest(newest[1], record, record);
   }
 
   private moveLatest(dateAdded: number, record: EntryRecord, next: EntryRecord): void {
     const { store, collection, id } = this;
     const moved = store.index.move(collection, dateAdded, record, next);
+    this.work.placedNow(collection, moved);
     store.versions.setHeld(
       collection,
       id,

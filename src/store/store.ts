@@ -144,6 +144,8 @@ export class Store {
         this.index.syncClock();
         const outcomes: VersionOutcome[] = [];
         let added = 0;
+        /** versions this commit placed, by object: not served before it commits */
+        const placed = new Map<string, Micros[]>();
         for (const v of batch) {
           const held = this.versions.held(collection, v.id);
           const existing = held.find(([key]) => key === v.versionKey)?.[1];
@@ -182,7 +184,8 @@ export class Store {
           };
           this.index.put(collection, dateAdded, record);
           this.versions.setHeld(collection, v.id, [...held, [v.versionKey, dateAdded]]);
-          if (this.keepsPolicyAttributes) this.linkAndQueue(collection, dateAdded, record, isNewest, previous);
+          placed.set(v.id, [...(placed.get(v.id) ?? []), dateAdded]);
+          if (this.keepsPolicyAttributes) this.linkAndQueue(collection, dateAdded, record, isNewest, previous, placed);
           outcomes.push({ kind: 'stored', dateAdded });
           added++;
         }
@@ -208,8 +211,17 @@ export class Store {
     record: EntryRecord,
     isNewest: boolean,
     previous: EntryRecord | undefined,
+    placed: ReadonlyMap<string, readonly Micros[]>,
   ): void {
     const id = record.id;
+    // An object this commit placed a moment ago and now links to (an indicator sent with its
+    // indicates relationship) is derived before it is served, where it is: its links may widen it.
+    for (const [referenced] of [...(record.ends ?? []).map((end) => [end] as const), ...(record.links ?? [])]) {
+      const versions = referenced === id ? undefined : placed.get(referenced);
+      if (!versions || versions.every((d) => this.index.isUnsettled(collection, d))) continue;
+      for (const d of versions) this.index.markUnsettled(collection, d);
+      this.queue.add(collection, referenced, { fresh: true, rederive: true });
+    }
     for (const end of record.ends ?? []) this.links.add(collection, [end, 'end-of'], id);
     if (record.facts?.tlp.kind === 'unknown') this.markings.noteUnresolved(record.facts.tlp.markings, collection, id);
     const linksSomething = (record.links?.length ?? 0) > 0 || (record.ends?.length ?? 0) > 0;
