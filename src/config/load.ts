@@ -89,7 +89,10 @@ export function parseConfig(raw: unknown, path = '<config>', env: ConfigEnvironm
   const parsed = result.data;
   const config: RelayConfig = {
     ...parsed,
-    api_roots: parsed.api_roots.map((root) => ({ ...root, collections: root.collections.map(typedCollection) })),
+    api_roots: parsed.api_roots.map((root) => ({
+      ...root,
+      collections: root.collections.map((c) => typedCollection(c, root.collections)),
+    })),
     pki: { ...parsed.pki, dir: parsed.pki.dir ?? 'pki' },
   };
   if (env.RELAY_LISTEN !== undefined && env.RELAY_LISTEN !== '') {

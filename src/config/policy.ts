@@ -88,12 +88,24 @@ export const viewFilterSchema = z.strictObject({
   tlp: ceilingSchema.optional().describe('highest TLP the view holds'),
 });
 
+/** Where an inbox forwards what members share: a writable collection of a configured upstream. */
+export const forwardTargetSchema = z.strictObject({
+  upstream: z.string().min(1).describe('name of an entry of `upstreams`'),
+  collection: z.string().min(1).describe("the upstream's writable collection: id, alias or title"),
+});
+
 /** The extra keys of a collection (merged into the collection schema). */
 export const collectionKindShape = {
   kind: z.enum(['mirror', 'view', 'inbox']).default('mirror'),
   source: z.string().min(1).optional().describe('view: id or alias of the collection it filters'),
   filter: viewFilterSchema.optional(),
+  // share-back (inbox only): where accepted objects go, and how personal data is reviewed
+  redistribute_to: z.string().min(1).optional().describe('inbox: id or alias of the collection members receive shared objects in'),
+  forward_to: forwardTargetSchema.optional(),
+  review_mode: z.enum(['withhold-fields', 'hold']).optional().describe('inbox: default withhold-fields'),
 };
+
+export type ForwardTargetConfig = z.infer<typeof forwardTargetSchema>;
 
 export type MemberPolicyConfig = z.infer<typeof memberPolicySchema>;
 export type PolicyConfig = z.infer<typeof policySchema>;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { checkUpstreams, parseDuration, upstreamsSchema } from './upstreams.ts';
-import { collectionKindShape, memberPolicySchema, policySchema, type ViewFilterConfig } from './policy.ts';
+import { collectionKindShape, memberPolicySchema, policySchema, type ForwardTargetConfig, type ViewFilterConfig } from './policy.ts';
 import { specVersionOfMediaType } from '../stix/specversion.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -56,10 +56,8 @@ const grantSchema = z.strictObject({
 
 const SCRYPT_HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
 
-const memberSchema = z.strictObject({
-  id: z.string().regex(SLUG, 'expected a short name without spaces'),
-  name: z.string().min(1),
-  credentials: z
+const credentialsSchema = (who: string) =>
+  z
     .strictObject({
       basic_secret_hash: z
         .string()
@@ -73,11 +71,63 @@ const memberSchema = z.strictObject({
         .optional(),
     })
     .refine((c) => Object.values(c).some((v) => v !== undefined), {
-      message: 'a member needs at least one credential: basic_secret_hash, jwt_subject, cert_subject or cert_fingerprint',
-    }),
+      message: `${who} needs at least one credential: basic_secret_hash, jwt_subject, cert_subject or cert_fingerprint`,
+    });
+
+const IDENTITY_ID = /^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const memberSchema = z.strictObject({
+  id: z.string().regex(SLUG, 'expected a short name without spaces'),
+  name: z.string().min(1),
+  credentials: credentialsSchema('a member'),
   grants: z.array(grantSchema).default([]),
   policy: memberPolicySchema,
+  // share-back: how the member is named, so anonymization can remove it (shareback/anonymize.ts)
+  aliases: z.array(z.string().min(1)).default([]).describe('other names the member goes by: short names, former names, its domains'),
+  identity_ids: z
+    .array(z.string().regex(IDENTITY_ID, 'expected a STIX identity id ("identity--<UUID>")'))
+    .default([])
+    .describe("the member's own STIX identity ids (its created_by_ref)"),
 });
+
+/** Operators who review share-back over the admin API; not members: they hold no grants. */
+const adminSchema = z.strictObject({
+  id: z.string().regex(SLUG, 'expected a short name without spaces'),
+  name: z.string().min(1),
+  credentials: credentialsSchema('an admin'),
+});
+
+const sharebackSchema = z
+  .strictObject({
+    identity: z
+      .strictObject({
+        name: z.string().min(1).optional().describe("the ISAC's name as members and the hub know it; default: node.title"),
+        id: z.string().regex(IDENTITY_ID, 'expected a STIX identity id ("identity--<UUID>")').optional(),
+        description: z.string().optional(),
+      })
+      .default({}),
+    federation: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('fixes re-issued ids: the same on every node of the ISAC; default: the identity name'),
+    forwarder: z
+      .strictObject({
+        batch_size: z.number().int().min(1).max(10_000).default(100),
+        status_poll: z
+          .string()
+          .regex(/^\d+(ms|s|m)$/, 'expected a duration such as "250ms" or "2s"')
+          .default('250ms')
+          .describe("how often the hub's pending status resource is read"),
+        status_timeout: z
+          .string()
+          .regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as "5m"')
+          .default('5m')
+          .describe('how long a pending status is followed before the batch is retried'),
+      })
+      .default({ batch_size: 100, status_poll: '250ms', status_timeout: '5m' }),
+  })
+  .default({ identity: {}, forwarder: { batch_size: 100, status_poll: '250ms', status_timeout: '5m' } });
 
 /** HTTP server limits: request head size and how long a slow client may take. */
 const LIMIT_DEFAULTS = {
@@ -260,6 +310,8 @@ export const configSchema = z
     federation: federationSchema,
     api_roots: z.array(apiRootSchema).min(1, 'configure at least one API root'),
     members: z.array(memberSchema).default([]),
+    admins: z.array(adminSchema).default([]),
+    shareback: sharebackSchema,
     policy: policySchema,
     upstreams: upstreamsSchema,
   })
@@ -284,13 +336,36 @@ export const configSchema = z
         }
       });
       roots.set(root.path, names);
-      checkCollectionKinds(root.collections, (j, message) =>
-        ctx.addIssue({ code: 'custom', path: ['api_roots', i, 'collections', j], message }),
+      checkCollectionKinds(root.collections, (j, message, key) =>
+        ctx.addIssue({ code: 'custom', path: ['api_roots', i, 'collections', j, ...(key ? [key] : [])], message }),
       );
+      root.collections.forEach((c, j) => {
+        if (c.forward_to === undefined) return;
+        const upstream = config.upstreams.find((u) => u.name === c.forward_to?.upstream);
+        if (!upstream) {
+          const known = config.upstreams.map((u) => u.name);
+          ctx.addIssue({
+            code: 'custom',
+            path: ['api_roots', i, 'collections', j, 'forward_to', 'upstream'],
+            message: `unknown upstream "${c.forward_to.upstream}"; expected one of: ${known.join(', ') || '(none: add it under upstreams)'}`,
+          });
+        }
+      });
     });
     if (config.api_roots.filter((r) => r.default).length > 1) {
       ctx.addIssue({ code: 'custom', path: ['api_roots'], message: 'at most one API root may be the default' });
     }
+    config.upstreams.forEach((u, i) => {
+      if (u.collections.length > 0) return;
+      const forwarded = config.api_roots.some((r) => r.collections.some((c) => c.forward_to?.upstream === u.name));
+      if (!forwarded) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['upstreams', i, 'collections'],
+          message: 'an upstream needs at least one collection to poll (or an inbox whose forward_to names it)',
+        });
+      }
+    });
     const memberIds = new Set<string>();
     config.members.forEach((m, i) => {
       if (memberIds.has(m.id)) {
@@ -314,20 +389,51 @@ export const configSchema = z
         }
       });
     });
+    const adminIds = new Set<string>();
+    config.admins.forEach((a, i) => {
+      if (adminIds.has(a.id)) ctx.addIssue({ code: 'custom', path: ['admins', i, 'id'], message: `duplicate admin id "${a.id}"` });
+      if (memberIds.has(a.id)) {
+        ctx.addIssue({ code: 'custom', path: ['admins', i, 'id'], message: `"${a.id}" is a member id; an admin needs an id of its own` });
+      }
+      adminIds.add(a.id);
+    });
   });
 
-/** Views name a mirror (or inbox) in the same API root; only views carry source and filter. */
+const INBOX_KEYS = ['redistribute_to', 'forward_to', 'review_mode'] as const;
+
+/**
+ * Views name a mirror (or inbox) in the same API root; only views carry source and filter.
+ * Only inboxes carry share-back keys; an inbox redistributes into a mirror of its API root.
+ */
 function checkCollectionKinds(
-  collections: ReadonlyArray<{ id: string; alias?: string | undefined; kind: string; source?: string | undefined; filter?: unknown }>,
-  issue: (index: number, message: string) => void,
+  collections: ReadonlyArray<
+    { id: string; alias?: string | undefined; kind: string; source?: string | undefined; filter?: unknown } & {
+      [K in (typeof INBOX_KEYS)[number]]?: unknown;
+    } & { redistribute_to?: string | undefined }
+  >,
+  issue: (index: number, message: string, key?: string) => void,
 ): void {
+  const named = (name: string) => collections.find((s) => s.id === name || s.alias === name);
   collections.forEach((c, j) => {
+    if (c.kind !== 'inbox') {
+      for (const key of INBOX_KEYS) if (c[key] !== undefined) issue(j, `only a "kind: inbox" collection takes ${key}`, key);
+    } else if (c.redistribute_to !== undefined) {
+      const target = named(c.redistribute_to);
+      if (!target) issue(j, `"${c.redistribute_to}" is not a collection of this API root`, 'redistribute_to');
+      else if (target.kind !== 'mirror') {
+        issue(
+          j,
+          `"${c.redistribute_to}" is a ${target.kind}; redistribute into a mirror collection (members read it, or views of it)`,
+          'redistribute_to',
+        );
+      }
+    }
     if (c.kind !== 'view') {
       if (c.source !== undefined || c.filter !== undefined) issue(j, `only a "kind: view" collection takes source and filter`);
       return;
     }
     if (c.source === undefined) return issue(j, 'a view needs "source": the id or alias of the collection it filters');
-    const source = collections.find((s) => s.id === c.source || s.alias === c.source);
+    const source = named(c.source);
     if (!source) issue(j, `view source "${c.source}" is not a collection of this API root`);
     else if (source.kind === 'view') issue(j, `view source "${c.source}" is itself a view; name the collection that holds the objects`);
   });
@@ -337,12 +443,20 @@ function checkCollectionKinds(
 export type ParsedConfig = z.infer<typeof configSchema>;
 type ParsedApiRoot = ParsedConfig['api_roots'][number];
 type ParsedCollection = ParsedApiRoot['collections'][number];
-type CollectionBase = Omit<ParsedCollection, 'kind' | 'source' | 'filter'>;
+type CollectionBase = Omit<ParsedCollection, 'kind' | 'source' | 'filter' | (typeof INBOX_KEYS)[number]>;
 
-/** A collection: what it is decides what it has (only a view has a source and a filter). */
+/** What an inbox does with what members share (issue 11). */
+export interface InboxSettings {
+  /** id of the mirror that receives released objects (resolved from an id or alias) */
+  readonly redistribute_to?: string | undefined;
+  readonly forward_to?: ForwardTargetConfig | undefined;
+  readonly review_mode: 'withhold-fields' | 'hold';
+}
+
+/** A collection: what it is decides what it has (only a view has a source and a filter, only an inbox share-back settings). */
 export type CollectionConfig =
   | (CollectionBase & { readonly kind: 'mirror' })
-  | (CollectionBase & { readonly kind: 'inbox' })
+  | (CollectionBase & { readonly kind: 'inbox' } & InboxSettings)
   | (CollectionBase & { readonly kind: 'view'; readonly source: string; readonly filter?: ViewFilterConfig | undefined });
 
 export type ApiRootConfig = Omit<ParsedApiRoot, 'collections'> & { collections: CollectionConfig[] };
@@ -353,11 +467,23 @@ export type RelayConfig = Omit<ParsedConfig, 'api_roots' | 'pki'> & {
   pki: Omit<ParsedConfig['pki'], 'dir'> & { dir: string };
 };
 export type MemberConfig = RelayConfig['members'][number];
+export type AdminConfig = RelayConfig['admins'][number];
 export type GrantConfig = MemberConfig['grants'][number];
 
 /** A parsed collection as its kind says (the schema's refinements already checked that a view names its source). */
-export function typedCollection(c: ParsedCollection): CollectionConfig {
-  const { kind, source, filter, ...base } = c;
+export function typedCollection(c: ParsedCollection, siblings: readonly ParsedCollection[] = []): CollectionConfig {
+  const { kind, source, filter, redistribute_to, forward_to, review_mode, ...base } = c;
+  if (kind === 'inbox') {
+    const target =
+      redistribute_to === undefined ? undefined : siblings.find((s) => s.id === redistribute_to || s.alias === redistribute_to);
+    return {
+      ...base,
+      kind,
+      review_mode: review_mode ?? 'withhold-fields',
+      ...(redistribute_to !== undefined ? { redistribute_to: target?.id ?? redistribute_to } : {}),
+      ...(forward_to !== undefined ? { forward_to } : {}),
+    };
+  }
   if (kind !== 'view') return { ...base, kind };
   if (source === undefined) throw new Error(`collection ${c.id}: a view without a source passed the schema`);
   return { ...base, kind, source, ...(filter !== undefined ? { filter } : {}) };

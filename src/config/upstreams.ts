@@ -128,7 +128,8 @@ export const upstreamSchema = z
       })
       .default({ initial: '1s', max: '5m', auth_retry: '30m', attempts_per_cycle: 8 }),
     defaults: z.strictObject(pollSettings).default({}),
-    collections: z.array(subscriptionSchema).min(1, 'an upstream needs at least one collection to poll'),
+    // empty only for an upstream that inboxes forward to and that is not polled (checked with the inboxes)
+    collections: z.array(subscriptionSchema).default([]),
   })
   .superRefine((u, ctx) => {
     if (!PLAIN_HTTP.test(u.url)) return;

@@ -10,6 +10,7 @@
  *   queue      DerivationQueue   objects to derive again (the re-indexer's)  queue.ts
  *   markings   MarkingRegistry   statement definitions, objects awaiting one markings.ts
  *   resources  NodeResources     statuses, upstream state, quarantine, settings resources.ts
+ *   shareback  ShareBackRecords  submissions, review queue, outbox, re-issues   shareback.ts
  *
  * A commit (`commit`) writes each new version's body, entry, version list, provenance and
  * links, and queues the derivation its arrival needs; the re-indexer (src/derive/) does that
@@ -29,6 +30,7 @@ import { MarkingRegistry } from './markings.ts';
 import { LAYOUT, migrate } from './migrations.ts';
 import { DerivationQueue, type LatestSnapshot, type Work } from './queue.ts';
 import { NodeResources } from './resources.ts';
+import { ShareBackRecords } from './shareback.ts';
 import type { CheckReport, CollectionStats, IndexEntry, PreparedVersion, Provenance, VersionOutcome } from './types.ts';
 import { ObjectVersions } from './versions.ts';
 
@@ -57,6 +59,7 @@ export class Store {
   readonly queue: DerivationQueue;
   readonly markings: MarkingRegistry;
   readonly resources: NodeResources;
+  readonly shareback: ShareBackRecords;
   /** whether versions carry policy attributes (see StoreOptions) */
   readonly keepsPolicyAttributes: boolean;
 
@@ -65,7 +68,7 @@ export class Store {
     options: StoreOptions = {},
   ) {
     try {
-      this.root = open({ path, maxDbs: 32, compression: false });
+      this.root = open({ path, maxDbs: 64, compression: false });
     } catch (cause) {
       throw new StoreError(`cannot open the LMDB store at ${path}`, { cause });
     }
@@ -77,6 +80,7 @@ export class Store {
       this.links = new LinkIndex(this.root);
       this.queue = new DerivationQueue(this.root);
       this.markings = new MarkingRegistry(this.root);
+      this.shareback = new ShareBackRecords(this.root);
       migration.finish({ versions: this.versions, index: this.index, links: this.links, queue: this.queue, markings: this.markings });
       this.keepsPolicyAttributes = this.settleAttributeMode(options.policyAttributes ?? true);
     } catch (error) {

@@ -170,7 +170,7 @@ describe('relay stats and relay check', () => {
       const store = Store.open(storePath);
       const [entry] = store.versionsOf(COLLECTIONS.shared, indicator(2).id as string);
       await store.close();
-      const raw = open({ path: storePath, maxDbs: 32, compression: false });
+      const raw = open({ path: storePath, maxDbs: 64, compression: false });
       raw
         .openDB('index-entries', { sharedStructuresKey: Symbol.for('entry-structures') })
         .removeSync([COLLECTIONS.shared, entry?.dateAdded as number]);

@@ -40,7 +40,7 @@ function openStore(path: string): Store {
 
 /** Opens the LMDB environment directly, as only a test may: to read or tamper with records. */
 async function withRawEnv<T>(path: string, fn: (dbs: RawDbs) => T): Promise<T> {
-  const root = open({ path, maxDbs: 32, compression: false });
+  const root = open({ path, maxDbs: 64, compression: false });
   try {
     return fn({
       root,
@@ -160,7 +160,7 @@ describe('commitBatch and date_added', () => {
       `import { open } from ${JSON.stringify(createRequire(import.meta.url).resolve('lmdb'))};
 import { Store } from ${JSON.stringify(resolve('src/store/index.ts'))};
 import { indicator, prepared } from ${JSON.stringify(resolve('test/support/stix-fixtures.ts'))};
-const raw = open({ path: ${JSON.stringify(path)}, maxDbs: 32, compression: false });
+const raw = open({ path: ${JSON.stringify(path)}, maxDbs: 64, compression: false });
 raw.openDB('clock', {}).putSync('last', ${future});
 await raw.close();
 const s = Store.open(${JSON.stringify(path)});

@@ -47,7 +47,7 @@ const CODES: Record<string, string> = {
 
 /** Rewrites the store at `path` as the release before layout 4 left it (`perVersion`: as the one before version lists). */
 async function writeEarlierLayout(path: string, perVersion: boolean): Promise<void> {
-  const env = open({ path, maxDbs: 32, compression: false });
+  const env = open({ path, maxDbs: 64, compression: false });
   const db = <V>(name: string, options: Record<string, unknown> = {}) => env.openDB<V, Key>(name, options);
   const current = {
     entries: env.openDB<any, Key>('index-entries', { sharedStructuresKey: Symbol.for('entry-structures') }),

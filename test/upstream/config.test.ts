@@ -76,7 +76,7 @@ describe('the upstreams config section', () => {
       'upstreams[0].url: credentials do not belong in the URL; use auth.user with auth.password_env or auth.password_file',
     ]);
     expect(problems([{ name: 'hub', url: 'https://h/', collections: [] }])).toEqual([
-      'upstreams[0].collections: an upstream needs at least one collection to poll',
+      'upstreams[0].collections: an upstream needs at least one collection to poll (or an inbox whose forward_to names it)',
     ]);
   });
 
