@@ -12,6 +12,7 @@
  *   sb-outbox-keys     [upstream, collection, id, version]  -> seq (one entry per version: exactly once)
  *   sb-outbox-pending  [upstream, collection, seq]          -> 1 (what the forwarder still has to send)
  *   sb-reissues        [attribution, original id]           -> re-issued id
+ *   sb-identities      [member, identity id]                -> 1 (identities found to be the member's)
  */
 import { randomUUID } from 'node:crypto';
 import type { Database, RootDatabase } from 'lmdb';
@@ -138,6 +139,7 @@ export class ShareBackRecords {
   private readonly outboxKeys: Database<Micros, OutboxKey>;
   private readonly outboxPending: Database<1, PendingKey>;
   private readonly reissues: Database<string, ReissueKey>;
+  private readonly identities: Database<1, [member: string, identityId: string]>;
   private lastSeq: Micros = 0;
 
   constructor(root: RootDatabase) {
@@ -148,6 +150,7 @@ export class ShareBackRecords {
     this.outboxKeys = root.openDB<Micros, OutboxKey>('sb-outbox-keys', {});
     this.outboxPending = root.openDB<1, PendingKey>('sb-outbox-pending', {});
     this.reissues = root.openDB<string, ReissueKey>('sb-reissues', {});
+    this.identities = root.openDB<1, [string, string]>('sb-identities', {});
   }
 
   /** A sequence number above every one handed out before (in this process and in the files). */
@@ -363,5 +366,17 @@ export class ShareBackRecords {
 
   reissuedAs(attribution: string, originalId: string): string | undefined {
     return this.reissues.get([attribution, originalId]);
+  }
+
+  // ---- the member's identities (found in what it shared: anonymization replaces them from then on)
+
+  rememberIdentities(member: string, identityIds: readonly string[]): void {
+    for (const id of identityIds) if (this.identities.get([member, id]) === undefined) this.identities.putSync([member, id], 1);
+  }
+
+  identitiesOf(member: string): string[] {
+    const out: string[] = [];
+    for (const [, id] of this.identities.getKeys({ start: [member, ''], end: [member, '\uffff'] })) out.push(id);
+    return out;
   }
 }

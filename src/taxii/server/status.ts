@@ -1,73 +1,12 @@
 /**
- * Status resources [T §4.3.1] for Add Objects. Ingest is synchronous, so every status is
- * `complete` when it is first returned. Stored with its owner (API root and member) and served
- * only to that member in that root; after the retention period it is gone (404).
+ * Status resources [T §4.3.1] as the TAXII server serves them: only to the member that made the
+ * request, in the API root it was made in, until the retention period ends (then 404). The
+ * resource itself is built and moved on by ingest/status.ts.
  */
-import { formatTaxiiTimestamp, type Micros } from '../../stix/time.ts';
-import type { IngestReport } from '../../ingest/index.ts';
+import type { Micros } from '../../stix/time.ts';
+import type { StatusResource, StoredStatus } from '../../ingest/index.ts';
 
-export interface StatusDetail {
-  readonly id: string;
-  readonly version: string;
-  readonly message?: string;
-}
-
-export interface StatusResource {
-  readonly id: string;
-  readonly status: 'complete' | 'pending';
-  readonly request_timestamp: string;
-  readonly total_count: number;
-  readonly success_count: number;
-  readonly successes?: readonly StatusDetail[];
-  readonly failure_count: number;
-  readonly failures?: readonly StatusDetail[];
-  readonly pending_count: number;
-  readonly pendings?: readonly StatusDetail[];
-}
-
-export interface StoredStatus extends StatusResource {
-  readonly api_root: string;
-  readonly member: string;
-  /** when the request was received (microseconds), for expiry */
-  readonly received_at: Micros;
-}
-
-export const DUPLICATE_MESSAGE = 'duplicate: already in the collection';
-const MAX_ECHO = 256;
-
-function clip(text: string): string {
-  return text.length > MAX_ECHO ? `${text.slice(0, MAX_ECHO)}…` : text;
-}
-
-/** The status of one Add Objects request from the ingest report (outcomes in input order). */
-export function statusFromReport(id: string, requestedAt: Micros, report: IngestReport): StatusResource {
-  const successes: StatusDetail[] = [];
-  const failures: StatusDetail[] = [];
-  report.outcomes.forEach((o, i) => {
-    if (o.kind === 'rejected') {
-      failures.push({
-        id: o.id !== undefined ? clip(o.id) : `(object ${i} without a valid id)`,
-        version: o.version !== undefined ? clip(o.version) : '',
-        message: o.reason,
-      });
-    } else if (o.kind === 'duplicate') {
-      successes.push({ id: o.id, version: o.version, message: DUPLICATE_MESSAGE });
-    } else {
-      successes.push({ id: o.id, version: o.version });
-    }
-  });
-  return {
-    id,
-    status: 'complete',
-    request_timestamp: formatTaxiiTimestamp(requestedAt),
-    total_count: report.outcomes.length,
-    success_count: successes.length,
-    ...(successes.length > 0 ? { successes } : {}),
-    failure_count: failures.length,
-    ...(failures.length > 0 ? { failures } : {}),
-    pending_count: 0,
-  };
-}
+export { DUPLICATE_MESSAGE, statusFromReport, type StatusDetail, type StatusResource, type StoredStatus } from '../../ingest/index.ts';
 
 /** The stored status as the given member may see it, or null (absent, foreign or expired). */
 export function visibleStatus(
