@@ -23,6 +23,7 @@ import {
   revocationChecker,
   type TlsMaterial,
 } from './pki/index.ts';
+import { ShareBackProcessor, shareBackSettings } from './shareback/index.ts';
 import { Store } from './store/index.ts';
 import { createTaxiiApp } from './taxii/server/app.ts';
 import { answerClientError } from './taxii/server/transport.ts';
@@ -42,6 +43,8 @@ export interface RelayNode {
   readonly devCaPath: string | undefined;
   /** upstream subscriptions (none when the config has no `upstreams`); `status()` reports them */
   readonly upstreams: UpstreamManager;
+  /** works through what members share into inboxes (backlog: `shareback.backlog()`) */
+  readonly shareback: ShareBackProcessor;
   /** the NATS connection to the federation (mutual TLS), when `federation` is configured */
   readonly federation: NatsConnection | undefined;
   close(): Promise<void>;
@@ -80,6 +83,8 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       inlineItems: config.reindexer.inline_items,
       maxBacklog: config.reindexer.max_backlog,
     });
+    // share-back: what inboxes accept is checked, reviewed, anonymized and sent on in the background
+    const shareback = new ShareBackProcessor(store, ingestor, shareBackSettings(config), { log: log.child({ part: 'shareback' }) });
     const keys = await loadOrCreateTokenKeys(config.data_dir);
     const pki = CertificateAuthority.paths({ dir: config.pki.dir, caCert: config.pki.ca_cert, caKey: config.pki.ca_key });
     const authenticator = Authenticator.fromConfig(config, keys, revocationChecker(pki.dir));
@@ -94,7 +99,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     }
     const clientCaKey = config.tls.client_ca ? 'tls.client_ca' : config.pki.ca_cert ? 'pki.ca_cert' : 'pki.dir';
     const clientCa = authenticator.acceptsCertificates && clientCaPath ? readCaBundle({ key: clientCaKey, path: clientCaPath }) : undefined;
-    const app = createTaxiiApp({ config, store, ingestor, authenticator, log, jwks: () => keys.jwks() });
+    const app = createTaxiiApp({ config, store, ingestor, authenticator, log, jwks: () => keys.jwks(), shareback });
 
     const [host, port] = splitListen(config.listen);
     let tls: TlsMaterial;
@@ -163,6 +168,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     const upstreams = new UpstreamManager(config, { ...options.upstream, store, ingestor, log });
     upstreams.start();
     reindexer.start();
+    shareback.start();
 
     return {
       config,
@@ -174,8 +180,10 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       discoveryUrl: `${baseUrl}/taxii2/`,
       devCaPath,
       upstreams,
+      shareback,
       federation,
       async close() {
+        await shareback.stop();
         await upstreams.close();
         await reindexer.stop();
         await federation?.close();

@@ -48,7 +48,7 @@ function clip(text: string): string {
 export function statusFromReport(
   id: string,
   requestedAt: Micros,
-  report: IngestReport,
+  report: Pick<IngestReport, 'outcomes'>,
   stored: { readonly pending?: string } = {},
 ): StatusResource {
   const lists: Record<ObjectState, StatusDetail[]> = { success: [], failure: [], pending: [] };

@@ -1,6 +1,7 @@
 /**
- * Share-back, the pure parts: PII scan (pii/), field-level review (review.ts), anonymization by
- * consent and deterministic re-issue under the relay's identity (anonymize.ts, reissue.ts).
+ * Share-back: PII scan (pii/), field-level review (review.ts), anonymization by consent and
+ * deterministic re-issue under the relay's identity (anonymize.ts, reissue.ts) are pure; the
+ * processor (processor.ts) works through what inboxes accepted, through the store.
  */
 export { AUDIENCES, attributionFor, type Attribution, type Audience } from './consent.ts';
 export {
@@ -30,3 +31,5 @@ export { approve, flaggedText, reviewDecision, type Approval, type ApprovalInput
 export { MEMBER_TOKEN, memberMentions, type MemberMentions } from './scrub.ts';
 export { selectorResolves } from './parts.ts';
 export { uuidV5 } from './uuid5.ts';
+export { ShareBackProcessor, SHAREBACK_MESSAGES, type ProcessorOptions } from './processor.ts';
+export { shareBackSettings, type ShareBackSettings } from './settings.ts';

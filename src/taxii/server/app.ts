@@ -44,6 +44,8 @@ export interface TaxiiDependencies {
   readonly tuning?: TaxiiTuning;
   /** the public token-verification keys, published at /.well-known/jwks.json */
   readonly jwks?: () => unknown;
+  /** the share-back processor (nudged when an inbox accepted objects) */
+  readonly shareback?: { nudge(): void };
 }
 
 export const DEFAULT_MAX_ENVELOPE_OBJECTS = 100_000;
@@ -77,6 +79,7 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
     ),
     work: new WorkSlicer(PAGE_WORK_SLICE_MS),
     pageStallMs: config.limits.page_stall_timeout_seconds * 1000,
+    shareback: deps.shareback,
   };
   const directory = new Directory(config);
 

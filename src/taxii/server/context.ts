@@ -36,4 +36,6 @@ export interface ServerContext {
   readonly work: WorkSlicer;
   /** a page reader that takes nothing for this long loses its connection */
   readonly pageStallMs: number;
+  /** the share-back processor, told when an inbox accepted objects or a reviewer decided */
+  readonly shareback?: { nudge(): void } | undefined;
 }

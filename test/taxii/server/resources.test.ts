@@ -109,7 +109,7 @@ describe('statusFromReport', () => {
   });
 
   it('omits empty lists', () => {
-    const s = statusFromReport('id-2', 0, { stored: 1, duplicate: 0, rejected: 0, outcomes: [report.outcomes[0]!] });
+    const s = statusFromReport('id-2', 0, { outcomes: [report.outcomes[0]!] });
     expect('failures' in s).toBe(false);
     expect('pendings' in s).toBe(false);
   });
@@ -118,7 +118,7 @@ describe('statusFromReport', () => {
 describe('visibleStatus', () => {
   const hour = 3_600_000_000;
   const stored = {
-    ...statusFromReport('s', 0, { stored: 0, duplicate: 0, rejected: 0, outcomes: [] }),
+    ...statusFromReport('s', 0, { outcomes: [] }),
     api_root: 'isac',
     member: 'bob',
     received_at: 10 * hour,

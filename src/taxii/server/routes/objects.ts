@@ -23,7 +23,9 @@ import { MemberView } from '../policy.ts';
 import { streamPieces, taxii } from '../respond.ts';
 import { entryFilter, listVersionOrder, selectPage } from '../select.ts';
 import { specScope, type SpecScope } from '../specversions.ts';
-import { statusFromReport } from '../status.ts';
+import { SHAREBACK_MESSAGES } from '../../../shareback/index.ts';
+import type { IngestReport } from '../../../ingest/index.ts';
+import { statusFromReport, type StatusResource } from '../status.ts';
 import { versionsText } from '../versions.ts';
 
 const COLLECTION = '/:root/collections/:collection';
@@ -222,20 +224,47 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
         throw badRequest('The body is not valid JSON.', 'malformed-json');
       }
       const objects = envelopeObjects(document, ctx.maxEnvelopeObjects);
-      const report = ctx.ingestor.ingest(t.collection.id, objects, { source: 'taxii', detail: t.member.id });
-      const status = statusFromReport(randomUUID(), requestedAt, report);
-      store.resources.putStatus(status.id, { ...status, api_root: t.apiRoot, member: t.member.id, received_at: requestedAt });
-      ctx.log.info(
-        {
-          member: t.member.id,
-          collection: t.collection.id,
-          status: status.id,
-          stored: report.stored,
-          duplicate: report.duplicate,
-          rejected: report.rejected,
-        },
-        'TAXII add objects',
-      );
+      const statusId = randomUUID();
+      const owner = { api_root: t.apiRoot, member: t.member.id, received_at: requestedAt };
+      let status: StatusResource;
+      if (t.collection.kind === 'inbox') {
+        // Share-back: the objects, their pending status and the submission the processor works
+        // through commit together (one transaction, whatever the envelope's size), so a 202 is
+        // only sent for work that cannot be lost.
+        const report = ctx.ingestor.ingest(
+          t.collection.id,
+          objects,
+          { source: 'taxii', detail: t.member.id },
+          {
+            batchSize: Number.POSITIVE_INFINITY,
+            alsoInTransaction: (outcomes) => {
+              const pending = statusFromReport(statusId, requestedAt, { outcomes }, { pending: SHAREBACK_MESSAGES.received });
+              store.resources.putStatus(statusId, { ...pending, ...owner });
+              const versions = outcomes.flatMap((o) =>
+                o.kind === 'stored' ? [{ id: o.id, version: o.version, dateAdded: o.dateAdded }] : [],
+              );
+              if (versions.length > 0) {
+                store.shareback.addSubmission({
+                  statusId,
+                  member: t.member.id,
+                  apiRoot: t.apiRoot,
+                  inbox: t.collection.id,
+                  receivedAt: requestedAt,
+                  versions,
+                });
+              }
+            },
+          },
+        );
+        status = statusFromReport(statusId, requestedAt, report, { pending: SHAREBACK_MESSAGES.received });
+        if (report.stored > 0) ctx.shareback?.nudge();
+        logAdd(ctx, t, statusId, report);
+      } else {
+        const report = ctx.ingestor.ingest(t.collection.id, objects, { source: 'taxii', detail: t.member.id });
+        status = statusFromReport(statusId, requestedAt, report);
+        store.resources.putStatus(statusId, { ...status, ...owner });
+        logAdd(ctx, t, statusId, report);
+      }
       return taxii(c, status, 202);
     },
   );
@@ -306,6 +335,20 @@ export function envelopeObjects(document: unknown, maxObjects: number): unknown[
     throw unprocessable(`An envelope may carry at most ${maxObjects} objects; split it into several requests.`);
   }
   return objects;
+}
+
+function logAdd(ctx: ServerContext, t: { member: Member; collection: CollectionConfig }, status: string, report: IngestReport): void {
+  ctx.log.info(
+    {
+      member: t.member.id,
+      collection: t.collection.id,
+      status,
+      stored: report.stored,
+      duplicate: report.duplicate,
+      rejected: report.rejected,
+    },
+    'TAXII add objects',
+  );
 }
 
 const unprocessable = (description: string) =>
