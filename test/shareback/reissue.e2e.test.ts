@@ -70,7 +70,7 @@ async function redistributed(t: TestNode): Promise<any[]> {
 describe('re-issued ids across nodes', () => {
   it('two nodes of one federation re-issue the same shared object under the same id and version', async () => {
     for (const t of nodes) await share(t, [aliceIdentity, malware(T0, 'Loader sold on forums.')]);
-    const [east, west] = await Promise.all(nodes.map(redistributed));
+    const [east = [], west = []] = await Promise.all(nodes.map(redistributed));
     expect(east).toHaveLength(1);
     expect(west).toHaveLength(1);
     expect(east[0].id).not.toBe(malware(T0, '').id);
