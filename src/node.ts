@@ -23,6 +23,7 @@ import {
   revocationChecker,
   type TlsMaterial,
 } from './pki/index.ts';
+import { AuditRetention } from './ops/index.ts';
 import { ShareBackProcessor, shareBackSettings } from './shareback/index.ts';
 import { Store } from './store/index.ts';
 import { createTaxiiApp } from './taxii/server/app.ts';
@@ -169,6 +170,8 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     upstreams.start();
     reindexer.start();
     shareback.start();
+    const retention = new AuditRetention(store, config.audit.retention_days, log);
+    retention.start();
 
     return {
       config,
@@ -183,6 +186,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       shareback,
       federation,
       async close() {
+        retention.stop();
         await shareback.stop();
         await upstreams.close();
         await reindexer.stop();

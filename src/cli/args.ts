@@ -108,6 +108,25 @@ export const duration = (placeholder: string, help: string, units: readonly (key
     return ms;
   });
 
+/** One of a fixed set of words. */
+export const oneOf = <const C extends readonly string[]>(help: string, choices: C) =>
+  new ValueOption<C[number]>(choices.join('|'), help, (t) => {
+    if (!choices.includes(t)) throw expect(choices.join(' or '))(t);
+    return t as C[number];
+  });
+
+/** A UTC date ("2026-01-01", midnight) or an RFC 3339 timestamp, as epoch milliseconds. */
+export const instant = (placeholder: string, help: string) =>
+  new ValueOption(placeholder, help, (t) => {
+    const ms = /^\d{4}-\d{2}-\d{2}$/.test(t)
+      ? Date.parse(`${t}T00:00:00Z`)
+      : /^\d{4}-\d{2}-\d{2}T.+(Z|[+-]\d{2}:\d{2})$/.test(t)
+        ? Date.parse(t)
+        : NaN;
+    if (!Number.isFinite(ms)) throw expect('a date such as "2026-01-01" or a timestamp such as "2026-01-01T12:00:00Z"')(t);
+    return ms;
+  });
+
 export const envName = (placeholder: string, help: string) =>
   new ValueOption(placeholder, help, (t) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(t)) throw expect('the name of an environment variable')(t);

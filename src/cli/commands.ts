@@ -9,7 +9,9 @@ import {
   duration,
   envName,
   flag,
+  instant,
   list,
+  oneOf,
   positiveInteger,
   text,
   type ArgumentSpec,
@@ -113,6 +115,24 @@ export const COMMANDS: readonly Command[] = [
     summary: 'verify that indexes, objects, counters and the clock agree; exit 0 if so, 1 if not',
     options: { config, json },
     run: async ({ options }) => (await import('./inspect.ts')).runCheck(loadConfig(options.config), options.json),
+  }),
+  command({
+    name: 'report',
+    summary:
+      'the figures audits count for a period: received per upstream, delivered per member/sector/TLP, share-back producers, active participants',
+    options: {
+      config,
+      since: instant('DATE', 'start of the period (UTC date or RFC 3339 timestamp)').required(),
+      until: instant('DATE', 'end of the period, exclusive (default: now)'),
+      format: oneOf('output format', ['table', 'json', 'csv']).orElse('table'),
+    },
+    details: 'Reads the audit trail (kept for audit.retention_days). Delivered counts are objects served in pages to members.',
+    run: async ({ options }) =>
+      (await import('./report.ts')).runReport(loadConfig(options.config), {
+        since: options.since,
+        until: options.until,
+        format: options.format,
+      }),
   }),
   command({
     name: 'reindex',

@@ -307,6 +307,17 @@ export const configSchema = z
         items_per_step: z.number().int().min(1).max(10_000).default(200).describe('queued objects per re-indexer transaction'),
       })
       .default({ inline_items: 1000, max_backlog: 100_000, items_per_step: 200 }),
+    audit: z
+      .strictObject({
+        retention_days: z
+          .number()
+          .int()
+          .min(31, 'keep at least 31 days (audits count whole months and years)')
+          .max(3650)
+          .default(400)
+          .describe('days the audit trail keeps received, delivered and decision records'),
+      })
+      .default({ retention_days: 400 }),
     federation: federationSchema,
     api_roots: z.array(apiRootSchema).min(1, 'configure at least one API root'),
     members: z.array(memberSchema).default([]),

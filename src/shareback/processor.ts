@@ -229,6 +229,17 @@ export class ShareBackProcessor {
         sb.openReview(review);
       }
       this.finish(submission, settlements);
+      this.store.audit.noteEvent({
+        action: 'shareback.submission',
+        actor: submission.member,
+        subject: submission.statusId,
+        detail: {
+          objects: submission.versions.length,
+          redistributed: plan.redistribute.length,
+          forwarded: plan.forward.length,
+          reviews: reviews.length,
+        },
+      });
     });
     this.options.log?.info(
       {
@@ -257,22 +268,32 @@ export class ShareBackProcessor {
 
   // ---- verdicts
 
+  /** The review item settled, and the audit trail told who decided what (inside the caller's transaction). */
+  private settle(item: ReviewItem, state: 'approved' | 'rejected' | 'superseded' | 'failed', outcome: string): void {
+    this.store.shareback.settleReview(item.id, state, outcome);
+    this.store.audit.noteEvent({
+      action: `review.${state}`,
+      actor: item.verdict?.by ?? 'node',
+      subject: item.id,
+      detail: { member: item.member, object: item.object.id, version: item.object.version, outcome },
+    });
+  }
+
   private applyVerdict(item: ReviewItem): void {
-    const sb = this.store.shareback;
     const verdict = item.verdict;
     const route = this.settings.inboxes.get(item.inbox);
     const sharer = this.settings.sharers.get(item.member);
     const original = this.objectAt(item.inbox, item.object);
     if (!verdict || !route || !sharer || !original) {
       const why = !verdict ? 'no verdict recorded' : !original ? SHAREBACK_MESSAGES.missing : SHAREBACK_MESSAGES.notConfigured;
-      this.store.transaction(() => sb.settleReview(item.id, 'failed', why));
+      this.store.transaction(() => this.settle(item, 'failed', why));
       return;
     }
     const by = `${verdict.by}${verdict.note ? `: ${verdict.note}` : ''}`;
     const onHold = item.decision === 'hold';
     if (verdict.verdict === 'reject') {
       this.store.transaction(() => {
-        sb.settleReview(item.id, 'rejected', `rejected by ${by}`);
+        this.settle(item, 'rejected', `rejected by ${by}`);
         if (onHold) this.settleStatus(item.statusId, [settlement(item.object, 'failure', SHAREBACK_MESSAGES.rejected)]);
       });
       return;
@@ -285,19 +306,19 @@ export class ShareBackProcessor {
       latestModified: latest?.version,
     });
     if (approval.kind === 'invalid-edit') {
-      this.store.transaction(() => sb.settleReview(item.id, 'failed', approval.reason));
+      this.store.transaction(() => this.settle(item, 'failed', approval.reason));
       return;
     }
     if (approval.kind === 'superseded') {
       this.store.transaction(() => {
-        sb.settleReview(item.id, 'superseded', approval.because);
+        this.settle(item, 'superseded', approval.because);
         if (onHold) this.settleStatus(item.statusId, [settlement(item.object, 'failure', `not shared: ${approval.because}`)]);
       });
       return;
     }
     const plan = this.plan([approval.release], route, sharer, item.member, new Set(), false);
     this.commit(route, item.member, plan, () => {
-      sb.settleReview(item.id, 'approved', `approved by ${by}`);
+      this.settle(item, 'approved', `approved by ${by}`);
       if (onHold) this.settleStatus(item.statusId, [settlement(item.object, 'success', SHAREBACK_MESSAGES.releasedAfterReview)]);
     });
     this.options.log?.info({ review: item.id, member: item.member, by: verdict.by }, 'share-back review approved and released');

@@ -14,3 +14,4 @@ export type {
   Submission,
   SubmittedVersion,
 } from './shareback.ts';
+export type { AuditAction, AuditEvent, AuditRange, DeliveredRecord, ReceivedRecord, Timed } from './audit.ts';

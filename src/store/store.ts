@@ -11,6 +11,7 @@
  *   markings   MarkingRegistry   statement definitions, objects awaiting one markings.ts
  *   resources  NodeResources     statuses, upstream state, quarantine, settings resources.ts
  *   shareback  ShareBackRecords  submissions, review queue, outbox, re-issues   shareback.ts
+ *   audit      AuditTrail        received, delivered, decisions (by time)   audit.ts
  *
  * A commit (`commit`) writes each new version's body, entry, version list, provenance and
  * links, and queues the derivation its arrival needs; the re-indexer (src/derive/) does that
@@ -30,6 +31,7 @@ import { MarkingRegistry } from './markings.ts';
 import { LAYOUT, migrate } from './migrations.ts';
 import { DerivationQueue, type LatestSnapshot, type Work } from './queue.ts';
 import { NodeResources } from './resources.ts';
+import { AuditTrail } from './audit.ts';
 import { ShareBackRecords } from './shareback.ts';
 import type { CheckReport, CollectionStats, IndexEntry, PreparedVersion, Provenance, VersionOutcome } from './types.ts';
 import { ObjectVersions } from './versions.ts';
@@ -60,6 +62,7 @@ export class Store {
   readonly markings: MarkingRegistry;
   readonly resources: NodeResources;
   readonly shareback: ShareBackRecords;
+  readonly audit: AuditTrail;
   /** whether versions carry policy attributes (see StoreOptions) */
   readonly keepsPolicyAttributes: boolean;
 
@@ -81,6 +84,7 @@ export class Store {
       this.queue = new DerivationQueue(this.root);
       this.markings = new MarkingRegistry(this.root);
       this.shareback = new ShareBackRecords(this.root);
+      this.audit = new AuditTrail(this.root);
       migration.finish({ versions: this.versions, index: this.index, links: this.links, queue: this.queue, markings: this.markings });
       this.keepsPolicyAttributes = this.settleAttributeMode(options.policyAttributes ?? true);
     } catch (error) {
@@ -194,6 +198,15 @@ export class Store {
           added++;
         }
         this.index.addToCount(collection, added);
+        if (batch.length > 0) {
+          this.audit.noteReceived({
+            collection,
+            source: provenance.source,
+            detail: provenance.detail,
+            stored: added,
+            duplicate: batch.length - added,
+          });
+        }
         if (this.keepsPolicyAttributes) for (const marking of options.statements ?? []) this.resolveStatement(marking);
         options.alsoInTransaction?.(outcomes);
         return outcomes;

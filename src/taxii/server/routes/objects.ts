@@ -12,6 +12,7 @@ import type { IndexEntry, ScanResult } from '../../../store/index.ts';
 import { requireDelete, requireRead, requireWrite, type Directory } from '../access.ts';
 import type { ServerContext } from '../context.ts';
 import type { Permit } from '../admission.ts';
+import { deliveryRecord } from '../audit.ts';
 import { dateAddedHeaders, EnvelopeChunks } from '../envelope.ts';
 import { badRequest, notFound, TaxiiError } from '../errors.ts';
 import { canonicalQuery, MAX_ID_LENGTH, parseQuery, type Endpoint, type TaxiiQuery } from '../filters.ts';
@@ -145,6 +146,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
    */
   const envelope = (c: Context, t: Target, page: Page, keep: () => Permit): Response => {
     const headers = dateAddedHeaders(page.entries);
+    if (c.req.method !== 'HEAD') audit(t, page.entries);
     const pieces = new EnvelopeChunks(page.entries, page.more, page.next, t.view.body);
     // HEAD: the body is dropped and a stream would never be read, so answer with the text
     const first = pieces.next(c.req.method === 'HEAD' ? Infinity : PIECE_CHARS) as string;
@@ -169,6 +171,15 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
       },
     });
     return taxii(c, body, 200, headers);
+  };
+
+  /** The audit trail's record of a page served (written as it goes out, batched: store/audit.ts). */
+  const audit = (t: Target, entries: readonly IndexEntry[]): void => {
+    const record = deliveryRecord(t.member.id, t.apiRoot, t.collection.id, entries);
+    if (!record) return;
+    store.audit
+      .noteDelivered(record)
+      .catch((error: unknown) => ctx.log.error({ err: error, member: t.member.id }, 'audit record of a page served not written'));
   };
 
   const requireObject = (t: Target, objectId: string): IndexEntry[] => {
