@@ -96,7 +96,9 @@ export function settleObjects<S extends StatusResource>(status: S, settlements: 
   for (const d of status.successes ?? []) place('success', d);
   for (const d of status.failures ?? []) place('failure', d);
   for (const d of status.pendings ?? []) place('pending', d);
-  return { ...status, ...resource(status.id, status.request_timestamp, status.total_count, lists) };
+  // the old lists go: an emptied list is left out of the new resource, not kept stale
+  const { successes: _s, failures: _f, pendings: _p, ...rest } = status;
+  return { ...rest, ...resource(status.id, status.request_timestamp, status.total_count, lists) } as S;
 }
 
 function resource(id: string, requestTimestamp: string, total: number, lists: Record<ObjectState, StatusDetail[]>): StatusResource {
