@@ -34,7 +34,15 @@ export class UpstreamConnection {
     this.resolved = undefined;
   }
 
-  async resolveCollection(remote: string): Promise<{ apiRootUrl: string; collectionId: string; maxContentLength: number }> {
+  /**
+   * The API root and collection `remote` names, checked for what we need of it: `read` to poll,
+   * `write` to forward share-back (a collection listed without it is a clear error, not a 403
+   * on every request).
+   */
+  async resolveCollection(
+    remote: string,
+    need: 'read' | 'write' = 'read',
+  ): Promise<{ apiRootUrl: string; collectionId: string; maxContentLength: number }> {
     const client = this.client();
     if (!this.resolved || !findCollection(this.resolved.collections, remote)) {
       const root = await resolveApiRoot(client, this.url, this.apiRootHint);
@@ -53,10 +61,12 @@ export class UpstreamConnection {
         this.resolved.apiRootUrl,
       );
     }
-    if (found.can_read === false) {
+    // reading is refused only when the server says so; writing needs its explicit yes
+    const allowed = need === 'read' ? found.can_read : found.can_write;
+    if (need === 'read' ? allowed === false : allowed !== true) {
       throw new TaxiiProtocolError(
         'resource',
-        `collection "${remote}" is listed but can_read is false for our credentials`,
+        `collection "${remote}" is listed but can_${need} is ${String(allowed)} for our credentials`,
         this.resolved.apiRootUrl,
       );
     }

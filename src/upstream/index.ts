@@ -1,3 +1,4 @@
-export { UpstreamManager, type UpstreamManagerOptions } from './manager.ts';
+export { UpstreamManager, realSleep, type UpstreamManagerOptions } from './manager.ts';
+export { UpstreamConnection } from './connection.ts';
 export { readSubscriptionStatus } from './status.ts';
-export { clientOptionsFor } from './credentials.ts';
+export { clientOptionsFor, timeoutsOf, UpstreamConfigError } from './credentials.ts';

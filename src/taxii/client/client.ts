@@ -129,6 +129,21 @@ export interface AddStatus {
   readonly pending_count: number;
 }
 
+/** One object in a status resource's successes, failures or pendings. */
+export interface RemoteStatusDetail {
+  readonly id: string;
+  readonly version: string;
+  readonly message?: string;
+}
+
+/** A status resource [T §4.3.1] as read back (Get Status), its lists checked. */
+export interface RemoteStatus extends AddStatus {
+  readonly status: 'complete' | 'pending';
+  readonly successes: readonly RemoteStatusDetail[];
+  readonly failures: readonly RemoteStatusDetail[];
+  readonly pendings: readonly RemoteStatusDetail[];
+}
+
 const DEFAULTS = {
   connectTimeoutMs: 10_000,
   headersTimeoutMs: 60_000,
@@ -406,6 +421,54 @@ export class TaxiiClient {
     }
     return statuses;
   }
+
+  /**
+   * Add Objects with a body serialized by the caller (one envelope, sent as is): the forwarder
+   * keeps its objects as JSON text and decides itself how to split. Returns the status resource.
+   */
+  async addEnvelope(apiRootUrl: string, collectionId: string, body: string, signal?: AbortSignal): Promise<RemoteStatus> {
+    const url = join(apiRootUrl, `collections/${encodeURIComponent(collectionId)}/objects/`);
+    const response = await this.raw(url, { method: 'POST', body, ...(signal ? { signal } : {}) });
+    return parseStatus(this.expectTaxiiJson(response), response);
+  }
+
+  /** Get Status [T §4.3]: the status resource of an earlier Add Objects request. */
+  async status(apiRootUrl: string, statusId: string, signal?: AbortSignal): Promise<RemoteStatus> {
+    const { response, body } = await this.getJson(join(apiRootUrl, `status/${encodeURIComponent(statusId)}/`), signal);
+    return parseStatus(body, response);
+  }
+}
+
+/** Checks a status resource's shape; absent lists are empty. */
+export function parseStatus(body: Record<string, unknown>, response: RawResponse): RemoteStatus {
+  if (typeof body.id !== 'string' || body.id === '') throw shapeError(response, "a status resource needs an 'id'");
+  if (body.status !== 'complete' && body.status !== 'pending') throw shapeError(response, "a status is 'complete' or 'pending'");
+  const list = (key: 'successes' | 'failures' | 'pendings'): RemoteStatusDetail[] => {
+    const value = body[key];
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) throw shapeError(response, `'${key}' is not a list`);
+    return value.map((d: unknown) => {
+      const r = d as Record<string, unknown> | null;
+      if (!r || typeof r.id !== 'string') throw shapeError(response, `an entry of '${key}' lacks an 'id'`);
+      return {
+        id: r.id,
+        version: typeof r.version === 'string' ? r.version : '',
+        ...(typeof r.message === 'string' ? { message: r.message } : {}),
+      };
+    });
+  };
+  const count = (key: string) => (typeof body[key] === 'number' ? (body[key] as number) : 0);
+  return {
+    id: body.id,
+    status: body.status,
+    total_count: count('total_count'),
+    success_count: count('success_count'),
+    failure_count: count('failure_count'),
+    pending_count: count('pending_count'),
+    successes: list('successes'),
+    failures: list('failures'),
+    pendings: list('pendings'),
+  };
 }
 
 /** Serializes objects into envelope bodies each at most `maxBytes` long (UTF-8). */

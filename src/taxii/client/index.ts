@@ -3,6 +3,8 @@ export {
   type ClientOptions,
   type RawResponse,
   type RemoteCollection,
+  type RemoteStatus,
+  type RemoteStatusDetail,
   type ObjectsQuery,
   type ObjectsPage,
   TaxiiClient,
