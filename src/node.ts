@@ -24,7 +24,7 @@ import {
   type TlsMaterial,
 } from './pki/index.ts';
 import { AuditRetention } from './ops/index.ts';
-import { ShareBackProcessor, shareBackSettings } from './shareback/index.ts';
+import { Forwarder, forwardsUpstream, ShareBackProcessor, shareBackSettings, type ForwarderOptions } from './shareback/index.ts';
 import { Store } from './store/index.ts';
 import { createTaxiiApp } from './taxii/server/app.ts';
 import { answerClientError } from './taxii/server/transport.ts';
@@ -46,6 +46,8 @@ export interface RelayNode {
   readonly upstreams: UpstreamManager;
   /** works through what members share into inboxes (backlog: `shareback.backlog()`) */
   readonly shareback: ShareBackProcessor;
+  /** sends the outbox upstream, when an inbox has `forward_to` */
+  readonly forwarder?: Forwarder | undefined;
   /** the NATS connection to the federation (mutual TLS), when `federation` is configured */
   readonly federation: NatsConnection | undefined;
   close(): Promise<void>;
@@ -54,6 +56,8 @@ export interface RelayNode {
 export interface NodeOptions {
   /** poller hooks and client adjustments (tests record the waits the poller chooses) */
   readonly upstream?: Omit<UpstreamManagerOptions, 'store' | 'ingestor' | 'log'>;
+  /** forwarder hooks and client adjustments (tests: shorter timeouts, settlement callbacks) */
+  readonly forwarder?: Omit<ForwarderOptions, 'log'>;
 }
 
 export function createLogger(config: RelayConfig): Logger {
@@ -85,7 +89,14 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       maxBacklog: config.reindexer.max_backlog,
     });
     // share-back: what inboxes accept is checked, reviewed, anonymized and sent on in the background
-    const shareback = new ShareBackProcessor(store, ingestor, shareBackSettings(config), { log: log.child({ part: 'shareback' }) });
+    // forwarding upstream: what the processor queues in the outbox is sent by the forwarder, nudged at once
+    const forwarder = forwardsUpstream(config)
+      ? new Forwarder(store, config, { ...options.forwarder, log: log.child({ part: 'forwarder' }) })
+      : undefined;
+    const shareback = new ShareBackProcessor(store, ingestor, shareBackSettings(config), {
+      log: log.child({ part: 'shareback' }),
+      onForward: forwarder ? () => forwarder.nudge() : undefined,
+    });
     const keys = await loadOrCreateTokenKeys(config.data_dir);
     const pki = CertificateAuthority.paths({ dir: config.pki.dir, caCert: config.pki.ca_cert, caKey: config.pki.ca_key });
     const authenticator = Authenticator.fromConfig(config, keys, revocationChecker(pki.dir));
@@ -170,6 +181,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     upstreams.start();
     reindexer.start();
     shareback.start();
+    forwarder?.start();
     const retention = new AuditRetention(store, config.audit.retention_days, log);
     retention.start();
 
@@ -184,10 +196,12 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       devCaPath,
       upstreams,
       shareback,
+      forwarder,
       federation,
       async close() {
         retention.stop();
         await shareback.stop();
+        await forwarder?.stop();
         await upstreams.close();
         await reindexer.stop();
         await federation?.close();

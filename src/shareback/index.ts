@@ -33,3 +33,4 @@ export { selectorResolves } from './parts.ts';
 export { uuidV5 } from './uuid5.ts';
 export { ShareBackProcessor, SHAREBACK_MESSAGES, type ProcessorOptions } from './processor.ts';
 export { shareBackSettings, type ShareBackSettings } from './settings.ts';
+export { Forwarder, forwardsUpstream, type ForwardPass, type ForwarderOptions } from './forwarder.ts';
