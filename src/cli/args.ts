@@ -133,6 +133,13 @@ export const envName = (placeholder: string, help: string) =>
     return t;
   });
 
+/** One of a fixed set of words, shown in usage as `a|b|c`. */
+export const choice = <const T extends string>(values: readonly T[], help: string) =>
+  new ValueOption<T>(values.join('|'), help, (t) => {
+    if (!(values as readonly string[]).includes(t)) throw expect(`one of ${values.join(', ')}`)(t);
+    return t as T;
+  });
+
 /** Comma-separated values, blanks dropped. */
 export const list = (placeholder: string, help: string) =>
   new ValueOption(placeholder, help, (t) => {

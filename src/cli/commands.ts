@@ -6,6 +6,7 @@
  */
 import { loadConfig } from '../config/index.ts';
 import {
+  choice,
   duration,
   envName,
   flag,
@@ -237,6 +238,25 @@ export const COMMANDS: readonly Command[] = [
     positionals: [{ name: 'ID' }],
     options: { config },
     run: async ({ options, args }) => (await import('./upstream.ts')).runQuarantineShow(loadConfig(options.config), args.ID),
+  }),
+  command({
+    name: 'outbox',
+    summary:
+      "share-back's forwarding upstream: counts per state, and each entry (newest first) with its attempts, last error and the upstream's status id",
+    options: {
+      config,
+      state: choice(['pending', 'sent', 'failed'] as const, 'only entries in this state'),
+      member: text('ID', "only this member's shares"),
+      limit: positiveInteger('N', 'show at most N entries').orElse(100),
+      json: flag('one JSON object per line: {"counts": {...}} first, then one per entry'),
+    },
+    run: async ({ options }) =>
+      (await import('./outbox.ts')).runOutbox(loadConfig(options.config), {
+        state: options.state,
+        member: options.member,
+        limit: options.limit,
+        json: options.json,
+      }),
   }),
   command({
     name: 'policy explain',
