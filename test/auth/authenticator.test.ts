@@ -25,7 +25,8 @@ function authenticator(auth: Record<string, unknown>): Authenticator {
   return Authenticator.fromConfig(parseConfig(data), keys);
 }
 
-const outcome = (r: Authentication) => (r.ok ? `ok ${r.member.id}` : r.refusal);
+const outcome = (r: Authentication) =>
+  r.ok ? (r.principal.kind === 'member' ? `ok ${r.principal.member.id}` : `ok admin ${r.principal.admin.id}`) : r.refusal;
 
 describe('Authenticator: Basic logins', () => {
   it('shares one check among identical headers arriving together, and charges one attempt for them', async () => {
