@@ -119,6 +119,8 @@ describe('admins review share-back over HTTP', () => {
     expect(shown.body.submitted).toEqual(object);
     expect(shown.body.findings[0].text).toBe(EMAIL);
 
+    const everyone = await asAdmin('GET', '/admin/reviews?member=');
+    expect(everyone.body.reviews.map((r: any) => r.id)).toContain(item.id);
     const byMember = await asAdmin('GET', '/admin/reviews?member=bob');
     expect(byMember.body.reviews.map((r: any) => r.id)).not.toContain(item.id);
   });

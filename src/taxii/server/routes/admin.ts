@@ -40,8 +40,7 @@ export function registerAdminRoutes(app: Hono, ctx: ServerContext): void {
 
   app.get(REVIEWS, (c) => {
     const states = listParam(c.req.query('state'), REVIEW_STATES, 'state');
-    const member = c.req.query('member');
-    return json(c, { reviews: listReviews(ctx.store, { states, member }) });
+    return json(c, { reviews: listReviews(ctx.store, { states, member: memberParam(c) }) });
   });
 
   app.get(`${REVIEWS}/:id`, (c) =>
@@ -77,7 +76,7 @@ export function registerAdminRoutes(app: Hono, ctx: ServerContext): void {
   app.get(OUTBOX, (c) => {
     const [state] = listParam(c.req.query('state'), OUTBOX_STATES, 'state', { single: true }) ?? [];
     const limit = limitParam(c.req.query('limit'));
-    return json(c, outboxView(ctx.store, { state, member: c.req.query('member'), limit }));
+    return json(c, outboxView(ctx.store, { state, member: memberParam(c), limit }));
   });
 
   // Known admin URLs with another method: 405; anything else under /admin: 404 (never a TAXII route).
@@ -136,6 +135,9 @@ function listParam<T extends string>(
   if (options.single && words.length > 1) throw badRequest(`Give one ${name}.`);
   return words as T[];
 }
+
+/** `member=M`; empty means every member. */
+const memberParam = (c: Context) => c.req.query('member') || undefined;
 
 function limitParam(value: string | undefined): number {
   if (value === undefined) return DEFAULT_OUTBOX_LIMIT;
