@@ -1,7 +1,10 @@
 /**
- * Member identity: HTTP Basic (scrypt-hashed secret), Bearer (JWT) or a TLS client
- * certificate, as each member's credentials allow. Every failure looks the same to the
- * client; the reason is kept for the log.
+ * Who a request comes from: a member or an admin, by HTTP Basic (scrypt-hashed secret), Bearer
+ * (JWT) or a TLS client certificate, as each one's credentials allow. Members and admins are
+ * checked by the same code with the same limits (their ids, token subjects and certificates are
+ * distinct: config/schema.ts), and the answer says which kind of principal it is; what each
+ * may reach is decided by the server (an admin reads no collection, a member no review). Every
+ * failure looks the same to the client; the reason is kept for the log.
  *
  * A Basic password check is the one expensive step an unauthenticated client can cause, so it is
  * guarded, in this order: the failed-login limiter (per client address and per address and
@@ -9,7 +12,7 @@
  * bounded queue of concurrent scrypt checks (identical headers share one check). Bearer tokens
  * and certificates pass none of these.
  */
-import type { MemberConfig, RelayConfig } from '../config/index.ts';
+import type { AdminConfig, MemberConfig, RelayConfig } from '../config/index.ts';
 import { BasicCache } from './basic-cache.ts';
 import { normalizeHex, normalizeSerialNumber, type PeerCertificate } from './certificates.ts';
 import { CheckQueue, type CheckQueueLimits } from './check-queue.ts';
@@ -24,7 +27,31 @@ export interface Member {
   readonly config: MemberConfig;
 }
 
-export type Authentication = { readonly ok: true; readonly member: Member; readonly scheme: 'basic' | 'bearer' | 'certificate' } | Refusal;
+/** An operator who reviews share-back (the `/admin/` API); not a member: it holds no grants. */
+export interface Admin {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** Who an authenticated request comes from. */
+export type Principal = { readonly kind: 'member'; readonly member: Member } | { readonly kind: 'admin'; readonly admin: Admin };
+
+export type Authentication =
+  { readonly ok: true; readonly principal: Principal; readonly scheme: 'basic' | 'bearer' | 'certificate' } | Refusal;
+
+/** The people who may authenticate. */
+export interface Accounts {
+  readonly members: readonly MemberConfig[];
+  readonly admins?: readonly AdminConfig[] | undefined;
+}
+
+type Credentials = MemberConfig['credentials'];
+
+/** A principal with the credentials it authenticates with. */
+interface Account {
+  readonly principal: Principal;
+  readonly credentials: Credentials;
+}
 
 /** Why a request is not authenticated; `reason` is for the log, never for the client. */
 export type Refusal =
@@ -49,18 +76,18 @@ export interface PasswordCheckLimits {
 }
 
 export class Authenticator {
-  private readonly byId = new Map<string, MemberConfig>();
-  private readonly bySubject = new Map<string, MemberConfig>();
-  private readonly byFingerprint = new Map<string, MemberConfig>();
-  private readonly byCertSubject = new Map<string, MemberConfig>();
+  private readonly byId = new Map<string, Account>();
+  private readonly bySubject = new Map<string, Account>();
+  private readonly byFingerprint = new Map<string, Account>();
+  private readonly byCertSubject = new Map<string, Account>();
   private readonly limiter: FailedLoginLimiter;
   private readonly checks: CheckQueue;
   private readonly anyBasic: boolean;
   /** password checks in progress by Authorization header hash: identical logins share one */
-  private readonly inProgress = new Map<string, Promise<MemberConfig | undefined>>();
+  private readonly inProgress = new Map<string, Promise<Principal | undefined>>();
 
   constructor(
-    members: readonly MemberConfig[],
+    accounts: Accounts,
     private readonly tokenKeys: TokenKeys,
     private readonly tokenSettings: TokenSettings,
     /** whether a client certificate serial is revoked (normalized lowercase hex) */
@@ -70,30 +97,41 @@ export class Authenticator {
   ) {
     this.limiter = new FailedLoginLimiter(passwordChecks.failedLogins);
     this.checks = new CheckQueue(passwordChecks.checks);
-    this.anyBasic = members.some((m) => m.credentials.basic_secret_hash !== undefined);
-    for (const m of members) {
-      this.byId.set(m.id, m);
-      if (m.credentials.jwt_subject) this.bySubject.set(m.credentials.jwt_subject, m);
-      if (m.credentials.cert_fingerprint) this.byFingerprint.set(normalizeHex(m.credentials.cert_fingerprint), m);
-      if (m.credentials.cert_subject) this.byCertSubject.set(m.credentials.cert_subject, m);
+    const all: Account[] = [
+      ...accounts.members.map((m): Account => ({ principal: { kind: 'member', member: toMember(m) }, credentials: m.credentials })),
+      ...(accounts.admins ?? []).map((a): Account => ({ principal: { kind: 'admin', admin: toAdmin(a) }, credentials: a.credentials })),
+    ];
+    this.anyBasic = all.some((a) => a.credentials.basic_secret_hash !== undefined);
+    for (const account of all) {
+      const { credentials } = account;
+      this.byId.set(idOf(account.principal), account);
+      if (credentials.jwt_subject) this.bySubject.set(credentials.jwt_subject, account);
+      if (credentials.cert_fingerprint) this.byFingerprint.set(normalizeHex(credentials.cert_fingerprint), account);
+      if (credentials.cert_subject) this.byCertSubject.set(credentials.cert_subject, account);
     }
   }
 
   static fromConfig(config: RelayConfig, keys: TokenKeys, isRevoked: (serial: string) => boolean = () => false): Authenticator {
-    return new Authenticator(config.members, keys, tokenSettings(config), isRevoked, passwordCheckLimits(config));
+    return new Authenticator(
+      { members: config.members, admins: config.admins },
+      keys,
+      tokenSettings(config),
+      isRevoked,
+      passwordCheckLimits(config),
+    );
   }
 
-  /** Whether any member may authenticate with a client certificate. */
+  /** Whether anyone (member or admin) may authenticate with a client certificate. */
   get acceptsCertificates(): boolean {
     return this.byFingerprint.size > 0 || this.byCertSubject.size > 0;
   }
 
-  /** The ways some member can authenticate (what a 401 names). */
+  /** The ways someone can authenticate (what a 401 names). */
   get methods(): AcceptedMethods {
     return { basic: this.anyBasic, bearer: this.bySubject.size > 0, certificate: this.acceptsCertificates };
   }
 
-  /** Maps a client certificate the TLS layer verified to the member it belongs to. */
+  /** Maps a client certificate the TLS layer verified to the member or admin it belongs to. */
   authenticateCertificate(peer: PeerCertificate): Authentication {
     if (!peer.authorized) {
       return unauthorized(`client certificate refused: ${peer.authorizationError ?? 'not verified by the client CA'}`);
@@ -101,13 +139,13 @@ export class Authenticator {
     if (peer.serialNumber && this.isRevoked(normalizeSerialNumber(peer.serialNumber))) {
       return unauthorized(`client certificate ${normalizeSerialNumber(peer.serialNumber)} is revoked`);
     }
-    const member =
+    const account =
       (peer.fingerprint256 ? this.byFingerprint.get(normalizeHex(peer.fingerprint256)) : undefined) ??
       (peer.subjectCommonName ? this.byCertSubject.get(peer.subjectCommonName) : undefined);
-    if (!member) {
+    if (!account) {
       return unauthorized(`client certificate "${(peer.subjectCommonName ?? '').slice(0, 64)}" belongs to no member`);
     }
-    return { ok: true, member: toMember(member), scheme: 'certificate' };
+    return { ok: true, principal: account.principal, scheme: 'certificate' };
   }
 
   async authenticate(authorization: string | undefined, client: Client = {}): Promise<Authentication> {
@@ -134,13 +172,13 @@ export class Authenticator {
     if (blocked) return tooManyFailures(who, blocked);
     const key = BasicCache.key(header);
     const cached = this.cache.get(key, Date.now());
-    if (cached) return { ok: true, member: cached, scheme: 'basic' };
+    if (cached) return { ok: true, principal: cached, scheme: 'basic' };
     // The same header already being checked (a client opening several connections at once):
     // share that check. Repeating a guess tells nothing new, so it costs no attempt either.
     const shared = this.inProgress.get(key);
     if (shared) {
-      const member = await shared;
-      return member ? { ok: true, member: toMember(member), scheme: 'basic' } : unauthorized(`Basic authentication failed for ${who}`);
+      const principal = await shared;
+      return principal ? { ok: true, principal, scheme: 'basic' } : unauthorized(`Basic authentication failed for ${who}`);
     }
 
     const admission = this.limiter.admit(from, id);
@@ -154,40 +192,39 @@ export class Authenticator {
         : { ok: false, refusal: 'busy', reason: `${reason}: the queue is full`, retryAfterSeconds: 1 };
     }
     this.inProgress.set(key, queued.value);
-    let member: MemberConfig | undefined;
+    let principal: Principal | undefined;
     try {
-      member = await queued.value;
+      principal = await queued.value;
     } catch (error) {
       admission.attempt.refund();
       throw error;
     } finally {
       this.inProgress.delete(key);
     }
-    if (!member) {
+    if (!principal) {
       const { exhausted } = admission.attempt.fail();
       return { ok: false, refusal: 'unauthorized', reason: `Basic authentication failed for ${who}`, limitReached: exhausted };
     }
     admission.attempt.refund();
-    const result = toMember(member);
-    this.cache.set(key, result, Date.now());
-    return { ok: true, member: result, scheme: 'basic' };
+    this.cache.set(key, principal, Date.now());
+    return { ok: true, principal, scheme: 'basic' };
   }
 
-  /** The member whose secret this is, or undefined; always hashes once (unknown ids too). */
-  private async checkSecret(id: string, secret: string): Promise<MemberConfig | undefined> {
-    const member = this.byId.get(id);
-    const hash = member?.credentials.basic_secret_hash;
-    // Verify against a fixed dummy hash when the member is unknown, so timing does not tell.
+  /** The member or admin whose secret this is, or undefined; always hashes once (unknown ids too). */
+  private async checkSecret(id: string, secret: string): Promise<Principal | undefined> {
+    const account = this.byId.get(id);
+    const hash = account?.credentials.basic_secret_hash;
+    // Verify against a fixed dummy hash when the id is unknown, so timing does not tell.
     const ok = await verifySecret(secret, hash ?? DUMMY_HASH);
-    return member && hash && ok ? member : undefined;
+    return account && hash && ok ? account.principal : undefined;
   }
 
   private async bearer(token: string): Promise<Authentication> {
     try {
       const subject = await verifyToken(this.tokenKeys, this.tokenSettings, token);
-      const member = this.bySubject.get(subject);
-      if (!member) return unauthorized(`token subject "${subject.slice(0, 64)}" is not a member`);
-      return { ok: true, member: toMember(member), scheme: 'bearer' };
+      const account = this.bySubject.get(subject);
+      if (!account) return unauthorized(`token subject "${subject.slice(0, 64)}" is not a member`);
+      return { ok: true, principal: account.principal, scheme: 'bearer' };
     } catch (error) {
       return unauthorized(`bearer token refused: ${(error as Error).message}`);
     }
@@ -235,4 +272,12 @@ const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAA
 
 function toMember(config: MemberConfig): Member {
   return { id: config.id, name: config.name, config };
+}
+
+function toAdmin(config: AdminConfig): Admin {
+  return { id: config.id, name: config.name };
+}
+
+function idOf(principal: Principal): string {
+  return principal.kind === 'member' ? principal.member.id : principal.admin.id;
 }

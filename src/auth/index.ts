@@ -1,4 +1,4 @@
-export { Authenticator, tokenSettings, type Authentication, type Member } from './authenticator.ts';
+export { Authenticator, tokenSettings, type Admin, type Authentication, type Member, type Principal } from './authenticator.ts';
 export { challengeFor, unauthorizedDescription, type AcceptedMethods } from './methods.ts';
 export { hashSecret } from './secrets.ts';
 export { loadOrCreateTokenKeys, durationSeconds } from './tokens.ts';

@@ -81,7 +81,7 @@ export const COMMANDS: readonly Command[] = [
   }),
   command({
     name: 'token issue',
-    summary: 'mint a bearer token (JWT, ES256) for a member with credentials.jwt_subject; prints the token',
+    summary: 'mint a bearer token (JWT, ES256) for a member (or admin) with credentials.jwt_subject; prints the token',
     positionals: [{ name: 'MEMBER' }],
     options: { config, ttl: duration('DURATION', 'lifetime such as 30m, 12h or 7d (default auth.token_ttl)', ['s', 'm', 'h', 'd']) },
     run: async ({ options, args }) => (await import('./token.ts')).runTokenIssue(loadConfig(options.config), args.MEMBER, options.ttl),
@@ -273,6 +273,63 @@ export const COMMANDS: readonly Command[] = [
         member: options.member,
         object: options.object,
         collection: options.collection,
+        json: options.json,
+      }),
+  }),
+  command({
+    name: 'review list',
+    summary: 'share-back review items (personal data waiting for a reviewer), oldest first',
+    options: {
+      config,
+      state: text('S', 'only these states, comma-separated: open, decided, approved, rejected, superseded, failed'),
+      member: text('M', 'only this member'),
+      json,
+    },
+    details: '--json prints what the admin API answers for GET /admin/reviews.',
+    run: async ({ options }) =>
+      (await import('./review.ts')).runReviewList(loadConfig(options.config), {
+        state: options.state,
+        member: options.member,
+        json: options.json,
+      }),
+  }),
+  command({
+    name: 'review show',
+    summary: 'one review item: findings with the flagged text, what was withheld or why it is held, the submitted object',
+    positionals: [{ name: 'ID' }],
+    options: { config, json },
+    run: async ({ options, args }) => (await import('./review.ts')).runReviewShow(loadConfig(options.config), args.ID, options.json),
+  }),
+  command({
+    name: 'review approve',
+    summary: 'approve a review item (optionally with an edited object); the node releases it',
+    positionals: [{ name: 'ID' }],
+    options: {
+      config,
+      note: text('TEXT', "the reviewer's note"),
+      edited: text('FILE', 'the whole object with its text edited (JSON); only text may change'),
+      by: text('NAME', 'who decides (default cli:<OS user>)'),
+      json,
+    },
+    details: 'Exit 2 when the id is unknown or the item is already decided.',
+    run: async ({ options, args }) =>
+      (await import('./review.ts')).runReviewDecide(loadConfig(options.config), args.ID, 'approve', {
+        note: options.note,
+        edited: options.edited,
+        by: options.by,
+        json: options.json,
+      }),
+  }),
+  command({
+    name: 'review reject',
+    summary: 'reject a review item: what it withholds never leaves the node',
+    positionals: [{ name: 'ID' }],
+    options: { config, note: text('TEXT', "the reviewer's note"), by: text('NAME', 'who decides (default cli:<OS user>)'), json },
+    details: 'Exit 2 when the id is unknown or the item is already decided.',
+    run: async ({ options, args }) =>
+      (await import('./review.ts')).runReviewDecide(loadConfig(options.config), args.ID, 'reject', {
+        note: options.note,
+        by: options.by,
         json: options.json,
       }),
   }),

@@ -1,4 +1,4 @@
-/** `relay token issue|rotate|revoke|jwks`: member bearer tokens signed with the node's keys. */
+/** `relay token issue|rotate|revoke|jwks`: bearer tokens of members (and admins) signed with the node's keys. */
 import { durationSeconds, loadOrCreateTokenKeys, tokenSettings } from '../auth/index.ts';
 import { inDataDir, type RelayConfig } from '../config/index.ts';
 import { CliError } from './errors.ts';
@@ -8,10 +8,13 @@ const keysOf = (config: RelayConfig) => inDataDir(config, (dir) => loadOrCreateT
 
 /** `ttlMs` from --ttl (already checked); default auth.token_ttl. */
 export async function runTokenIssue(config: RelayConfig, memberId: string, ttlMs: number | undefined): Promise<number> {
+  // admins authenticate like members (their ids are distinct), so either may hold a token
   const member = config.members.find((m) => m.id === memberId);
-  if (!member) throw new CliError(`unknown member "${memberId}"; see relay members list`);
-  const subject = member.credentials.jwt_subject;
-  if (!subject) throw new CliError(`member "${memberId}" has no credentials.jwt_subject; add one to accept tokens`);
+  const admin = member ? undefined : config.admins.find((a) => a.id === memberId);
+  const holder = member ?? admin;
+  if (!holder) throw new CliError(`unknown member "${memberId}" (and no admin has that id); see relay members list`);
+  const subject = holder.credentials.jwt_subject;
+  if (!subject) throw new CliError(`${member ? 'member' : 'admin'} "${memberId}" has no credentials.jwt_subject; add one to accept tokens`);
   if (ttlMs !== undefined && ttlMs > durationSeconds(config.auth.max_token_ttl) * 1000) {
     throw new CliError(`--ttl is longer than auth.max_token_ttl (${config.auth.max_token_ttl}): ask for less, or raise auth.max_token_ttl`);
   }

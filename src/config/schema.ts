@@ -333,6 +333,13 @@ export const configSchema = z
       if (roots.has(root.path)) {
         ctx.addIssue({ code: 'custom', path: ['api_roots', i, 'path'], message: `duplicate API root path "${root.path}"` });
       }
+      if (root.path === 'admin') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['api_roots', i, 'path'],
+          message: '"admin" is the admin API\'s path; name the API root otherwise',
+        });
+      }
       const names = new Set<string>();
       root.collections.forEach((c, j) => {
         for (const name of [c.id, c.alias].filter((n): n is string => n !== undefined)) {
@@ -408,7 +415,35 @@ export const configSchema = z
       }
       adminIds.add(a.id);
     });
+    checkDistinctCredentials(config.members, config.admins, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   });
+
+/**
+ * A token subject or client certificate names one principal: shared between a member and an
+ * admin, it would make one of them the other.
+ */
+function checkDistinctCredentials(
+  members: ReadonlyArray<{ credentials: Record<string, string | undefined> }>,
+  admins: ReadonlyArray<{ credentials: Record<string, string | undefined> }>,
+  issue: (path: Array<string | number>, message: string) => void,
+): void {
+  const keys = ['jwt_subject', 'cert_subject', 'cert_fingerprint'] as const;
+  const normalize = (key: string, value: string) => (key === 'cert_fingerprint' ? value.toLowerCase().replace(/[^0-9a-f]/g, '') : value);
+  const held = new Map<string, Set<string>>(keys.map((k) => [k, new Set<string>()]));
+  for (const m of members)
+    for (const k of keys) {
+      const v = m.credentials[k];
+      if (v !== undefined) held.get(k)?.add(normalize(k, v));
+    }
+  admins.forEach((a, i) => {
+    for (const k of keys) {
+      const v = a.credentials[k];
+      if (v !== undefined && held.get(k)?.has(normalize(k, v))) {
+        issue(['admins', i, 'credentials', k], `a member has this ${k}; an admin needs credentials of its own`);
+      }
+    }
+  });
+}
 
 const INBOX_KEYS = ['redistribute_to', 'forward_to', 'review_mode'] as const;
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Authenticator, loadOrCreateTokenKeys, type Authentication } from '../../src/auth/index.ts';
+import { Authenticator, hashSecret, loadOrCreateTokenKeys, tokenSettings, type Authentication } from '../../src/auth/index.ts';
 import { type TokenKeys } from '../../src/auth/tokens.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { basicAuth, testConfigData } from '../support/node.ts';
@@ -19,13 +19,15 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function authenticator(auth: Record<string, unknown>): Authenticator {
+function authenticator(auth: Record<string, unknown>, admins: unknown[] = []): Authenticator {
   const data = testConfigData(join(dir, 'data'), join(dir, 'certs'));
   data.auth = auth;
+  data.admins = admins;
   return Authenticator.fromConfig(parseConfig(data), keys);
 }
 
-const outcome = (r: Authentication) => (r.ok ? `ok ${r.member.id}` : r.refusal);
+const outcome = (r: Authentication) =>
+  r.ok ? (r.principal.kind === 'member' ? `ok ${r.principal.member.id}` : `ok admin ${r.principal.admin.id}`) : r.refusal;
 
 describe('Authenticator: Basic logins', () => {
   it('shares one check among identical headers arriving together, and charges one attempt for them', async () => {
@@ -72,5 +74,46 @@ describe('Authenticator: Basic logins', () => {
       return out;
     };
     expect(await tries('alice', '192.0.2.1')).toEqual(await tries('nobody-here', '192.0.2.2'));
+  });
+});
+
+describe('Authenticator: admins', () => {
+  const reviewer = {
+    id: 'reviewer',
+    name: 'Analyst on duty',
+    credentials: { basic_secret_hash: hashSecret('reviewer-secret'), jwt_subject: 'reviewer-sub', cert_subject: 'reviewer-cert' },
+  };
+
+  it('names the kind of principal: members stay members, an admin is an admin by Basic, token or certificate', async () => {
+    const a = authenticator({}, [reviewer]);
+    expect(outcome(await a.authenticate(basicAuth('alice'), { address: '192.0.2.1' }))).toBe('ok alice');
+    expect(outcome(await a.authenticate(basicAuth('reviewer'), { address: '192.0.2.1' }))).toBe('ok admin reviewer');
+    // the cache answers the second time, with the same kind
+    expect(outcome(await a.authenticate(basicAuth('reviewer'), { address: '192.0.2.1' }))).toBe('ok admin reviewer');
+    const settings = tokenSettings(parseConfig(testConfigData(join(dir, 'data'), join(dir, 'certs'))));
+    const { token } = await keys.issue(settings, 'reviewer-sub', '10m');
+    expect(outcome(await a.authenticate(`Bearer ${token}`))).toBe('ok admin reviewer');
+    expect(outcome(a.authenticateCertificate({ authorized: true, subjectCommonName: 'reviewer-cert' }))).toBe('ok admin reviewer');
+    expect(a.acceptsCertificates).toBe(true);
+  });
+
+  it("counts an admin's failed logins under the same limits as a member's", async () => {
+    const a = authenticator({ failed_logins: { per_address_member: 2 } }, [reviewer]);
+    const tries = async (id: string, address: string) => {
+      const out = [];
+      for (const guess of ['g1', 'g2', 'g3']) out.push(outcome(await a.authenticate(basicAuth(id, guess), { address })));
+      return out;
+    };
+    expect(await tries('reviewer', '192.0.2.1')).toEqual(['unauthorized', 'unauthorized', 'too-many-failures']);
+    expect(await tries('alice', '192.0.2.2')).toEqual(await tries('reviewer', '192.0.2.3'));
+  });
+
+  it('accepts Basic when only an admin has a secret', async () => {
+    const data = testConfigData(join(dir, 'data'), join(dir, 'certs'));
+    data.members = [];
+    data.admins = [reviewer];
+    const a = Authenticator.fromConfig(parseConfig(data), keys);
+    expect(a.methods.basic).toBe(true);
+    expect(outcome(await a.authenticate(basicAuth('reviewer'), { address: '192.0.2.1' }))).toBe('ok admin reviewer');
   });
 });

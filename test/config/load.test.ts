@@ -123,6 +123,24 @@ describe('errors name the key path and what is expected', () => {
     expect(problems(data((d) => (d.api_roots = [])))[0]).toBe('api_roots: configure at least one API root');
   });
 
+  it('admins: ids and credentials of their own, and no API root where the admin API is', () => {
+    const admin = (credentials: Record<string, string>) => (d: Data) => (d.admins = [{ id: 'reviewer', name: 'Analyst', credentials }]);
+    expect(problems(data(admin({ jwt_subject: 'alice' })))).toEqual([
+      'admins[0].credentials.jwt_subject: a member has this jwt_subject; an admin needs credentials of its own',
+    ]);
+    const fingerprint = 'AB:'.repeat(31) + 'AB';
+    const shared = data((d) => {
+      d.members[2].credentials.cert_fingerprint = fingerprint;
+      admin({ cert_fingerprint: fingerprint.toLowerCase().replaceAll(':', '') })(d);
+    });
+    expect(problems(shared)[0]).toMatch(/^admins\[0\]\.credentials\.cert_fingerprint: a member has this cert_fingerprint/);
+    expect(problems(data((d) => (d.admins = [{ id: 'bob', name: 'Bob', credentials: { jwt_subject: 'x' } }])))).toEqual([
+      'admins[0].id: "bob" is a member id; an admin needs an id of its own',
+    ]);
+    expect(problems(data((d) => (d.api_roots[1].path = 'admin')))[0]).toMatch(/^api_roots\[1\]\.path: "admin" is the admin API's path/);
+    expect(parseConfig(data(admin({ jwt_subject: 'reviewer', cert_subject: 'reviewer' })), 'relay.yaml').admins).toHaveLength(1);
+  });
+
   it('a token_ttl longer than max_token_ttl, with the fix', () => {
     expect(problems(data((d) => (d.auth = { token_ttl: '31d' })))).toEqual([
       'auth.token_ttl: 31d is longer than auth.max_token_ttl (30d), the longest a token may live: shorten auth.token_ttl or raise auth.max_token_ttl',

@@ -2,7 +2,8 @@
  * The TAXII 2.1 HTTP application (hono), built by node.ts from its collaborators.
  *
  * Request pipeline: response headers (TAXII Content-Type + security headers, on everything) ->
- * authentication (401) -> Accept negotiation (406) -> route: API root / collection lookup
+ * authentication (401) -> principals: members to TAXII, admins to /admin/ (403 otherwise) ->
+ * Accept negotiation (406; not on the JSON admin API) -> route: API root / collection lookup
  * (404 when unknown or not granted) -> access rule (403) -> media type / size (415 / 413) ->
  * query parsing (400) -> handler. Every error, thrown anywhere, becomes a TAXII error object in
  * one place (errors.ts). Paths are accepted with and without the trailing slash.
@@ -18,10 +19,12 @@ import { Directory } from './access.ts';
 import { PageGate } from './admission.ts';
 import { WorkSlicer } from './slicer.ts';
 import { authenticate } from './auth.ts';
-import type { ServerContext } from './context.ts';
+import type { ServerContext, ShareBackNudge } from './context.ts';
 import { handleError, handleNotFound, TaxiiError } from './errors.ts';
 import { responseHeaders } from './headers.ts';
 import { isAcceptable } from './media.ts';
+import { isAdminPath, separatePrincipals } from './principals.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
 import { registerCollectionRoutes } from './routes/collections.ts';
 import { registerDiscoveryRoutes } from './routes/discovery.ts';
 import { registerObjectRoutes } from './routes/objects.ts';
@@ -44,8 +47,8 @@ export interface TaxiiDependencies {
   readonly tuning?: TaxiiTuning;
   /** the public token-verification keys, published at /.well-known/jwks.json */
   readonly jwks?: () => unknown;
-  /** the share-back processor (nudged when an inbox accepted objects) */
-  readonly shareback?: { nudge(): void };
+  /** the share-back processor, nudged when an inbox accepted objects or an admin decided a review */
+  readonly shareback?: ShareBackNudge | undefined;
 }
 
 export const DEFAULT_MAX_ENVELOPE_OBJECTS = 100_000;
@@ -98,8 +101,11 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
   }
   app.use('*', responseHeaders());
   app.use('*', authenticate(deps.authenticator, log));
+  app.use('*', separatePrincipals());
   app.use('*', negotiate());
 
+  // before the TAXII routes: `/:root` would otherwise take /admin
+  registerAdminRoutes(app, ctx);
   registerDiscoveryRoutes(app, ctx, directory);
   registerCollectionRoutes(app, directory);
   registerObjectRoutes(app, ctx, directory);
@@ -110,6 +116,7 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
 /** 406 unless the Accept header admits TAXII 2.1 (or STIX 2.1 on the manifest endpoint). */
 function negotiate(): MiddlewareHandler {
   return async (c, next) => {
+    if (isAdminPath(c.req.path)) return next();
     const stix = /\/manifest\/?$/.test(c.req.path);
     if (!isAcceptable(c.req.header('accept'), { stix })) {
       throw new TaxiiError(406, 'Not acceptable', {

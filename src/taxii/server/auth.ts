@@ -10,6 +10,7 @@
  * - too many password checks waiting in all: 503 with Retry-After (nothing was hashed).
  *
  * Every failure is logged with the client's address and the reason, never the credential.
+ * Members and admins pass the same checks; which routes each may use is principals.ts's job.
  */
 import type { MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
@@ -71,7 +72,7 @@ export function authenticate(authenticator: Authenticator, log: Logger): Middlew
       ? authenticator.authenticateCertificate(peer)
       : await authenticator.authenticate(header, { address });
     if (result.ok) {
-      c.set('member', result.member);
+      c.set('principal', result.principal);
       return next();
     }
     const event = { reason: result.reason, address, method: c.req.method, path: c.req.path };

@@ -1,6 +1,6 @@
 /** What every route module receives, and the per-request variables set by middleware. */
 import type { Logger } from 'pino';
-import type { Member } from '../../auth/index.ts';
+import type { Admin, Member, Principal } from '../../auth/index.ts';
 import type { RelayConfig } from '../../config/index.ts';
 import type { Ingestor } from '../../ingest/index.ts';
 import type { NodePolicy } from '../../policy/index.ts';
@@ -11,8 +11,12 @@ import type { WorkSlicer } from './slicer.ts';
 
 declare module 'hono' {
   interface ContextVariableMap {
-    /** the authenticated member (set by the authentication middleware) */
+    /** who the request comes from (set by the authentication middleware) */
+    principal: Principal;
+    /** the authenticated member, on TAXII routes (set by principals.ts) */
     member: Member;
+    /** the authenticated admin, on /admin/ routes (set by principals.ts) */
+    admin: Admin;
   }
 }
 
@@ -36,6 +40,11 @@ export interface ServerContext {
   readonly work: WorkSlicer;
   /** a page reader that takes nothing for this long loses its connection */
   readonly pageStallMs: number;
-  /** the share-back processor, told when an inbox accepted objects or a reviewer decided */
-  readonly shareback?: { nudge(): void } | undefined;
+  /** the share-back processor, told at once when an inbox accepted objects or an admin decided a review (else it polls) */
+  readonly shareback?: ShareBackNudge | undefined;
+}
+
+/** What the server needs of the share-back processor. */
+export interface ShareBackNudge {
+  nudge(): void;
 }

@@ -1,9 +1,11 @@
 /**
- * Headers on every response, errors included: the TAXII Content-Type and security headers.
+ * Headers on every response, errors included: the TAXII Content-Type (plain JSON on the admin
+ * API, whose errors are TAXII error objects all the same) and security headers.
  * (The API serves JSON to programs: no caching, no sniffing, no framing, no referrers.)
  */
 import type { MiddlewareHandler } from 'hono';
 import { TAXII_CONTENT_TYPE } from './media.ts';
+import { isAdminPath } from './principals.ts';
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-store',
@@ -18,7 +20,7 @@ export function responseHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await next();
     const headers = c.res.headers;
-    headers.set('Content-Type', TAXII_CONTENT_TYPE);
+    headers.set('Content-Type', isAdminPath(c.req.path) ? 'application/json' : TAXII_CONTENT_TYPE);
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers.set(name, value);
   };
 }
