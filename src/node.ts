@@ -23,7 +23,8 @@ import {
   revocationChecker,
   type TlsMaterial,
 } from './pki/index.ts';
-import { AuditRetention } from './ops/index.ts';
+import { AuditRetention, RelayMetrics } from './ops/index.ts';
+import { nowMicros } from './stix/time.ts';
 import { Forwarder, forwardsUpstream, ShareBackProcessor, shareBackSettings, type ForwarderOptions } from './shareback/index.ts';
 import { Store } from './store/index.ts';
 import { createTaxiiApp } from './taxii/server/app.ts';
@@ -48,6 +49,8 @@ export interface RelayNode {
   readonly shareback: ShareBackProcessor;
   /** sends the outbox upstream, when an inbox has `forward_to` */
   readonly forwarder?: Forwarder | undefined;
+  /** Prometheus metrics (served to admins at /metrics) */
+  readonly metrics: RelayMetrics;
   /** the NATS connection to the federation (mutual TLS), when `federation` is configured */
   readonly federation: NatsConnection | undefined;
   close(): Promise<void>;
@@ -111,7 +114,10 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     }
     const clientCaKey = config.tls.client_ca ? 'tls.client_ca' : config.pki.ca_cert ? 'pki.ca_cert' : 'pki.dir';
     const clientCa = authenticator.acceptsCertificates && clientCaPath ? readCaBundle({ key: clientCaKey, path: clientCaPath }) : undefined;
-    const app = createTaxiiApp({ config, store, ingestor, authenticator, log, jwks: () => keys.jwks(), shareback });
+    const upstreams = new UpstreamManager(config, { ...options.upstream, store, ingestor, log });
+    const metrics = nodeMetrics(store, reindexer, upstreams, shareback);
+    ingestor.onVersionStored((v) => metrics.versionStored(v.provenance.source, v.collection));
+    const app = createTaxiiApp({ config, store, ingestor, authenticator, log, jwks: () => keys.jwks(), shareback, metrics });
 
     const [host, port] = splitListen(config.listen);
     let tls: TlsMaterial;
@@ -177,7 +183,6 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       log.info({ servers: federationConfig.servers }, 'connected to the federation over NATS (mutual TLS)');
     }
 
-    const upstreams = new UpstreamManager(config, { ...options.upstream, store, ingestor, log });
     upstreams.start();
     reindexer.start();
     shareback.start();
@@ -197,6 +202,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       upstreams,
       shareback,
       forwarder,
+      metrics,
       federation,
       async close() {
         retention.stop();
@@ -213,6 +219,36 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     await store.close();
     throw error;
   }
+}
+
+/** The node's metrics, with scrape-time figures read from the parts that own them. */
+function nodeMetrics(store: Store, reindexer: Reindexer, upstreams: UpstreamManager, shareback: ShareBackProcessor): RelayMetrics {
+  return new RelayMetrics({
+    reindexer: () => reindexer.backlog(),
+    upstreams: () =>
+      upstreams.status().map((s) => ({
+        upstream: s.upstream,
+        remote: s.remote,
+        state: s.state,
+        lagSeconds: s.lagMs === null ? null : s.lagMs / 1000,
+        quarantined: s.quarantined,
+      })),
+    reviews: () => {
+      const now = nowMicros();
+      let open = 0;
+      let oldest: number | null = null;
+      const settled: Record<string, number> = {};
+      for (const item of store.shareback.listReviews()) {
+        if (item.state === 'open') {
+          open++;
+          oldest = oldest === null ? item.openedAt : Math.min(oldest, item.openedAt);
+        } else if (item.state !== 'decided') settled[item.state] = (settled[item.state] ?? 0) + 1;
+      }
+      return { open, oldestOpenSeconds: oldest === null ? null : (now - oldest) / 1e6, settled };
+    },
+    outbox: () => store.shareback.outboxCounts(),
+    sharebackBacklog: () => shareback.backlog(),
+  });
 }
 
 function splitListen(listen: string): [string, number] {

@@ -192,6 +192,14 @@ const federationSchema = z
   })
   .optional();
 
+/** Top-level paths the node serves itself, which an API root may not take. */
+const RESERVED_PATHS: Readonly<Record<string, string>> = {
+  admin: "the admin API's path",
+  metrics: "the metrics' path",
+  healthz: 'the health check',
+  readyz: 'the readiness check',
+};
+
 export const configSchema = z
   .strictObject({
     node: z.strictObject({
@@ -333,11 +341,12 @@ export const configSchema = z
       if (roots.has(root.path)) {
         ctx.addIssue({ code: 'custom', path: ['api_roots', i, 'path'], message: `duplicate API root path "${root.path}"` });
       }
-      if (root.path === 'admin') {
+      const reserved = RESERVED_PATHS[root.path];
+      if (reserved !== undefined) {
         ctx.addIssue({
           code: 'custom',
           path: ['api_roots', i, 'path'],
-          message: '"admin" is the admin API\'s path; name the API root otherwise',
+          message: `"${root.path}" is ${reserved}; name the API root otherwise`,
         });
       }
       const names = new Set<string>();

@@ -91,6 +91,19 @@ export function decideReview(store: Store, id: string, verdict: 'approve' | 'rej
     }
     const result = store.shareback.decide(id, recorded);
     if ('problem' in result) throw new ReviewClosedError(id, current.state);
+    // the audit trail keeps who decided what, even after the review item is pruned
+    store.audit.noteEvent({
+      action: 'review.decided',
+      actor: recorded.by,
+      subject: id,
+      detail: {
+        verdict,
+        member: current.member,
+        object: current.object.id,
+        version: current.object.version,
+        edited: recorded.edited !== undefined,
+      },
+    });
     return result.item;
   });
   return reviewSummary(item);

@@ -23,7 +23,9 @@ import type { ServerContext, ShareBackNudge } from './context.ts';
 import { handleError, handleNotFound, TaxiiError } from './errors.ts';
 import { responseHeaders } from './headers.ts';
 import { isAcceptable } from './media.ts';
-import { isAdminPath, separatePrincipals } from './principals.ts';
+import { isAdminPath, METRICS_PATH, separatePrincipals } from './principals.ts';
+import { matchedRoutes } from 'hono/route';
+import type { RelayMetrics } from '../../ops/index.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerCollectionRoutes } from './routes/collections.ts';
 import { registerDiscoveryRoutes } from './routes/discovery.ts';
@@ -49,6 +51,8 @@ export interface TaxiiDependencies {
   readonly jwks?: () => unknown;
   /** the share-back processor, nudged when an inbox accepted objects or an admin decided a review */
   readonly shareback?: ShareBackNudge | undefined;
+  /** Prometheus metrics: requests are counted and timed, /metrics serves them to admins */
+  readonly metrics?: RelayMetrics | undefined;
 }
 
 export const DEFAULT_MAX_ENVELOPE_OBJECTS = 100_000;
@@ -83,6 +87,7 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
     work: new WorkSlicer(PAGE_WORK_SLICE_MS),
     pageStallMs: config.limits.page_stall_timeout_seconds * 1000,
     shareback: deps.shareback,
+    metrics: deps.metrics,
   };
   const directory = new Directory(config);
 
@@ -99,18 +104,34 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
       return c.body(JSON.stringify(jwks()), 200, { 'Content-Type': 'application/jwk-set+json' });
     });
   }
+  if (deps.metrics) app.use('*', observeRequests(deps.metrics));
   app.use('*', responseHeaders());
-  app.use('*', authenticate(deps.authenticator, log));
+  app.use('*', authenticate(deps.authenticator, log, deps.metrics ? (refusal) => deps.metrics?.authRefused(refusal) : undefined));
   app.use('*', separatePrincipals());
   app.use('*', negotiate());
 
-  // before the TAXII routes: `/:root` would otherwise take /admin
+  // before the TAXII routes: `/:root` would otherwise take /admin and /metrics
+  if (deps.metrics) {
+    const metrics = deps.metrics;
+    app.get(METRICS_PATH, async (c) => c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType }));
+  }
   registerAdminRoutes(app, ctx);
   registerDiscoveryRoutes(app, ctx, directory);
   registerCollectionRoutes(app, directory);
   registerObjectRoutes(app, ctx, directory);
   registerMethodNotAllowed(app);
   return app;
+}
+
+/** Counts and times every answer by its route pattern (bounded labels: never the raw path). */
+function observeRequests(metrics: RelayMetrics): MiddlewareHandler {
+  return async (c, next) => {
+    const started = performance.now();
+    await next();
+    // the route the path matched, also when authentication answered before it ran ('*': none)
+    const route = matchedRoutes(c).find((r) => r.path !== '*' && r.path !== '/*')?.path ?? '*';
+    metrics.requestAnswered(route, c.req.method, c.res.status, (performance.now() - started) / 1000);
+  };
 }
 
 /** 406 unless the Accept header admits TAXII 2.1 (or STIX 2.1 on the manifest endpoint). */

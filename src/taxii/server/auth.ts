@@ -59,7 +59,7 @@ export const passwordChecksBusy = (retryAfterSeconds: number) =>
 /** A full check queue under a flood would otherwise log every refused request. */
 const BUSY_LOG_INTERVAL_MS = 10_000;
 
-export function authenticate(authenticator: Authenticator, log: Logger): MiddlewareHandler {
+export function authenticate(authenticator: Authenticator, log: Logger, onRefused?: (refusal: string) => void): MiddlewareHandler {
   const methods = authenticator.methods;
   let busyLoggedAt = -Infinity;
   return async (c, next) => {
@@ -76,6 +76,7 @@ export function authenticate(authenticator: Authenticator, log: Logger): Middlew
       return next();
     }
     const event = { reason: result.reason, address, method: c.req.method, path: c.req.path };
+    onRefused?.(result.refusal);
     switch (result.refusal) {
       case 'unauthorized':
         log.info(event, 'TAXII authentication failed');

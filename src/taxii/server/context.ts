@@ -1,5 +1,6 @@
 /** What every route module receives, and the per-request variables set by middleware. */
 import type { Logger } from 'pino';
+import type { RelayMetrics } from '../../ops/index.ts';
 import type { Admin, Member, Principal } from '../../auth/index.ts';
 import type { RelayConfig } from '../../config/index.ts';
 import type { Ingestor } from '../../ingest/index.ts';
@@ -42,6 +43,8 @@ export interface ServerContext {
   readonly pageStallMs: number;
   /** the share-back processor, told at once when an inbox accepted objects or an admin decided a review (else it polls) */
   readonly shareback?: ShareBackNudge | undefined;
+  /** Prometheus metrics (pages served) */
+  readonly metrics?: RelayMetrics | undefined;
 }
 
 /** What the server needs of the share-back processor. */

@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { TAXII_CONTENT_TYPE } from './media.ts';
-import { isAdminPath } from './principals.ts';
+import { isAdminPath, isMetricsPath } from './principals.ts';
 
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-store',
@@ -20,7 +20,10 @@ export function responseHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await next();
     const headers = c.res.headers;
-    headers.set('Content-Type', isAdminPath(c.req.path) ? 'application/json' : TAXII_CONTENT_TYPE);
+    // the metrics text keeps its own type (Prometheus exposition format); errors there are JSON
+    if (!(isMetricsPath(c.req.path) && c.res.status === 200)) {
+      headers.set('Content-Type', isAdminPath(c.req.path) ? 'application/json' : TAXII_CONTENT_TYPE);
+    }
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers.set(name, value);
   };
 }

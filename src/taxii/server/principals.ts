@@ -9,9 +9,16 @@ import { TaxiiError } from './errors.ts';
 
 export const ADMIN_PREFIX = '/admin';
 
-/** Whether a request path belongs to the admin API. */
+/** Prometheus metrics: admins only, like the admin API (Prometheus sends Basic or a bearer token). */
+export const METRICS_PATH = '/metrics';
+
+/** Whether a request path is for admins: the admin API and the metrics. */
 export function isAdminPath(path: string): boolean {
-  return path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`);
+  return path === ADMIN_PREFIX || path.startsWith(`${ADMIN_PREFIX}/`) || isMetricsPath(path);
+}
+
+export function isMetricsPath(path: string): boolean {
+  return path === METRICS_PATH || path === `${METRICS_PATH}/`;
 }
 
 const notForMembers = () =>

@@ -25,6 +25,9 @@ beforeAll(async () => {
       },
     ];
   });
+  // These tests look at what the API records; the processor applying verdicts is
+  // test/shareback/review-desk.e2e.test.ts's (here it would settle the seeded items at once).
+  await t.node.shareback.stop();
 });
 afterAll(async () => {
   await t?.close();

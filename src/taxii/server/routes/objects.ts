@@ -177,6 +177,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
   const audit = (t: Target, entries: readonly IndexEntry[]): void => {
     const record = deliveryRecord(t.member.id, t.apiRoot, t.collection.id, entries);
     if (!record) return;
+    ctx.metrics?.pageServed(t.member.id, t.collection.id, record.count);
     store.audit
       .noteDelivered(record)
       .catch((error: unknown) => ctx.log.error({ err: error, member: t.member.id }, 'audit record of a page served not written'));
