@@ -198,6 +198,8 @@ export const fanoutSection: Section = {
         for (let i = 0; i < n; i++) chunk.push(...corpus.pair(done + i));
         setup(chunk);
         done += n;
+        // the background re-indexer gets its turn, and a signal too
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
       node.reindexer.drain();
       ctx.progress(
@@ -262,12 +264,12 @@ export const fanoutSection: Section = {
       let drainedAt: number | null = null;
       let largestBacklog = backlogAfterCall;
       while (performance.now() - committedAt < DRAIN_LIMIT_MS) {
-        const backlog = node.reindexer.backlog();
-        largestBacklog = Math.max(largestBacklog, backlog.items);
-        if (backlog.items === 0 && backlog.jobs.length === 0) {
+        // the oldest item's time is one read; the backlog's size counts every entry, so only now and then
+        if (node.store.queue.oldestSince() === null && node.reindexer.backlog().jobs.length === 0) {
           drainedAt = performance.now();
           break;
         }
+        if (during.length % 20 === 0) largestBacklog = Math.max(largestBacklog, node.store.queue.size());
         during.push(await page());
       }
       const moved = node.reindexer.reindexed - movedBefore;
