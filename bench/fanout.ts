@@ -197,6 +197,11 @@ export const fanoutSection: Section = {
         const chunk: Obj[] = [];
         for (let i = 0; i < n; i++) chunk.push(...corpus.pair(done + i));
         setup(chunk);
+        if (Math.floor((done + n) / (indicators / 5)) > Math.floor(done / (indicators / 5))) {
+          ctx.progress(
+            `fanout setup: ${(done + n).toLocaleString('en-US')}/${indicators.toLocaleString('en-US')} indicators, backlog ${node.store.queue.size()}`,
+          );
+        }
         done += n;
         // the background re-indexer gets its turn, and a signal too
         await new Promise<void>((resolve) => setImmediate(resolve));
