@@ -16,9 +16,35 @@ import { Store } from '../src/store/index.ts';
 import { UpstreamManager } from '../src/upstream/index.ts';
 import { round, type BenchContext, type Section } from './context.ts';
 import { CorpusGenerator } from './corpus.ts';
-import { figure } from './report.ts';
+import { figure, type SectionResult } from './report.ts';
 
 export const BACKFILL_TARGET_OBJECTS_PER_S = 20_000;
+/** issue 10: backfill at least 0.8× as fast as ingest in the same run */
+export const BACKFILL_TARGET_INGEST_RATIO = 0.8;
+
+/**
+ * `backfill.ingest_ratio`: backfill objects/s ÷ ingest objects/s of the same run, added to the
+ * backfill section once every section ran (null, with a note, when the ingest section did not).
+ */
+export function withIngestRatio(sections: readonly SectionResult[]): SectionResult[] {
+  const value = (key: string) => sections.flatMap((s) => s.figures).find((f) => f.key === key)?.value ?? null;
+  const backfill = value('backfill.objects_per_s');
+  const ingest = value('ingest.objects_per_s');
+  return sections.map((s) =>
+    s.name !== 'backfill' || backfill === null
+      ? s
+      : {
+          ...s,
+          figures: [
+            ...s.figures,
+            figure('backfill.ingest_ratio', 'backfill / ingest (same run)', ingest === null ? null : round(backfill / ingest, 3), 'x', {
+              target: { op: '>=', value: BACKFILL_TARGET_INGEST_RATIO },
+              ...(ingest === null ? { note: 'the ingest section did not run (BENCH_SECTIONS)' } : {}),
+            }),
+          ],
+        },
+  );
+}
 
 const SOURCE = 'bf000000-0000-4000-8000-000000000001';
 const MIRROR = 'bf000000-0000-4000-8000-000000000002';

@@ -32,6 +32,14 @@ export interface Settings {
     /** objects node B backfills from node A (BENCH_BACKFILL) */
     readonly objects: number;
   };
+  readonly scale: {
+    /** objects of the one ingest from empty (BENCH_SCALE) */
+    readonly objects: number;
+  };
+  readonly fanout: {
+    /** indicators of the hub malware (BENCH_FANOUT); the store holds as many `indicates` relationships */
+    readonly indicators: number;
+  };
   readonly load: {
     /** members paging the collection at once, one connection each (BENCH_LOAD_CLIENTS) */
     readonly clients: number;
@@ -105,6 +113,12 @@ export function settingsFromEnv(): Settings {
     },
     backfill: {
       objects: intFromEnv('BENCH_BACKFILL', 200_000),
+    },
+    scale: {
+      objects: intFromEnv('BENCH_SCALE', 1_000_000, 1000),
+    },
+    fanout: {
+      indicators: intFromEnv('BENCH_FANOUT', 100_000),
     },
     load: {
       clients: intFromEnv('BENCH_LOAD_CLIENTS', 200),

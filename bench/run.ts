@@ -16,14 +16,24 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createContext, round, settingsFromEnv, type Section } from './context.ts';
-import { backfillSection } from './backfill.ts';
+import { backfillSection, withIngestRatio } from './backfill.ts';
+import { fanoutSection } from './fanout.ts';
 import { ingestSection } from './ingest.ts';
 import { loadSection } from './load.ts';
+import { scaleSection } from './scale.ts';
 import { renderTable, writeResults, type BenchResults, type SectionResult } from './report.ts';
 import { serveSection } from './serve.ts';
 import { sharebackSection } from './shareback.ts';
 
-const SECTIONS: readonly Section[] = [ingestSection, serveSection, backfillSection, loadSection, sharebackSection];
+const SECTIONS: readonly Section[] = [
+  ingestSection,
+  serveSection,
+  backfillSection,
+  scaleSection,
+  fanoutSection,
+  loadSection,
+  sharebackSection,
+];
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 const SRC_DIR = fileURLToPath(new URL('../src/', import.meta.url));
@@ -132,7 +142,7 @@ async function main(): Promise<void> {
       dirty: dirty === null ? null : dirty !== '',
       srcChangedDuringRun: changed,
     },
-    sections: results,
+    sections: withIngestRatio(results),
   };
   const path = writeResults(RESULTS_DIR, bench);
   process.stdout.write(`${renderTable(bench)}\n`);
