@@ -38,7 +38,7 @@ describe('a node with a federation section', () => {
     const cert = await ca.issue('node', 'relay-a');
     const t = await startTestNode((data) => {
       data.node.id = 'relay-a';
-      data.federation = { servers: [nats?.url], tls: { cert: cert.certPath, key: cert.keyPath, ca: ca.caCertPath } };
+      data.federation = { servers: [nats?.url], tls: { cert: cert.certPath, key: cert.keyPath, ca: ca.caCertPath }, name: 'isac' };
     });
     let closed = false;
     try {
@@ -71,6 +71,7 @@ describe('a node with a federation section', () => {
         servers: [nats?.url],
         tls: { cert: foreign.certPath, key: foreign.keyPath, ca: ca.caCertPath },
         connect_timeout_seconds: 3,
+        name: 'isac',
       };
       const config = parseConfig(data);
       const error = await startNode(config, pino({ level: 'silent' })).then(
