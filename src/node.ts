@@ -12,7 +12,7 @@ import type { NatsConnection } from 'nats';
 import { ConfigError, inDataDir, type RelayConfig } from './config/index.ts';
 import { readersByMember } from './auth/readers.ts';
 import { reconcileConfiguration, Reindexer } from './derive/index.ts';
-import { connectFederation, federationOptions } from './federation/index.ts';
+import { connectFederation, federationOptions, Gossip, loadGossipCredentials } from './federation/index.ts';
 import { acceptedSpecVersions, Ingestor } from './ingest/index.ts';
 import { nodePolicy } from './policy/index.ts';
 import {
@@ -47,6 +47,8 @@ export interface RelayNode {
   readonly shareback: ShareBackProcessor;
   /** the NATS connection to the federation (mutual TLS), when `federation` is configured */
   readonly federation: NatsConnection | undefined;
+  /** gossip with the federation's other nodes (`counters()`), when `federation` is configured */
+  readonly gossip: Gossip | undefined;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,8 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     });
     // share-back: what inboxes accept is checked, reviewed, anonymized and sent on in the background
     const shareback = new ShareBackProcessor(store, ingestor, shareBackSettings(config), { log: log.child({ part: 'shareback' }) });
+    // the gossip key and the peers' keys are checked before anything listens
+    const gossipCredentials = config.federation ? await loadGossipCredentials(config.federation) : undefined;
     const keys = await loadOrCreateTokenKeys(config.data_dir);
     const pki = CertificateAuthority.paths({ dir: config.pki.dir, caCert: config.pki.ca_cert, caKey: config.pki.ca_key });
     const authenticator = Authenticator.fromConfig(config, keys, revocationChecker(pki.dir));
@@ -155,14 +159,34 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     // not start; the error names the cause (certificate refused, unknown CA, ...).
     const federationConfig = federationOptions(config);
     let federation: NatsConnection | undefined;
-    if (federationConfig) {
+    let gossip: Gossip | undefined;
+    if (federationConfig && config.federation && gossipCredentials) {
       try {
         federation = await connectFederation(federationConfig);
+        log.info({ servers: federationConfig.servers }, 'connected to the federation over NATS (mutual TLS)');
+        // after the store and the ingestor, before upstreams and share-back store anything
+        gossip = new Gossip(
+          {
+            federation: config.federation.name,
+            nodeId: config.node.id,
+            ...gossipCredentials,
+            egress: { allowRed: config.federation.egress.allow_red, allowAmberStrict: config.federation.egress.allow_amber_strict },
+            collections: new Set(config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id))),
+            stream: {
+              replicas: config.federation.stream.replicas,
+              maxAgeHours: config.federation.stream.max_age_hours,
+              duplicateWindowSeconds: config.federation.stream.duplicate_window_seconds,
+            },
+          },
+          { nc: federation, store, ingestor, policy, log: log.child({ part: 'gossip' }) },
+        );
+        await gossip.start();
       } catch (error) {
+        await gossip?.stop();
+        await federation?.close();
         await closeServer();
         throw error;
       }
-      log.info({ servers: federationConfig.servers }, 'connected to the federation over NATS (mutual TLS)');
     }
 
     const upstreams = new UpstreamManager(config, { ...options.upstream, store, ingestor, log });
@@ -182,9 +206,12 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       upstreams,
       shareback,
       federation,
+      gossip,
       async close() {
         await shareback.stop();
         await upstreams.close();
+        // after the parts that store versions: what they stored last is still published
+        await gossip?.stop();
         await reindexer.stop();
         await federation?.close();
         await closeServer();
