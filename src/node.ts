@@ -12,7 +12,7 @@ import type { NatsConnection } from 'nats';
 import { ConfigError, inDataDir, type RelayConfig } from './config/index.ts';
 import { readersByMember } from './auth/readers.ts';
 import { reconcileConfiguration, Reindexer } from './derive/index.ts';
-import { connectFederation, federationOptions } from './federation/index.ts';
+import { connectFederation, federationOptions, Gossip, loadGossipCredentials } from './federation/index.ts';
 import { acceptedSpecVersions, Ingestor } from './ingest/index.ts';
 import { nodePolicy } from './policy/index.ts';
 import {
@@ -53,6 +53,8 @@ export interface RelayNode {
   readonly metrics: RelayMetrics;
   /** the NATS connection to the federation (mutual TLS), when `federation` is configured */
   readonly federation: NatsConnection | undefined;
+  /** gossip with the federation's other nodes (`counters()`), when `federation` is configured */
+  readonly gossip: Gossip | undefined;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,8 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       log: log.child({ part: 'shareback' }),
       onForward: forwarder ? () => forwarder.nudge() : undefined,
     });
+    // the gossip key and the peers' keys are checked before anything listens
+    const gossipCredentials = config.federation ? await loadGossipCredentials(config.federation) : undefined;
     const keys = await loadOrCreateTokenKeys(config.data_dir);
     const pki = CertificateAuthority.paths({ dir: config.pki.dir, caCert: config.pki.ca_cert, caKey: config.pki.ca_key });
     const authenticator = Authenticator.fromConfig(config, keys, revocationChecker(pki.dir));
@@ -115,7 +119,19 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     const clientCaKey = config.tls.client_ca ? 'tls.client_ca' : config.pki.ca_cert ? 'pki.ca_cert' : 'pki.dir';
     const clientCa = authenticator.acceptsCertificates && clientCaPath ? readCaBundle({ key: clientCaKey, path: clientCaPath }) : undefined;
     const upstreams = new UpstreamManager(config, { ...options.upstream, store, ingestor, log });
-    const metrics = nodeMetrics(store, reindexer, upstreams, shareback);
+    // set once the node has joined the federation (below); the metrics read them when scraped
+    let federation: NatsConnection | undefined;
+    let gossip: Gossip | undefined;
+    const metrics = nodeMetrics(
+      store,
+      reindexer,
+      upstreams,
+      shareback,
+      config.federation && {
+        counters: () => (gossip ? flatCounters(gossip.counters()) : {}),
+        connected: () => federation !== undefined && !federation.isClosed(),
+      },
+    );
     ingestor.onVersionStored((v) => metrics.versionStored(v.provenance.source, v.collection));
     const app = createTaxiiApp({ config, store, ingestor, authenticator, log, jwks: () => keys.jwks(), shareback, metrics });
 
@@ -172,15 +188,33 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     // Federation (optional): a node that cannot join the NATS servers it is configured for does
     // not start; the error names the cause (certificate refused, unknown CA, ...).
     const federationConfig = federationOptions(config);
-    let federation: NatsConnection | undefined;
-    if (federationConfig) {
+    if (federationConfig && config.federation && gossipCredentials) {
       try {
         federation = await connectFederation(federationConfig);
+        log.info({ servers: federationConfig.servers }, 'connected to the federation over NATS (mutual TLS)');
+        // after the store and the ingestor, before upstreams and share-back store anything
+        gossip = new Gossip(
+          {
+            federation: config.federation.name,
+            nodeId: config.node.id,
+            ...gossipCredentials,
+            egress: { allowRed: config.federation.egress.allow_red, allowAmberStrict: config.federation.egress.allow_amber_strict },
+            collections: new Set(config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id))),
+            stream: {
+              replicas: config.federation.stream.replicas,
+              maxAgeHours: config.federation.stream.max_age_hours,
+              duplicateWindowSeconds: config.federation.stream.duplicate_window_seconds,
+            },
+          },
+          { nc: federation, store, ingestor, policy, log: log.child({ part: 'gossip' }) },
+        );
+        await gossip.start();
       } catch (error) {
+        await gossip?.stop();
+        await federation?.close();
         await closeServer();
         throw error;
       }
-      log.info({ servers: federationConfig.servers }, 'connected to the federation over NATS (mutual TLS)');
     }
 
     upstreams.start();
@@ -204,11 +238,14 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       forwarder,
       metrics,
       federation,
+      gossip,
       async close() {
         retention.stop();
         await shareback.stop();
         await forwarder?.stop();
         await upstreams.close();
+        // after the parts that store versions: what they stored last is still published
+        await gossip?.stop();
         await reindexer.stop();
         await federation?.close();
         await closeServer();
@@ -222,8 +259,15 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
 }
 
 /** The node's metrics, with scrape-time figures read from the parts that own them. */
-function nodeMetrics(store: Store, reindexer: Reindexer, upstreams: UpstreamManager, shareback: ShareBackProcessor): RelayMetrics {
+function nodeMetrics(
+  store: Store,
+  reindexer: Reindexer,
+  upstreams: UpstreamManager,
+  shareback: ShareBackProcessor,
+  federation: { counters(): Record<string, number>; connected(): boolean } | undefined,
+): RelayMetrics {
   return new RelayMetrics({
+    ...(federation ? { federation: federation.counters, federationConnected: federation.connected } : {}),
     reindexer: () => reindexer.backlog(),
     upstreams: () =>
       upstreams.status().map((s) => ({
@@ -249,6 +293,17 @@ function nodeMetrics(store: Store, reindexer: Reindexer, upstreams: UpstreamMana
     outbox: () => store.shareback.outboxCounts(),
     sharebackBacklog: () => shareback.backlog(),
   });
+}
+
+/** Gossip counters as metric names: { published: { envelopes: 3 } } -> { published_envelopes: 3 }. */
+function flatCounters(counters: object, prefix = ''): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(counters)) {
+    const name = prefix ? `${prefix}_${key}` : key;
+    if (typeof value === 'number') out[name] = value;
+    else if (value && typeof value === 'object') Object.assign(out, flatCounters(value as object, name));
+  }
+  return out;
 }
 
 function splitListen(listen: string): [string, number] {

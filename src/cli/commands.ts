@@ -144,6 +144,14 @@ export const COMMANDS: readonly Command[] = [
       (await import('./reindex.ts')).runReindex(loadConfig(options.config), { collection: options.collection, json: options.json }),
   }),
   command({
+    name: 'federation init',
+    summary: "create this node's federation (gossip) key and print the public key and key id to give its peers",
+    options: { config, json },
+    details:
+      'The key goes to federation.key_file (default <data_dir>/federation/federation.key), owner-only; an existing key is kept. Peers list the public key under federation.peers.',
+    run: async ({ options }) => (await import('./federation.ts')).runFederationInit(loadConfig(options.config), options.json),
+  }),
+  command({
     name: 'certs init',
     summary: "create the node's certificate authority in pki.dir",
     options: { config },

@@ -1,2 +1,2 @@
-export { loadConfig, ConfigError, inDataDir } from './load.ts';
+export { loadConfig, ConfigError, inDataDir, federationKeyFile } from './load.ts';
 export type { RelayConfig, ApiRootConfig, AdminConfig, CollectionConfig, MemberConfig } from './schema.ts';

@@ -117,6 +117,10 @@ export function parseConfig(raw: unknown, path = '<config>', env: ConfigEnvironm
   if (config.federation) {
     const tls = config.federation.tls;
     config.federation.tls = { cert: abs(tls.cert), key: abs(tls.key), ca: abs(tls.ca) };
+    config.federation.key_file = abs(config.federation.key_file ?? federationKeyFile(config));
+    config.federation.peers = config.federation.peers.map((p) =>
+      p.public_key_file !== undefined ? { ...p, public_key_file: abs(p.public_key_file) } : p,
+    );
   }
   return config;
 }
@@ -172,4 +176,9 @@ function knownKeys(path: readonly PropertyKey[]): string[] | undefined {
   }
   const s = unwrap(schema);
   return s instanceof z.ZodObject ? Object.keys(s.shape) : undefined;
+}
+
+/** Where this node's federation key is when `federation.key_file` does not say: under the data directory. */
+export function federationKeyFile(config: Pick<RelayConfig, 'data_dir' | 'federation'>): string {
+  return config.federation?.key_file ?? resolve(config.data_dir, 'federation', 'federation.key');
 }

@@ -170,6 +170,11 @@ const limitsSchema = z
   })
   .default(LIMIT_DEFAULTS);
 
+/** A federation name: one NATS subject token (no dots, wildcards or spaces) and part of a stream name. */
+const FEDERATION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** A node id as gossip envelopes carry it. */
+const FEDERATION_NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 const NATS_URL = /^(nats|tls):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /** Federation over NATS (optional: without it the node runs alone). Always mutual TLS. */
@@ -189,6 +194,58 @@ const federationSchema = z
       ca: z.string().min(1).describe("CA (PEM) the NATS servers' certificates must chain to"),
     }),
     connect_timeout_seconds: z.number().positive().max(300).default(10),
+    name: z
+      .string({ error: 'name the federation (e.g. name: isac-eu): the same on every node; it prefixes the NATS subjects and the stream' })
+      .regex(
+        FEDERATION_NAME,
+        'expected letters, digits, "-" or "_" (at most 64): it becomes a NATS subject token and part of the stream name',
+      ),
+    key_file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("this node's Ed25519 gossip key (owner-only), from `relay federation init`; default <data_dir>/federation/federation.key"),
+    peers: z
+      .array(
+        z
+          .strictObject({
+            id: z.string().regex(FEDERATION_NODE_ID, 'expected a node id (node.id of that peer)'),
+            public_key: z.string().min(1).optional().describe('the SPKI PEM or JWK `relay federation init` printed on that node'),
+            public_key_file: z.string().min(1).optional().describe('a file holding it (federation.pub.pem or federation.jwk)'),
+          })
+          .refine((p) => (p.public_key === undefined) !== (p.public_key_file === undefined), {
+            message: "give the peer's key as public_key (inline) or public_key_file, exactly one of them",
+          }),
+      )
+      .default([])
+      .describe('the peers whose gossip this node trusts; a node may be listed with several keys while it rotates'),
+    revoked_keys: z
+      .array(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a key id (the 43-character thumbprint `relay federation init` printed)'))
+      .default([])
+      .describe('key ids never trusted again, even when a peer lists them'),
+    egress: z
+      .strictObject({
+        allow_red: z.boolean().default(false).describe('TLP:RED versions cross to peers'),
+        allow_amber_strict: z.boolean().default(false).describe('TLP:AMBER+STRICT versions cross to peers'),
+      })
+      .default({ allow_red: false, allow_amber_strict: false }),
+    stream: z
+      .strictObject({
+        replicas: z.number().int().min(1).max(5).default(1).describe('JetStream replicas of the gossip stream (3 on a 3-server cluster)'),
+        max_age_hours: z
+          .number()
+          .positive()
+          .max(24 * 365)
+          .default(7 * 24)
+          .describe('how long envelopes stay in the stream'),
+        duplicate_window_seconds: z.number().int().min(1).max(3600).default(120).describe('JetStream publish de-duplication window'),
+      })
+      .default({ replicas: 1, max_age_hours: 7 * 24, duplicate_window_seconds: 120 }),
+  })
+  .superRefine((f, ctx) => {
+    if (f.stream.duplicate_window_seconds > f.stream.max_age_hours * 3600) {
+      ctx.addIssue({ code: 'custom', path: ['stream', 'duplicate_window_seconds'], message: 'must not exceed stream.max_age_hours' });
+    }
   })
   .optional();
 
@@ -335,6 +392,20 @@ export const configSchema = z
     upstreams: upstreamsSchema,
   })
   .superRefine((config, ctx) => {
+    if (config.federation) {
+      if (!FEDERATION_NODE_ID.test(config.node.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['node', 'id'],
+          message: 'a federated node id is at most 64 letters, digits, ".", "_" or "-" (gossip envelopes name their origin by it)',
+        });
+      }
+      config.federation.peers.forEach((p, i) => {
+        if (p.id === config.node.id) {
+          ctx.addIssue({ code: 'custom', path: ['federation', 'peers', i, 'id'], message: 'this is the node itself: list only its peers' });
+        }
+      });
+    }
     checkUpstreams(config.upstreams, config.api_roots, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
     const roots = new Map<string, Set<string>>();
     config.api_roots.forEach((root, i) => {

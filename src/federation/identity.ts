@@ -12,7 +12,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 
 export const PRIVATE_KEY_FILE = 'federation.key';
@@ -46,14 +46,24 @@ export interface InitResult {
   readonly created: boolean;
 }
 
+/** The public key files written beside a key file: `<name>.pub.pem` and `<name>.jwk` (`federation.key` → `federation.pub.pem`). */
+export function publicKeyFiles(keyPath: string): { pem: string; jwk: string } {
+  const stem = join(dirname(keyPath), basename(keyPath).replace(/\.key$/, ''));
+  return { pem: `${stem}.pub.pem`, jwk: `${stem}.jwk` };
+}
+
 /**
  * Creates the node's key pair in `dir` (for `relay federation init`). A key already there is kept
  * and reported, never replaced: peers trust it by its public key, and a new key would lock the
  * node out until every peer trusts the new one. Missing public key files are written again.
  */
 export async function initFederationIdentity(dir: string): Promise<InitResult> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const path = join(dir, PRIVATE_KEY_FILE);
+  return initFederationKey(join(dir, PRIVATE_KEY_FILE));
+}
+
+/** `initFederationIdentity` for a key file by its path (`federation.key_file`); the public files go beside it. */
+export async function initFederationKey(path: string): Promise<InitResult> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   let created = false;
   if (!existsSync(path)) {
     const { privateKey } = generateKeyPairSync('ed25519');
@@ -68,17 +78,22 @@ export async function initFederationIdentity(dir: string): Promise<InitResult> {
       }
     }
   }
-  const identity = await loadFederationIdentity(dir);
-  if (created || !existsSync(join(dir, PUBLIC_KEY_FILE))) writeFileSync(join(dir, PUBLIC_KEY_FILE), identity.publicKeyPem);
-  if (created || !existsSync(join(dir, PUBLIC_JWK_FILE))) {
-    writeFileSync(join(dir, PUBLIC_JWK_FILE), `${JSON.stringify({ ...identity.publicJwk, kid: identity.keyId }, null, 2)}\n`);
+  const identity = await loadFederationKey(path);
+  const files = publicKeyFiles(path);
+  if (created || !existsSync(files.pem)) writeFileSync(files.pem, identity.publicKeyPem);
+  if (created || !existsSync(files.jwk)) {
+    writeFileSync(files.jwk, `${JSON.stringify({ ...identity.publicJwk, kid: identity.keyId }, null, 2)}\n`);
   }
   return { publicKeyPem: identity.publicKeyPem, keyId: identity.keyId, path, created };
 }
 
 /** Loads the node's key from `dir`, refusing a key file that group or others can access. */
 export async function loadFederationIdentity(dir: string): Promise<FederationIdentity> {
-  const path = join(dir, PRIVATE_KEY_FILE);
+  return loadFederationKey(join(dir, PRIVATE_KEY_FILE));
+}
+
+/** `loadFederationIdentity` for a key file by its path. */
+export async function loadFederationKey(path: string): Promise<FederationIdentity> {
   let text: string;
   try {
     checkOwnerOnly(path);

@@ -26,6 +26,10 @@ export interface Settings {
   'member-profiles': Record<string, { fingerprint: string; snapshot: unknown }>;
   /** work over whole collections the re-indexer does a chunk at a time (derive/jobs.ts) */
   'derivation-jobs': readonly unknown[];
+  /** the sequence number of the last gossip envelope this node signed (federation/gossip.ts): never reused */
+  'gossip-sequence': number;
+  /** which peers' envelope sequence numbers this node has accepted (federation/envelope.ts ReplayState) */
+  'gossip-replay': unknown;
 }
 
 type SettingName = keyof Settings;

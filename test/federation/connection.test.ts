@@ -181,6 +181,7 @@ describe('federation configuration', () => {
     data.federation = {
       servers: ['nats://127.0.0.1:4222', 'tls://nats.example.org:4443'],
       tls: { cert: 'n.crt', key: 'n.key', ca: '/etc/ca.crt' },
+      name: 'isac',
     };
     const config = parseConfig(data);
     const o = federationOptions(config);
@@ -205,14 +206,18 @@ describe('federation configuration', () => {
     expect(message).toMatch(/federation\.tls\.key/);
     expect(message).toMatch(/federation\.gossip: unknown key/);
     const empty = base();
-    empty.federation = { servers: [], tls: { cert: 'a', key: 'b', ca: 'c' } };
+    empty.federation = { servers: [], tls: { cert: 'a', key: 'b', ca: 'c' }, name: 'isac' };
     expect(() => parseConfig(empty)).toThrow(/federation\.servers: list at least one NATS server/);
   });
 
   it('connects with the options built from the configuration', async () => {
     const data = base();
     data.node = { ...(data.node as object), id: 'node-from-config' };
-    data.federation = { servers: [secure.url], tls: { cert: certs.node1.certPath, key: certs.node1.keyPath, ca: ca.caCertPath } };
+    data.federation = {
+      servers: [secure.url],
+      tls: { cert: certs.node1.certPath, key: certs.node1.keyPath, ca: ca.caCertPath },
+      name: 'isac',
+    };
     const nc = await connectFederation(federationOptions(parseConfig(data)) as FederationOptions);
     connections.push(nc);
     expect(nc.isClosed()).toBe(false);

@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 
 export const NATS_SERVER = existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
@@ -21,8 +22,24 @@ export interface NatsServerTls {
   readonly verify: boolean;
 }
 
+/** JetStream and clustering (routes on loopback, no TLS between the servers of a test). */
+export interface NatsServerExtras {
+  readonly jetstream?: boolean;
+  /** unique within a cluster (JetStream needs it) */
+  readonly serverName?: string;
+  readonly cluster?: {
+    readonly name: string;
+    /** this server's route port (JetStream clustering needs routes configured from the start) */
+    readonly port: number;
+    /** nats-route://127.0.0.1:port of every server of the cluster */
+    readonly routes: readonly string[];
+  };
+}
+
 export interface RunningNatsServer {
   readonly port: number;
+  /** nats-route://127.0.0.1:port when clustered */
+  readonly routeUrl: string | undefined;
   readonly url: string;
   /** http://127.0.0.1:port of the monitoring endpoint (/connz, /varz) */
   readonly monitorUrl: string;
@@ -32,9 +49,25 @@ export interface RunningNatsServer {
 }
 
 /** Starts nats-server on 127.0.0.1 with an OS-chosen port; with `tls`, TLS is required. */
-export async function startNatsServer(tls?: NatsServerTls, readyTimeoutMs = 15_000): Promise<RunningNatsServer> {
+export async function startNatsServer(
+  tls?: NatsServerTls,
+  readyTimeoutMs = 15_000,
+  extras: NatsServerExtras = {},
+): Promise<RunningNatsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'relay-nats-'));
   const lines = ['listen: "127.0.0.1:-1"', 'http: "127.0.0.1:-1"'];
+  if (extras.serverName) lines.push(`server_name: ${JSON.stringify(extras.serverName)}`);
+  if (extras.jetstream)
+    lines.push(`jetstream { store_dir: ${JSON.stringify(join(dir, 'jetstream'))}, max_file_store: 1G, max_memory_store: 64M }`);
+  if (extras.cluster) {
+    lines.push(
+      'cluster {',
+      `  name: ${JSON.stringify(extras.cluster.name)}`,
+      `  listen: "127.0.0.1:${extras.cluster.port}"`,
+      `  routes: [${extras.cluster.routes.map((r) => JSON.stringify(r)).join(', ')}]`,
+      '}',
+    );
+  }
   if (tls) {
     lines.push(
       'tls {',
@@ -68,14 +101,15 @@ export async function startNatsServer(tls?: NatsServerTls, readyTimeoutMs = 15_0
   };
 
   try {
-    const [port, monitorPort] = await new Promise<[number, number]>((resolve, reject) => {
+    const [port, monitorPort, routePort] = await new Promise<[number, number, number | undefined]>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`nats-server did not become ready:\n${output}`)), readyTimeoutMs);
       const check = () => {
         const m = /Listening for client connections on [^\s]*:(\d+)/.exec(output);
         const http = /Starting http monitor on [^\s]*:(\d+)/.exec(output);
-        if (m && http && output.includes('Server is ready')) {
+        const route = /Listening for route connections on [^\s]*:(\d+)/.exec(output);
+        if (m && http && (route || !extras.cluster) && output.includes('Server is ready')) {
           clearTimeout(timer);
-          resolve([Number(m[1]), Number(http[1])]);
+          resolve([Number(m[1]), Number(http[1]), route ? Number(route[1]) : undefined]);
         }
       };
       child.stdout?.on('data', check);
@@ -89,9 +123,69 @@ export async function startNatsServer(tls?: NatsServerTls, readyTimeoutMs = 15_0
         reject(new Error(`nats-server exited (${code}) before it was ready:\n${output}`));
       });
     });
-    return { port, url: `nats://127.0.0.1:${port}`, monitorUrl: `http://127.0.0.1:${monitorPort}`, log: () => output, stop };
+    return {
+      port,
+      url: `nats://127.0.0.1:${port}`,
+      routeUrl: routePort === undefined ? undefined : `nats-route://127.0.0.1:${routePort}`,
+      monitorUrl: `http://127.0.0.1:${monitorPort}`,
+      log: () => output,
+      stop,
+    };
   } catch (error) {
     await stop();
+    throw error;
+  }
+}
+
+/** `n` distinct ports the OS reports free on loopback (held open together, then released). */
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject);
+          server.listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+/**
+ * Starts a cluster of `size` JetStream servers on loopback, on free route ports, each routing to
+ * all (JetStream clustering refuses a server without configured routes). Resolves once every
+ * server reports a JetStream meta leader and the whole cluster. Stops every server started when
+ * any fails.
+ */
+export async function startNatsCluster(size: number, tls: NatsServerTls, readyTimeoutMs = 30_000): Promise<RunningNatsServer[]> {
+  const servers: RunningNatsServer[] = [];
+  const name = `relay-test-${process.pid}-${Date.now()}`;
+  const ports = await freePorts(size);
+  const routes = ports.map((p) => `nats-route://127.0.0.1:${p}`);
+  try {
+    for (const [i, port] of ports.entries()) {
+      servers.push(await startNatsServer(tls, 15_000, { jetstream: true, serverName: `${name}-${i}`, cluster: { name, port, routes } }));
+    }
+    const until = Date.now() + readyTimeoutMs;
+    for (;;) {
+      const ready = await Promise.all(
+        servers.map(async (s) => {
+          const jsz = (await (await fetch(`${s.monitorUrl}/jsz`)).json().catch(() => ({}))) as {
+            meta_cluster?: { leader?: string; cluster_size?: number };
+          };
+          return Boolean(jsz.meta_cluster?.leader) && (jsz.meta_cluster?.cluster_size ?? 0) >= size;
+        }),
+      );
+      if (ready.every(Boolean)) return servers;
+      if (Date.now() > until) throw new Error(`the NATS cluster did not elect a JetStream leader within ${readyTimeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } catch (error) {
+    await Promise.allSettled(servers.map((s) => s.stop()));
     throw error;
   }
 }

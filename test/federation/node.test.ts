@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.ts';
 import { FederationConnectionError } from '../../src/federation/connection.ts';
 import { startNode } from '../../src/node.ts';
+import { initFederationKey } from '../../src/federation/identity.ts';
 import { CertificateAuthority } from '../../src/pki/index.ts';
 import { startTestNode, testConfigData } from '../support/node.ts';
 import { startNatsServer, type RunningNatsServer } from './nats-server.ts';
@@ -20,12 +21,16 @@ import { startNatsServer, type RunningNatsServer } from './nats-server.ts';
 let dir: string;
 let ca: CertificateAuthority;
 let nats: RunningNatsServer | undefined;
+let keyFile: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'relay-federation-node-'));
   ca = await CertificateAuthority.init({ dir: join(dir, 'pki') }, 'Federation CA');
   const server = await ca.issue('server', 'nats', { altNames: ['127.0.0.1', 'localhost'] });
-  nats = await startNatsServer({ certFile: server.certPath, keyFile: server.keyPath, caFile: ca.caCertPath, verify: true });
+  nats = await startNatsServer({ certFile: server.certPath, keyFile: server.keyPath, caFile: ca.caCertPath, verify: true }, 15_000, {
+    jetstream: true,
+  });
+  keyFile = (await initFederationKey(join(dir, 'keys', 'federation.key'))).path;
 }, 60_000);
 
 afterAll(async () => {
@@ -38,7 +43,12 @@ describe('a node with a federation section', () => {
     const cert = await ca.issue('node', 'relay-a');
     const t = await startTestNode((data) => {
       data.node.id = 'relay-a';
-      data.federation = { servers: [nats?.url], tls: { cert: cert.certPath, key: cert.keyPath, ca: ca.caCertPath } };
+      data.federation = {
+        servers: [nats?.url],
+        tls: { cert: cert.certPath, key: cert.keyPath, ca: ca.caCertPath },
+        name: 'isac',
+        key_file: keyFile,
+      };
     });
     let closed = false;
     try {
@@ -71,6 +81,8 @@ describe('a node with a federation section', () => {
         servers: [nats?.url],
         tls: { cert: foreign.certPath, key: foreign.keyPath, ca: ca.caCertPath },
         connect_timeout_seconds: 3,
+        name: 'isac',
+        key_file: keyFile,
       };
       const config = parseConfig(data);
       const error = await startNode(config, pino({ level: 'silent' })).then(
