@@ -26,6 +26,7 @@ import {
 import { ShareBackProcessor, shareBackSettings } from './shareback/index.ts';
 import { Store } from './store/index.ts';
 import { createTaxiiApp } from './taxii/server/app.ts';
+import { storeReadError } from './taxii/server/health.ts';
 import { answerClientError } from './taxii/server/transport.ts';
 import { UpstreamManager, type UpstreamManagerOptions } from './upstream/index.ts';
 
@@ -99,7 +100,16 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     }
     const clientCaKey = config.tls.client_ca ? 'tls.client_ca' : config.pki.ca_cert ? 'pki.ca_cert' : 'pki.dir';
     const clientCa = authenticator.acceptsCertificates && clientCaPath ? readCaBundle({ key: clientCaKey, path: clientCaPath }) : undefined;
-    const app = createTaxiiApp({ config, store, ingestor, authenticator, log, jwks: () => keys.jwks(), shareback });
+    // /readyz reads the parts as they come up: federation and upstreams start after the server listens.
+    const started: { upstreams?: UpstreamManager } = {};
+    let federationState: 'connected' | 'connecting' | 'disconnected' | undefined = federationOptions(config) ? 'connecting' : undefined;
+    let federationConnection: NatsConnection | undefined;
+    const readiness = () => ({
+      storeError: storeReadError(store),
+      upstreams: (started.upstreams?.status() ?? []).filter((s) => s.enabled),
+      federation: federationConnection?.isClosed() ? 'disconnected' : federationState,
+    });
+    const app = createTaxiiApp({ config, store, ingestor, authenticator, log, jwks: () => keys.jwks(), shareback, readiness });
 
     const [host, port] = splitListen(config.listen);
     let tls: TlsMaterial;
@@ -163,9 +173,15 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
         throw error;
       }
       log.info({ servers: federationConfig.servers }, 'connected to the federation over NATS (mutual TLS)');
+      federationConnection = federation;
+      federationState = 'connected';
+      void followConnection(federation, (state) => {
+        federationState = state;
+      });
     }
 
     const upstreams = new UpstreamManager(config, { ...options.upstream, store, ingestor, log });
+    started.upstreams = upstreams;
     upstreams.start();
     reindexer.start();
     shareback.start();
@@ -194,6 +210,14 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
   } catch (error) {
     await store.close();
     throw error;
+  }
+}
+
+/** Reports the NATS connection going down and coming back (for /readyz) until it closes. */
+async function followConnection(nc: NatsConnection, report: (state: 'connected' | 'disconnected') => void): Promise<void> {
+  for await (const status of nc.status()) {
+    if (status.type === 'disconnect') report('disconnected');
+    else if (status.type === 'reconnect') report('connected');
   }
 }
 

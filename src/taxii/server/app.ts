@@ -21,6 +21,7 @@ import { authenticate } from './auth.ts';
 import type { ServerContext } from './context.ts';
 import { handleError, handleNotFound, TaxiiError } from './errors.ts';
 import { responseHeaders } from './headers.ts';
+import { registerHealthRoutes, storeReadError, type ReadinessInputs } from './health.ts';
 import { isAcceptable } from './media.ts';
 import { registerCollectionRoutes } from './routes/collections.ts';
 import { registerDiscoveryRoutes } from './routes/discovery.ts';
@@ -46,6 +47,8 @@ export interface TaxiiDependencies {
   readonly jwks?: () => unknown;
   /** the share-back processor (nudged when an inbox accepted objects) */
   readonly shareback?: { nudge(): void };
+  /** the parts /readyz reports on; without it /readyz checks only the store */
+  readonly readiness?: () => ReadinessInputs;
 }
 
 export const DEFAULT_MAX_ENVELOPE_OBJECTS = 100_000;
@@ -96,6 +99,8 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
       return c.body(JSON.stringify(jwks()), 200, { 'Content-Type': 'application/jwk-set+json' });
     });
   }
+  // Health checks answer without credentials (container health checks, load balancers).
+  registerHealthRoutes(app, deps.readiness ?? (() => ({ storeError: storeReadError(store), upstreams: [], federation: undefined })));
   app.use('*', responseHeaders());
   app.use('*', authenticate(deps.authenticator, log));
   app.use('*', negotiate());
