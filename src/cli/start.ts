@@ -23,7 +23,7 @@ export async function runStart(config: RelayConfig): Promise<number> {
   if (example) {
     lines.push(
       `  member "${example.id}": HTTP Basic with the secret documented in the config file,`,
-      `    or a bearer token from: npm run relay -- token issue ${example.id} --config <this config>`,
+      `    or a bearer token from: relay token issue ${example.id} --config <this config>`,
     );
   }
   process.stderr.write(`${lines.join('\n')}\n`);
