@@ -1,33 +1,42 @@
-# relay node: multi-stage build, runs as a non-root user with its store on a volume.
-# Build:  docker build -t relay .
-# Run:    docker run -p 8443:8443 -v relay-data:/var/lib/relay relay
-#         (mount your own config at /etc/relay/relay.yaml and TLS files to leave development mode)
+# relay node image, production-shaped: no member, no secret, no configuration baked in.
+#
+# Build it with scripts/build-image.sh (buildah): the script compiles the TypeScript, gathers the
+# production node_modules (lmdb's prebuilt binary included) into a build context, and picks the
+# base: docker.io/library/node:20-bookworm-slim when a registry answers, else a base it makes
+# from this machine's Node 20 binary and the shared libraries it needs (BASE=localhost/...).
+#
+# Run (see docs/operations.md):
+#   podman run -v ./relay.yaml:/etc/relay/relay.yaml:ro -v relay-data:/var/lib/relay \
+#     -p 8443:8443 localhost/relay
+# The config must set `listen: 0.0.0.0:8443` to be reachable from outside the container; the
+# image sets no RELAY_LISTEN, so the config's listen is what the node uses. Without a config the
+# container exits (code 2) naming /etc/relay/relay.yaml.
+#
+# The working directory is the data volume: relative paths in the config (the defaults
+# data_dir ./data and tls.dev_certs_dir ./certs, and pki.dir = <data_dir>/pki) land on it, so a
+# development CA and the node's keys survive re-creating the container.
 
-FROM node:20-bookworm-slim AS build
-WORKDIR /src
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY src ./src
-RUN npm run build
+ARG BASE=docker.io/library/node:20-bookworm-slim
+FROM ${BASE}
 
-FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
-    RELAY_LISTEN=0.0.0.0:8443 \
-    RELAY_DATA_DIR=/var/lib/relay
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY --from=build /src/dist ./dist
-COPY bin ./bin
-COPY config/relay.example.yaml /etc/relay/relay.yaml
-RUN groupadd --system relay && useradd --system --gid relay --home-dir /var/lib/relay relay \
- && mkdir -p /var/lib/relay /app/certs && chown relay:relay /var/lib/relay /app/certs
-USER relay
+    HOME=/var/lib/relay \
+    PATH=/app/bin:/usr/local/bin:/usr/bin:/bin
+
+# app/: dist/ (compiled JS), bin/relay (the CLI), package.json, production node_modules/
+COPY app/ /app/
+# an empty data directory owned by the unprivileged user (uid 10001)
+COPY --chown=10001:10001 data/ /var/lib/relay/
+
+WORKDIR /var/lib/relay
+USER 10001:10001
 VOLUME ["/var/lib/relay"]
 EXPOSE 8443
-# Healthy when the TAXII server answers at all (401 without credentials is an answer).
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD node -e "require('https').get({host:'127.0.0.1',port:8443,path:'/taxii2/',rejectUnauthorized:false},r=>process.exit(r.statusCode<500?0:1)).on('error',()=>process.exit(1))"
-ENTRYPOINT ["node", "bin/relay.js"]
+
+# Ready: store readable, no upstream stopped on refused credentials, NATS connected when
+# federated (GET /readyz at the config's listen port, on loopback).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+  CMD ["relay", "ready", "--config", "/etc/relay/relay.yaml"]
+
+ENTRYPOINT ["relay"]
 CMD ["start", "--config", "/etc/relay/relay.yaml"]

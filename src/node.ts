@@ -28,6 +28,7 @@ import { nowMicros } from './stix/time.ts';
 import { Forwarder, forwardsUpstream, ShareBackProcessor, shareBackSettings, type ForwarderOptions } from './shareback/index.ts';
 import { Store } from './store/index.ts';
 import { createTaxiiApp } from './taxii/server/app.ts';
+import { storeReadError } from './taxii/server/health.ts';
 import { answerClientError } from './taxii/server/transport.ts';
 import { UpstreamManager, type UpstreamManagerOptions } from './upstream/index.ts';
 
@@ -133,7 +134,14 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       },
     );
     ingestor.onVersionStored((v) => metrics.versionStored(v.provenance.source, v.collection));
-    const app = createTaxiiApp({ config, store, ingestor, authenticator, log, jwks: () => keys.jwks(), shareback, metrics });
+    // /readyz reads the parts as they come up: federation starts after the server listens
+    let federationState: 'connected' | 'connecting' | 'disconnected' | undefined = federationOptions(config) ? 'connecting' : undefined;
+    const readiness = () => ({
+      storeError: storeReadError(store),
+      upstreams: upstreams.status().filter((s) => s.enabled),
+      federation: federation?.isClosed() ? ('disconnected' as const) : federationState,
+    });
+    const app = createTaxiiApp({ config, store, ingestor, authenticator, log, jwks: () => keys.jwks(), shareback, metrics, readiness });
 
     const [host, port] = splitListen(config.listen);
     let tls: TlsMaterial;
@@ -215,6 +223,10 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
         await closeServer();
         throw error;
       }
+      federationState = 'connected';
+      void followConnection(federation, (state) => {
+        federationState = state;
+      });
     }
 
     upstreams.start();
@@ -304,6 +316,14 @@ function flatCounters(counters: object, prefix = ''): Record<string, number> {
     else if (value && typeof value === 'object') Object.assign(out, flatCounters(value as object, name));
   }
   return out;
+}
+
+/** Reports the NATS connection going down and coming back (for /readyz) until it closes. */
+async function followConnection(nc: NatsConnection, report: (state: 'connected' | 'disconnected') => void): Promise<void> {
+  for await (const status of nc.status()) {
+    if (status.type === 'disconnect') report('disconnected');
+    else if (status.type === 'reconnect') report('connected');
+  }
 }
 
 function splitListen(listen: string): [string, number] {

@@ -136,6 +136,26 @@ export const COMMANDS: readonly Command[] = [
       }),
   }),
   command({
+    name: 'backup',
+    summary: "copy the node's data directory to DIR, consistent while the node runs (the LMDB store through LMDB)",
+    positionals: [{ name: 'DIR' }],
+    options: { config, compact: flag('leave free pages out of the store copy (slower, smaller)'), json },
+    details: 'DIR must be new or empty. To restore: stop the node, copy DIR (except relay-backup.json) into data_dir, run relay check.',
+    run: async ({ options, args }) =>
+      (await import('./backup.ts')).runBackup(loadConfig(options.config), args.DIR, { compact: options.compact, json: options.json }),
+  }),
+  command({
+    name: 'ready',
+    summary: "ask the node this config describes for /readyz; exit 0 only if it is ready (the container's health check)",
+    options: {
+      config,
+      url: text('URL', 'the /readyz URL (default: https on loopback at the port of listen)'),
+      timeout: duration('DURATION', 'how long to wait for the answer').orElse(5_000, '5s'),
+    },
+    run: async ({ options }) =>
+      (await import('./ready.ts')).runReady(loadConfig(options.config), { url: options.url, timeoutMs: options.timeout }),
+  }),
+  command({
     name: 'reindex',
     summary: 'derive every object again (facts, linked attributes, filing); entries that may now reach more members are announced again',
     options: { config, collection: text('C', 'only this collection (id or alias)'), json },

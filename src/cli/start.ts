@@ -6,6 +6,14 @@ export async function runStart(config: RelayConfig): Promise<number> {
   const log = createLogger(config);
   const node = await startNode(config, log);
   const lines = [`relay node "${config.node.id}" is serving TAXII 2.1`, `  discovery: ${node.discoveryUrl}`];
+  // The environment overrides these two keys of the file: say so, never silently.
+  for (const [variable, key] of [
+    ['RELAY_LISTEN', 'listen'],
+    ['RELAY_DATA_DIR', 'data_dir'],
+  ] as const) {
+    const value = process.env[variable];
+    if (value) lines.push(`  ${key}: ${value} from the environment (${variable}), in place of the config file's value`);
+  }
   if (node.devCaPath) lines.push(`  TLS: development certificate; trust ${node.devCaPath} (e.g. curl --cacert ${node.devCaPath})`);
   const polling = node.upstreams.subscriptions.filter((s) => s.spec.enabled).length;
   if (config.upstreams.length > 0) {
@@ -15,7 +23,7 @@ export async function runStart(config: RelayConfig): Promise<number> {
   if (example) {
     lines.push(
       `  member "${example.id}": HTTP Basic with the secret documented in the config file,`,
-      `    or a bearer token from: npm run relay -- token issue ${example.id} --config <this config>`,
+      `    or a bearer token from: relay token issue ${example.id} --config <this config>`,
     );
   }
   process.stderr.write(`${lines.join('\n')}\n`);

@@ -69,7 +69,13 @@ export function loadConfig(path: string, env: ConfigEnvironment = process.env as
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ConfigError(`cannot read config file ${path}: ${(cause as Error).message}`, [], { cause });
+    // The container image has no configuration of its own: say what to mount.
+    const missing = (cause as NodeJS.ErrnoException).code === 'ENOENT';
+    const fix = missing
+      ? '\n  fix: pass --config with the path of your configuration; in the container image, mount it at' +
+        ' /etc/relay/relay.yaml (for example -v ./relay.yaml:/etc/relay/relay.yaml:ro; see docs/operations.md)'
+      : '';
+    throw new ConfigError(`cannot read config file ${path}: ${(cause as Error).message}${fix}`, [], { cause });
   }
   let raw: unknown;
   try {

@@ -108,6 +108,20 @@ export class Store {
   }
 
   /**
+   * Writes a consistent copy of the whole store into the new directory `dir` (LMDB's copy of
+   * `data.mdb`, made from one read snapshot), while this and other processes go on writing.
+   * `compact` leaves out free pages (slower, smaller).
+   */
+  async backup(dir: string, compact = false): Promise<void> {
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+      await this.root.backup(dir, compact);
+    } catch (cause) {
+      throw new StoreError(`cannot copy the LMDB store at ${this.path} to ${dir}`, { cause });
+    }
+  }
+
+  /**
    * Reads from now on see what other processes (or other handles on the same files) committed.
    * lmdb-js keeps one read snapshot per event-loop turn and renews it on its own afterwards; this
    * renews it at once.

@@ -19,6 +19,7 @@ describe('npm start on a fresh clone (the example config)', () => {
   let discovery: string;
   let agent: Agent;
   let stdout = '';
+  let stderr = '';
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'relay-start-'));
@@ -35,6 +36,7 @@ describe('npm start on a fresh clone (the example config)', () => {
       detached: true,
     });
     child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr?.on('data', (chunk: Buffer | string) => (stderr += String(chunk)));
     const match = await waitForStderr(child, /discovery: (https:\/\/\S+)/);
     discovery = match[1] as string;
     agent = new Agent({ connect: { ca: readFileSync(join(dir, 'certs', 'dev-ca.crt'), 'utf8') } });
@@ -54,6 +56,10 @@ describe('npm start on a fresh clone (the example config)', () => {
       // ESRCH: the group has already exited
     }
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("says that the environment overrides the config file's listen (never silently)", () => {
+    expect(stderr).toContain("listen: 127.0.0.1:0 from the environment (RELAY_LISTEN), in place of the config file's value");
   });
 
   it('mints a development CA and server certificate with owner-only keys', () => {

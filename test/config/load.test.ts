@@ -189,6 +189,10 @@ describe('errors name the key path and what is expected', () => {
     writeFileSync(empty, '');
     expect(() => loadConfig(empty, {})).toThrow(ConfigError);
   });
+
+  it('a missing file names what to mount in the container image', () => {
+    expect(() => loadConfig(join(dir, 'missing.yaml'), {})).toThrow(/mount it at \/etc\/relay\/relay\.yaml/);
+  });
 });
 
 describe('the example configuration', () => {

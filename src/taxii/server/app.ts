@@ -22,6 +22,7 @@ import { authenticate } from './auth.ts';
 import type { ServerContext, ShareBackNudge } from './context.ts';
 import { handleError, handleNotFound, TaxiiError } from './errors.ts';
 import { responseHeaders } from './headers.ts';
+import { registerHealthRoutes, storeReadError, type ReadinessInputs } from './health.ts';
 import { isAcceptable } from './media.ts';
 import { isAdminPath, METRICS_PATH, separatePrincipals } from './principals.ts';
 import { matchedRoutes } from 'hono/route';
@@ -53,6 +54,8 @@ export interface TaxiiDependencies {
   readonly shareback?: ShareBackNudge | undefined;
   /** Prometheus metrics: requests are counted and timed, /metrics serves them to admins */
   readonly metrics?: RelayMetrics | undefined;
+  /** the parts /readyz reports on; without it /readyz checks only the store */
+  readonly readiness?: () => ReadinessInputs;
 }
 
 export const DEFAULT_MAX_ENVELOPE_OBJECTS = 100_000;
@@ -105,6 +108,8 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
     });
   }
   if (deps.metrics) app.use('*', observeRequests(deps.metrics));
+  // Health checks answer without credentials (container health checks, load balancers).
+  registerHealthRoutes(app, deps.readiness ?? (() => ({ storeError: storeReadError(store), upstreams: [], federation: undefined })));
   app.use('*', responseHeaders());
   app.use('*', authenticate(deps.authenticator, log, deps.metrics ? (refusal) => deps.metrics?.authRefused(refusal) : undefined));
   app.use('*', separatePrincipals());
