@@ -6,16 +6,22 @@
  * untargeted figure scans the labelled evaluation set (test/fixtures/pii), whose objects carry
  * longer texts full of personal data and look-alike observables: the slow end.
  *
- * The forwarder's latency figures (issue 11) will join this section with the forwarder.
+ * Then the forwarder: from a member's POST to the object's arrival at a hub (a second relay
+ * node), for clean objects posted one per request at a steady pace (forward.ts).
  */
 import { readFileSync } from 'node:fs';
 import { objectsOfDocument } from '../src/ingest/index.ts';
 import { scanObjects } from '../src/shareback/pii/index.ts';
 import { collectGarbage, median, round, type BenchContext, type Section } from './context.ts';
 import { CorpusGenerator } from './corpus.ts';
+import { measureForwardLatency } from './forward.ts';
 import { figure } from './report.ts';
 
 export const SCAN_TARGET_OBJECTS_PER_S = 20_000;
+export const FORWARD_TARGET_P99_MS = 2000;
+/** posts for the forwarding latency, and their pace */
+const FORWARD_OBJECTS = 300;
+const FORWARD_PER_SECOND = 20;
 /** objects per scanObjects call: a share-back submission's bundle */
 const BATCH = 100;
 const RUNS = 3;
@@ -70,6 +76,9 @@ export const sharebackSection: Section = {
     ctx.progress(`scanning the evaluation set ×${repeated.length / evalObjects.length} (${repeated.length} objects)`);
     const evalRuns = measure(repeated, RUNS);
 
+    ctx.progress(`forwarding: ${FORWARD_OBJECTS} clean objects posted at ${FORWARD_PER_SECOND}/s, each timed to its arrival at the hub`);
+    const forward = await measureForwardLatency(ctx, FORWARD_OBJECTS, FORWARD_PER_SECOND);
+
     const perRun = (runs: Run[]) => runs.map((r) => ({ objects: r.objects, findings: r.findings, ms: round(r.ms, 1) }));
     return {
       figures: [
@@ -82,10 +91,15 @@ export const sharebackSection: Section = {
           round(evalRuns.perS),
           'objects/s',
         ),
+        figure('shareback.forward_p50_ms', "member's POST to arrival at the hub, p50", forward.p50Ms, 'ms'),
+        figure('shareback.forward_p99_ms', "member's POST to arrival at the hub, p99", forward.p99Ms, 'ms', {
+          target: { op: '<=', value: FORWARD_TARGET_P99_MS },
+        }),
       ],
       notes: [
         `scanObjects in batches of ${BATCH}, median of ${RUNS} runs over ${total} corpus objects (BENCH_SHAREBACK); the corpus has little prose, so this is the fast end`,
         `the evaluation set (${evalObjects.length} objects, repeated) holds long texts with personal data and look-alike observables: the slow end`,
+        `forwarding: ${forward.objects} clean objects, one per POST at ${FORWARD_PER_SECOND}/s; the hub is a second relay node in the same process (loopback, shared event loop); default forwarder settings; max ${forward.maxMs} ms${forward.missing > 0 ? `; ${forward.missing} never arrived within 60 s` : ''}`,
       ],
       details: {
         objects: total,
@@ -93,6 +107,7 @@ export const sharebackSection: Section = {
         corpusRuns: perRun(main.runs),
         evalSetObjects: evalObjects.length,
         evalSetRuns: perRun(evalRuns.runs),
+        forward,
       },
     };
   },
