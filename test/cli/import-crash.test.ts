@@ -162,8 +162,11 @@ async function verifyPrefix(dataDir: string, config: string, atLeast: number, co
 }
 
 async function completeAndVerify(dataDir: string, config: string, storedBefore: number, context: string): Promise<void> {
-  const run = await relay(['import', '--config', config, '--collection', 'shared', '--batch-size', String(BATCH), bundlePath]);
-  expect(run.code, `${context}: ${run.stderr}`).toBe(0);
+  // the whole import and its derivation: minutes on a busy machine (bounded, killed after 5)
+  const run = await relay(['import', '--config', config, '--collection', 'shared', '--batch-size', String(BATCH), bundlePath], {
+    timeoutMs: 300_000,
+  });
+  expect(run.code, `${context}: ${run.signal === 'SIGKILL' ? 'killed after 300 s' : run.stderr}`).toBe(0);
   const stored = ORDER.length - storedBefore;
   const duplicate = OBJECTS.length - INVALID - stored;
   expect(run.stdout, context).toContain(
