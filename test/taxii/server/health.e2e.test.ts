@@ -81,7 +81,12 @@ describe('/readyz of a federated node', () => {
     const keyFile = (await initFederationKey(join(dir, 'keys', 'federation.key'))).path;
     t = await startTestNode((data) => {
       data.node.id = 'relay-a';
-      data.federation = { servers: [nats?.url], tls: { cert: cert.certPath, key: cert.keyPath, ca: ca.caCertPath }, name: 'isac', key_file: keyFile };
+      data.federation = {
+        servers: [nats?.url],
+        tls: { cert: cert.certPath, key: cert.keyPath, ca: ca.caCertPath },
+        name: 'isac',
+        key_file: keyFile,
+      };
     });
   }, 60_000);
   afterAll(async () => {
