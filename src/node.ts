@@ -12,7 +12,8 @@ import type { NatsConnection } from 'nats';
 import { ConfigError, inDataDir, type RelayConfig } from './config/index.ts';
 import { readersByMember } from './auth/readers.ts';
 import { reconcileConfiguration, Reindexer } from './derive/index.ts';
-import { connectFederation, federationOptions, Gossip, loadGossipCredentials } from './federation/index.ts';
+import { connectFederation, federationOptions, Gossip, Leases, loadGossipCredentials, Membership } from './federation/index.ts';
+import { parseDuration } from './config/upstreams.ts';
 import { acceptedSpecVersions, Ingestor } from './ingest/index.ts';
 import { nodePolicy } from './policy/index.ts';
 import {
@@ -30,7 +31,7 @@ import { Store } from './store/index.ts';
 import { createTaxiiApp } from './taxii/server/app.ts';
 import { storeReadError } from './taxii/server/health.ts';
 import { answerClientError } from './taxii/server/transport.ts';
-import { UpstreamManager, type UpstreamManagerOptions } from './upstream/index.ts';
+import { compareCursors, UpstreamManager, type UpstreamManagerOptions } from './upstream/index.ts';
 
 export interface RelayNode {
   readonly config: RelayConfig;
@@ -56,6 +57,10 @@ export interface RelayNode {
   readonly federation: NatsConnection | undefined;
   /** gossip with the federation's other nodes (`counters()`), when `federation` is configured */
   readonly gossip: Gossip | undefined;
+  /** upstream and forwarding leases in the federation's bucket (`held()`), when `federation` is configured */
+  readonly leases: Leases | undefined;
+  /** heartbeats to and from the peers (`relay peers`), when `federation` is configured */
+  readonly membership: Membership | undefined;
   close(): Promise<void>;
 }
 
@@ -94,10 +99,17 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       inlineItems: config.reindexer.inline_items,
       maxBacklog: config.reindexer.max_backlog,
     });
+    // federated: only the holder of a subscription's (or forward target's) lease polls (forwards)
+    let leases: Leases | undefined;
+    let membership: Membership | undefined;
     // share-back: what inboxes accept is checked, reviewed, anonymized and sent on in the background
     // forwarding upstream: what the processor queues in the outbox is sent by the forwarder, nudged at once
     const forwarder = forwardsUpstream(config)
-      ? new Forwarder(store, config, { ...options.forwarder, log: log.child({ part: 'forwarder' }) })
+      ? new Forwarder(store, config, {
+          ...options.forwarder,
+          log: log.child({ part: 'forwarder' }),
+          leaseFor: (target) => leases?.lease('forward', target),
+        })
       : undefined;
     const shareback = new ShareBackProcessor(store, ingestor, shareBackSettings(config), {
       log: log.child({ part: 'shareback' }),
@@ -119,7 +131,13 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     }
     const clientCaKey = config.tls.client_ca ? 'tls.client_ca' : config.pki.ca_cert ? 'pki.ca_cert' : 'pki.dir';
     const clientCa = authenticator.acceptsCertificates && clientCaPath ? readCaBundle({ key: clientCaKey, path: clientCaPath }) : undefined;
-    const upstreams = new UpstreamManager(config, { ...options.upstream, store, ingestor, log });
+    const upstreams = new UpstreamManager(config, {
+      ...options.upstream,
+      store,
+      ingestor,
+      log,
+      leaseFor: (key) => leases?.lease('upstream', key, compareCursors),
+    });
     // set once the node has joined the federation (below); the metrics read them when scraped
     let federation: NatsConnection | undefined;
     let gossip: Gossip | undefined;
@@ -217,7 +235,31 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
           { nc: federation, store, ingestor, policy, log: log.child({ part: 'gossip' }) },
         );
         await gossip.start();
+        leases = new Leases(
+          {
+            federation: config.federation.name,
+            nodeId: config.node.id,
+            ttlMs: parseDuration(config.federation.leases.ttl),
+            replicas: config.federation.stream.replicas,
+          },
+          { nc: federation, log: log.child({ part: 'leases' }) },
+        );
+        await leases.open();
+        const held = leases;
+        membership = new Membership(
+          {
+            federation: config.federation.name,
+            nodeId: config.node.id,
+            intervalMs: parseDuration(config.federation.heartbeat.interval),
+            collections: config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id)),
+            peers: config.federation.peers.map((p) => p.id),
+          },
+          { nc: federation, store, log: log.child({ part: 'membership' }), leasesHeld: () => held.held() },
+        );
+        membership.start();
       } catch (error) {
+        membership?.stop();
+        await leases?.stop();
         await gossip?.stop();
         await federation?.close();
         await closeServer();
@@ -251,11 +293,16 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       metrics,
       federation,
       gossip,
+      leases,
+      membership,
       async close() {
         retention.stop();
         await shareback.stop();
         await forwarder?.stop();
         await upstreams.close();
+        // released once nothing polls or forwards any more: a peer takes over at once
+        await leases?.stop();
+        membership?.stop();
         // after the parts that store versions: what they stored last is still published
         await gossip?.stop();
         await reindexer.stop();

@@ -172,6 +172,15 @@ export const COMMANDS: readonly Command[] = [
     run: async ({ options }) => (await import('./federation.ts')).runFederationInit(loadConfig(options.config), options.json),
   }),
   command({
+    name: 'peers',
+    summary:
+      "the federation's other nodes: last heartbeat, up / stale / down, versions behind or ahead per collection, last reconciliation",
+    options: { config, json },
+    details:
+      "Read from the store, where the running node records each peer's latest heartbeat: up while heartbeats arrive (3 intervals), stale up to 10 intervals, then down. The version difference is the peer's count (as of its heartbeat) minus this node's.",
+    run: async ({ options }) => (await import('./peers.ts')).runPeers(loadConfig(options.config), options.json),
+  }),
+  command({
     name: 'certs init',
     summary: "create the node's certificate authority in pki.dir",
     options: { config },

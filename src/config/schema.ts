@@ -241,6 +241,26 @@ const federationSchema = z
         duplicate_window_seconds: z.number().int().min(1).max(3600).default(120).describe('JetStream publish de-duplication window'),
       })
       .default({ replicas: 1, max_age_hours: 7 * 24, duplicate_window_seconds: 120 }),
+    leases: z
+      .strictObject({
+        ttl: z
+          .string()
+          .regex(/^(\d+)(ms|s|m)$/, 'expected a duration such as "15s" (units: ms, s, m)')
+          .refine((v) => parseDuration(v) >= 1000 && parseDuration(v) <= 600_000, 'must be between 1s and 10m')
+          .default('15s')
+          .describe('how long an upstream or forwarding lease lives unless its holder renews it (every ttl/3)'),
+      })
+      .default({ ttl: '15s' }),
+    heartbeat: z
+      .strictObject({
+        interval: z
+          .string()
+          .regex(/^(\d+)(ms|s|m)$/, 'expected a duration such as "5s" (units: ms, s, m)')
+          .refine((v) => parseDuration(v) >= 200 && parseDuration(v) <= 600_000, 'must be between 200ms and 10m')
+          .default('5s')
+          .describe('how often this node tells its peers its status (`relay peers`)'),
+      })
+      .default({ interval: '5s' }),
   })
   .superRefine((f, ctx) => {
     if (f.stream.duplicate_window_seconds > f.stream.max_age_hours * 3600) {

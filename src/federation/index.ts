@@ -1,3 +1,5 @@
 export { connectFederation, federationOptions } from './connection.ts';
 export { Gossip, type GossipCounters } from './gossip.ts';
 export { loadGossipCredentials } from './trust-config.ts';
+export { Leases } from './leases.ts';
+export { Membership } from './membership.ts';

@@ -47,7 +47,22 @@ export interface ForwarderOptions {
   readonly idlePollMs?: number;
   /** told when entries settle for good (the bench measures arrival latency with it) */
   readonly onSettled?: (entries: readonly OutboxEntry[], state: 'sent' | 'failed') => void;
+  /**
+   * a target's lease when the node is federated (federation/leases.ts): one node of the
+   * federation forwards to a target at a time; a node contends only while it has entries for it
+   */
+  readonly leaseFor?: (target: string) => ForwardLease | undefined;
 }
+
+/** One node forwards to a target at a time: the holder of its lease. */
+export interface ForwardLease {
+  /** whether this node contends for the lease (given up when its outbox has nothing left for the target) */
+  wanted: boolean;
+  held(): AbortSignal | undefined;
+}
+
+/** How soon a target whose lease another node holds is looked at again. */
+const LEASE_RETRY_MS = 1000;
 
 /** What one pass did. */
 export interface ForwardPass {
@@ -191,7 +206,17 @@ export class Forwarder {
         tally.waitMs = Math.min(tally.waitMs, backoff.notBefore - now);
         continue;
       }
+      const lease = this.options.leaseFor?.(`${target.upstream}/${target.collection}`);
+      if (lease) {
+        lease.wanted = true;
+        if (!lease.held()) {
+          tally.waitMs = Math.min(tally.waitMs, LEASE_RETRY_MS);
+          continue;
+        }
+      }
       await this.forwardTarget(target, tally);
+      // nothing left here for that target: let another node's forwarder have it
+      if (lease && this.store.shareback.pendingFor(target, 1).length === 0) lease.wanted = false;
       const after = this.backoffs.get(targetKey(target));
       if (after && after.notBefore > this.now()) tally.waitMs = Math.min(tally.waitMs, after.notBefore - this.now());
     }

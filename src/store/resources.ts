@@ -30,6 +30,10 @@ export interface Settings {
   'gossip-sequence': number;
   /** which peers' envelope sequence numbers this node has accepted (federation/envelope.ts ReplayState) */
   'gossip-replay': unknown;
+  /** the latest heartbeat of each peer and when it arrived (federation/membership.ts), for `relay peers` */
+  'federation-peers': Record<string, { heartbeat: unknown; receivedAt: string }>;
+  /** when this node last reconciled with each peer, ISO time by peer id (set reconciliation) */
+  'federation-reconciled': Record<string, string>;
 }
 
 type SettingName = keyof Settings;

@@ -11,7 +11,7 @@ import type { ClientOptions } from '../taxii/client/index.ts';
 import { UpstreamConnection } from './connection.ts';
 import { clientOptionsFor, timeoutsOf } from './credentials.ts';
 import { readSubscriptionStatus, type SubscriptionStatus } from './status.ts';
-import { Subscription, type CycleResult, type PollerHooks, type SubscriptionSpec } from './subscription.ts';
+import { Subscription, type CycleResult, type PollLease, type PollerHooks, type SubscriptionSpec } from './subscription.ts';
 
 export interface UpstreamManagerOptions {
   readonly store: Store;
@@ -22,6 +22,8 @@ export interface UpstreamManagerOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** adjusts the client options of every upstream (tests: shorter timeouts) */
   readonly clientOptions?: (name: string, options: ClientOptions) => ClientOptions;
+  /** a subscription's lease when the node is federated (asked when its loop starts): only the holder polls */
+  readonly leaseFor?: (key: string) => PollLease | undefined;
 }
 
 export const DEFAULT_POLL = {
@@ -104,7 +106,7 @@ export class UpstreamManager {
         this.connections.push(connection);
       }
       const log = options.log.child({ upstream: u.name });
-      this.subscriptions.push(new Subscription(spec, connection, options.store, options.ingestor, log, hooks));
+      this.subscriptions.push(new Subscription(spec, connection, options.store, options.ingestor, log, hooks, options.leaseFor));
     }
   }
 

@@ -55,8 +55,29 @@ export interface SubscriptionSpec {
   readonly backoff: { readonly initialMs: number; readonly maxMs: number; readonly authRetryMs: number; readonly attempts: number };
 }
 
+/**
+ * Polling once per federation (federation/leases.ts): only the node holding a subscription's
+ * lease polls it; it shares its cursor, and a successor resumes from the shared cursor when it
+ * is ahead of its own. Without federation a subscription has no lease and always polls.
+ */
+export interface PollLease {
+  /** while this node holds the lease: a signal that aborts the moment it is lost */
+  held(): AbortSignal | undefined;
+  /** resolves once this node holds the lease, or when `signal` aborts */
+  whenHeld(signal: AbortSignal): Promise<void>;
+  /** the furthest cursor the federation shared for this subscription */
+  shared(): unknown;
+  /** shares the cursor after a committed page */
+  share(cursor: Cursor): void;
+}
+
+/** Which of two shared cursors is further along (positive: `a` is ahead). */
+export function compareCursors(a: unknown, b: unknown): number {
+  return compareTimestamps((a as Cursor | undefined)?.last ?? null, (b as Cursor | undefined)?.last ?? null);
+}
+
 export type SubscriptionState =
-  'idle' | 'polling' | 'backing-off' | 'failing' | 'auth-failed' | 'tls-failed' | 'config-error' | 'disabled' | 'stopped';
+  'standby' | 'idle' | 'polling' | 'backing-off' | 'failing' | 'auth-failed' | 'tls-failed' | 'config-error' | 'disabled' | 'stopped';
 
 export interface StatusRecord {
   readonly state: SubscriptionState;
@@ -133,6 +154,8 @@ export class Subscription {
     private readonly ingestor: Ingestor,
     private readonly log: Logger,
     private readonly hooks: PollerHooks,
+    /** the subscription's lease when the node is federated (looked up when the loop starts) */
+    private readonly leaseFor?: (key: string) => PollLease | undefined,
   ) {
     this.provenance = { source: 'upstream', detail: `${spec.upstream}/${spec.remote}` };
   }
@@ -173,18 +196,36 @@ export class Subscription {
   }
 
   private async loop(): Promise<void> {
+    const lease = this.leaseFor?.(this.spec.key);
     while (!this.closed) {
+      let signal = this.abort.signal;
+      if (lease) {
+        const held = lease.held();
+        if (!held) {
+          // another node of the federation polls: answer pollNow() callers, wait for the lease
+          for (const w of this.pending.splice(0)) w(STANDBY);
+          this.writeStatus({ state: 'standby' });
+          await lease.whenHeld(this.abort.signal);
+          continue;
+        }
+        this.adoptSharedCursor(lease);
+        signal = AbortSignal.any([this.abort.signal, held]);
+      }
       const waiters = this.pending.splice(0);
       this.woken = false;
       let result: CycleResult;
       let wait = this.spec.pollIntervalMs;
       let reason: WaitReason = 'poll-interval';
       try {
-        result = await this.cycle(this.abort.signal);
+        result = await this.cycle(signal, lease);
       } catch (error) {
         if (this.closed) {
           for (const w of waiters) w(this.failed(new Error('subscription closed')));
           break;
+        }
+        if (lease && signal.aborted) {
+          for (const w of waiters) w(STANDBY);
+          continue; // the lease was lost mid-cycle: stop at once
         }
         result = this.failed(error);
         if (isFatal(error)) {
@@ -196,7 +237,7 @@ export class Subscription {
       if (this.closed) break;
       if (this.pending.length > 0 || this.woken) continue;
       this.hooks.onWait?.({ subscription: this.spec.key, ms: wait, reason });
-      await this.interruptibleSleep(wait);
+      await this.interruptibleSleep(wait, lease?.held());
     }
     this.writeStatus({ state: 'stopped' });
   }
@@ -219,13 +260,24 @@ export class Subscription {
     return { ok: false, caughtUp: false, objects: 0, stored: 0, quarantined: 0, pages: 0, error: message };
   }
 
-  private interruptibleSleep(ms: number): Promise<void> {
+  /** A successor resumes from the cursor the federation shared when it is ahead of its own. */
+  private adoptSharedCursor(lease: PollLease): void {
+    const shared = lease.shared() as Cursor | undefined;
+    if (shared === undefined || compareCursors(shared, this.cursor()) <= 0) return;
+    this.log.info({ subscription: this.spec.key, position: shared.last }, "resuming from the federation's shared cursor");
+    this.store.resources.putUpstream(cursorKey(this.spec.key), shared);
+  }
+
+  /** Sleeps `ms`, or less when woken or when `lost` (the lease) aborts. */
+  private interruptibleSleep(ms: number, lost?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
+        lost?.removeEventListener('abort', done);
         resolve();
       }
+      lost?.addEventListener('abort', done, { once: true });
       this.wakeTimer = { wake: done };
     }).finally(() => {
       this.wakeTimer = undefined;
@@ -233,7 +285,7 @@ export class Subscription {
   }
 
   /** One poll cycle: pages until caught up (bounded). Throws when the cycle cannot go on. */
-  async cycle(signal: AbortSignal): Promise<CycleResult> {
+  async cycle(signal: AbortSignal, lease?: PollLease): Promise<CycleResult> {
     const { spec, hooks } = this;
     const startedAt = hooks.now();
     this.phases = { httpMs: 0, parseMs: 0, storeMs: 0 };
@@ -356,6 +408,7 @@ export class Subscription {
       totals.quarantined += committed.quarantined;
       totals.pages++;
       cursor = committed.cursor;
+      lease?.share(cursor);
 
       const now = hooks.now();
       if (now - lastProgress >= PROGRESS_EVERY_MS) {
@@ -557,6 +610,17 @@ export class Subscription {
     }
   }
 }
+
+/** What pollNow() answers while another node of the federation polls. */
+const STANDBY: CycleResult = {
+  ok: true,
+  caughtUp: false,
+  objects: 0,
+  stored: 0,
+  quarantined: 0,
+  pages: 0,
+  error: 'another node of the federation holds the lease and polls',
+};
 
 /** What tells two objects apart when looking for repeats: "id|version", else the whole object. */
 function identityOf(object: unknown): string {

@@ -1,0 +1,49 @@
+/** `relay peers`: the federation's other nodes as this node last heard them (heartbeats in the store). */
+import type { RelayConfig } from '../config/index.ts';
+import { peerViews, type PeerRecord, type PeerView } from '../federation/membership.ts';
+import { CliError } from './errors.ts';
+import { openStore } from './store.ts';
+
+/** Reads the peers' latest heartbeats the running node recorded and compares them with this store. */
+export async function readPeers(config: RelayConfig, now = Date.now()): Promise<PeerView[]> {
+  const federation = config.federation;
+  if (!federation) throw new CliError('relay peers: this node is not federated (no `federation` section in the configuration)');
+  const store = openStore(config);
+  try {
+    const mirrors = config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id));
+    const local = Object.fromEntries(mirrors.map((c) => [c, store.index.count(c)]));
+    const records = (store.resources.setting('federation-peers') ?? {}) as Record<string, PeerRecord>;
+    const reconciled = store.resources.setting('federation-reconciled') ?? {};
+    return peerViews(
+      federation.peers.map((p) => p.id),
+      records,
+      local,
+      reconciled,
+      now,
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+const signed = (n: number | null) => (n === null ? '?' : n > 0 ? `+${n}` : String(n));
+
+export function formatPeers(peers: readonly PeerView[]): string {
+  if (peers.length === 0) return 'no peers configured (federation.peers)';
+  const lines: string[] = [];
+  for (const p of peers) {
+    lines.push(`${p.id}  ${p.state}  last seen ${p.lastSeen ?? 'never'}  last reconciliation ${p.lastReconciliation}`);
+    for (const [collection, v] of Object.entries(p.versions)) {
+      const relation = v.difference === null ? '' : v.difference === 0 ? ' (same)' : v.difference > 0 ? ' (ahead)' : ' (behind)';
+      lines.push(`  ${collection}: ${v.peer ?? '?'} versions, here ${v.local}, ${signed(v.difference)}${relation}`);
+    }
+    if (p.leases.length > 0) lines.push(`  leases: ${p.leases.join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+export async function runPeers(config: RelayConfig, json: boolean): Promise<number> {
+  const peers = await readPeers(config);
+  console.log(json ? JSON.stringify(peers, null, 2) : formatPeers(peers));
+  return 0;
+}

@@ -1,0 +1,213 @@
+/**
+ * Upstream leases and membership on a real 3-server NATS cluster (JetStream, mutual TLS,
+ * loopback): three nodes subscribe to one upstream (a scripted TAXII server that records who asks);
+ * only the lease holder polls; when the holder dies (its NATS connection cut, nothing released)
+ * another node takes over within two lease TTLs from the holder's cursor, and the union of the
+ * nodes' stores holds every upstream version exactly once. `relay peers --json` (another process)
+ * shows the other nodes up with their version counts; a stopped node turns stale, then down.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { initFederationKey, loadFederationKey, type FederationIdentity } from '../../src/federation/identity.ts';
+import type { PeerView } from '../../src/federation/membership.ts';
+import { CertificateAuthority } from '../../src/pki/index.ts';
+import { relay } from '../support/cli.ts';
+import { COLLECTIONS, startTestNodeWith, testConfigData, type TestNode } from '../support/node.ts';
+import { indicators, startScriptedServer, type ScriptedServer } from '../upstream/scripted-server.ts';
+import { startNatsCluster, type RunningNatsServer } from './nats-server.ts';
+
+const FEDERATION = 'isac-lease';
+const TTL_MS = 2000;
+const NODES = ['relay-a', 'relay-b', 'relay-c'] as const;
+type NodeName = (typeof NODES)[number];
+const SUBSCRIPTION = `hub/feed/${COLLECTIONS.shared}`;
+
+let dir: string;
+let ca: CertificateAuthority;
+let cluster: RunningNatsServer[] = [];
+let upstream: ScriptedServer;
+const keys = {} as Record<NodeName, FederationIdentity>;
+const nodes = new Map<NodeName, TestNode>();
+const configPaths = {} as Record<NodeName, string>;
+/** who asked the upstream for objects, in order (from the Basic user name) */
+const askedBy: NodeName[] = [];
+
+async function startFederatedNode(name: NodeName, server: RunningNatsServer): Promise<TestNode> {
+  const cert = await ca.issue('node', `${name}-${Date.now()}`);
+  const passwordFile = join(dir, `${name}.password`);
+  writeFileSync(passwordFile, 'secret', { mode: 0o600 });
+  const caFile = join(dir, 'upstream-ca.pem');
+  writeFileSync(caFile, upstream.caPem);
+  const t = await startTestNodeWith(() => {
+    const data = testConfigData(join(dir, `${name}-data`), join(dir, `${name}-certs`));
+    data.node = { ...(data.node as object), id: name };
+    data.federation = {
+      servers: [server.url],
+      tls: { cert: cert.certPath, key: cert.keyPath, ca: ca.caCertPath },
+      name: FEDERATION,
+      key_file: keys[name].path,
+      peers: NODES.filter((n) => n !== name).map((n) => ({ id: n, public_key: keys[n].publicKeyPem })),
+      stream: { replicas: 3 },
+      leases: { ttl: `${TTL_MS}ms` },
+      heartbeat: { interval: '300ms' },
+    };
+    data.upstreams = [
+      {
+        name: 'hub',
+        url: upstream.discoveryUrl,
+        tls: { ca_file: caFile },
+        auth: { user: name, password_file: passwordFile },
+        collections: [{ remote: 'feed', local: 'shared', page_size: 10, poll_interval: '300ms' }],
+      },
+    ];
+    configPaths[name] = join(dir, `${name}.yaml`);
+    writeFileSync(configPaths[name], stringify(data));
+    return data;
+  });
+  nodes.set(name, t);
+  return t;
+}
+
+function node(name: NodeName): TestNode {
+  const t = nodes.get(name);
+  if (!t) throw new Error(`${name} is not running`);
+  return t;
+}
+
+async function eventually(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const holders = () => [...nodes.entries()].filter(([, t]) => (t.node.leases?.held() ?? []).includes(`upstream:${SUBSCRIPTION}`));
+const count = (name: NodeName) => node(name).node.store.index.count(COLLECTIONS.shared);
+
+/** "id|version" of every version a node stores in the shared collection. */
+function versionsOf(name: NodeName): string[] {
+  const store = node(name).node.store;
+  const out: string[] = [];
+  let after = 0;
+  for (let i = 0; i < 1000; i++) {
+    const page = store.index.scan({ collection: COLLECTIONS.shared, after, limit: 1000, accept: () => true, maxScanned: 100_000 });
+    for (const e of page.entries) out.push(`${e.id}|${e.version}`);
+    if (!page.more || page.entries.length === 0) break;
+    after = page.resumeAfter;
+  }
+  return out;
+}
+
+/** The holders in the order they asked the upstream, each consecutive run once. */
+const runs = () => askedBy.filter((n, i) => i === 0 || askedBy[i - 1] !== n);
+
+async function peersOf(name: NodeName): Promise<PeerView[]> {
+  const run = await relay(['peers', '--json', '--config', configPaths[name]]);
+  expect(run.code, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as PeerView[];
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'relay-leases-'));
+  upstream = await startScriptedServer({
+    handler: (req) => {
+      if (/\/objects\//.test(req.url ?? '')) {
+        const user = Buffer.from((req.headers.authorization ?? '').replace(/^Basic /, ''), 'base64')
+          .toString()
+          .split(':')[0];
+        askedBy.push(user as NodeName);
+      }
+      return false;
+    },
+  });
+  upstream.add(indicators(60));
+  ca = await CertificateAuthority.init({ dir: join(dir, 'pki') }, 'Federation CA');
+  const server = await ca.issue('server', 'nats', { altNames: ['127.0.0.1', 'localhost'] });
+  for (const name of NODES) keys[name] = await loadFederationKey((await initFederationKey(join(dir, 'keys', name, 'federation.key'))).path);
+  cluster = await startNatsCluster(3, { certFile: server.certPath, keyFile: server.keyPath, caFile: ca.caCertPath, verify: true });
+  for (const [i, name] of NODES.entries()) await startFederatedNode(name, cluster[i] as RunningNatsServer);
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.allSettled([...nodes.values()].map((t) => t.close()));
+  await Promise.allSettled(cluster.map((s) => s.stop()));
+  await upstream?.close();
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('upstream leases on a 3-server NATS cluster', () => {
+  let first: NodeName;
+
+  it('only the lease holder polls the upstream, and gossip brings its objects to the others', async () => {
+    await eventually('one node holds the subscription lease', () => holders().length === 1);
+    first = (holders()[0] as [NodeName, TestNode])[0];
+    await eventually('every node holds the 60 upstream versions', () => NODES.every((n) => count(n) === 60));
+    // a few more poll cycles: still one node asks
+    const asked = askedBy.length;
+    await eventually('the holder polled again', () => askedBy.length >= asked + 3);
+    expect(holders().map(([n]) => n)).toEqual([first]);
+    expect(runs()).toEqual([first]);
+    for (const n of NODES.filter((x) => x !== first)) {
+      expect(node(n).node.upstreams.status()[0]?.state).toBe('standby');
+    }
+  }, 120_000);
+
+  it('when the holder dies another node takes over within two lease TTLs, from the same cursor, with no gap and no duplicate', async () => {
+    const dead = node(first);
+    const cursorAtDeath = dead.node.upstreams.subscriptions[0]?.cursor();
+    expect(cursorAtDeath?.last).toBeTruthy();
+    // a crash as the federation sees it: the connection drops and nothing is released
+    await dead.node.federation?.close();
+    await dead.close();
+    nodes.delete(first);
+    const killedAt = Date.now();
+    const askedBefore = askedBy.length;
+    upstream.add(indicators(40, 1, 1));
+
+    await eventually('another node asks the upstream', () => askedBy.length > askedBefore, 2 * TTL_MS);
+    const tookOverMs = Date.now() - killedAt;
+    expect(tookOverMs).toBeLessThanOrEqual(2 * TTL_MS);
+    const successor = askedBy[askedBefore] as NodeName;
+    expect(successor).not.toBe(first);
+    // it resumed from the dead holder's position, not from the beginning
+    const firstRequest = upstream.objectRequests[askedBefore] ?? '';
+    expect(decodeURIComponent(firstRequest)).toContain(`added_after=${cursorAtDeath?.last}`);
+
+    const survivors = NODES.filter((n) => n !== first);
+    await eventually('both survivors hold all 100 versions', () => survivors.every((n) => count(n) === 100));
+    expect(runs()).toEqual([first, successor]);
+    const expected = upstream.items.map((i) => {
+      const o = i.object as { id: string; modified: string };
+      return `${o.id}|${o.modified}`;
+    });
+    for (const n of survivors) {
+      const held = versionsOf(n);
+      expect(new Set(held).size).toBe(held.length);
+    }
+    const union = new Set(survivors.flatMap(versionsOf));
+    expect(union.size).toBe(expected.length);
+    expect([...union].map((k) => k.replace(/\|.*/, '')).sort()).toEqual(expected.map((k) => k.replace(/\|.*/, '')).sort());
+  }, 120_000);
+
+  it('relay peers shows the other nodes up with their counts, and the stopped node stale or down', async () => {
+    const survivors = NODES.filter((n) => n !== first);
+    const [me, other] = survivors as [NodeName, NodeName];
+    await eventually('a heartbeat with 100 versions arrived', () => {
+      const records = node(me).node.store.resources.setting('federation-peers') ?? {};
+      const hb = records[other]?.heartbeat as { versions?: Record<string, number> } | undefined;
+      return hb?.versions?.[COLLECTIONS.shared] === 100;
+    });
+    const peers = await peersOf(me);
+    const byId = new Map(peers.map((p) => [p.id, p]));
+    expect(byId.get(other)?.state).toBe('up');
+    expect(byId.get(other)?.versions[COLLECTIONS.shared]).toEqual({ peer: 100, local: 100, difference: 0 });
+    expect(byId.get(other)?.lastReconciliation).toBe('never');
+    expect(['stale', 'down']).toContain(byId.get(first)?.state);
+    expect(byId.get(first)?.versions[COLLECTIONS.shared]?.peer).toBe(60);
+    expect(byId.get(first)?.versions[COLLECTIONS.shared]?.difference).toBe(-40);
+  }, 60_000);
+});
