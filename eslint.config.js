@@ -159,4 +159,18 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
+  {
+    // The admin console's script runs in the browser: browser globals, no Node.
+    files: ['src/taxii/server/console/**/*.js'],
+    languageOptions: {
+      globals: {
+        document: 'readonly',
+        fetch: 'readonly',
+        btoa: 'readonly',
+        TextEncoder: 'readonly',
+        URLSearchParams: 'readonly',
+        process: 'off',
+      },
+    },
+  },
 );

@@ -35,6 +35,8 @@ trap 'rm -rf "$STAGE"' EXIT
 mkdir -p "$STAGE/app/bin" "$STAGE/data"
 say "compiling TypeScript into the build context"
 (cd "$REPO" && npx tsc -p tsconfig.build.json --outDir "$STAGE/app/dist")
+# the admin console's page, script and style are served from next to the compiled code
+cp -r "$REPO/src/taxii/server/console" "$STAGE/app/dist/taxii/server/"
 cp "$REPO/package.json" "$REPO/package-lock.json" "$STAGE/app/"
 cp "$REPO/bin/relay.js" "$STAGE/app/bin/relay.js"
 cp "$REPO/bin/relay.js" "$STAGE/app/bin/relay" # on PATH as `relay`

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The project's test command: every test, real parts, one summary line at the end.
-// - Makes sure the external binaries tests need are present (installs nats-server with apt
-//   when running as root, or stops naming the Debian package) — never skips a test silently.
+// - Makes sure the external binaries tests need are present (installs nats-server, and chromium
+//   for the admin console's browser test, with apt when running as root, or stops naming the
+//   Debian package) — never skips a test silently.
 // - Runs vitest with its JSON reporter and prints "N passed, M failed" as the last line.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -19,16 +20,16 @@ function testsMention(word) {
   return existsSync('test') && walk('test');
 }
 
-function ensureNatsServer() {
-  const has = spawnSync('sh', ['-c', 'command -v nats-server || test -x /usr/sbin/nats-server'], { stdio: 'ignore' });
-  if (has.status === 0) return;
+/** Installs a Debian package when `present` fails and we are root; otherwise stops, naming it. */
+function ensurePackage(name, present, why) {
+  if (spawnSync('sh', ['-c', present], { stdio: 'ignore' }).status === 0) return;
   if (process.getuid?.() === 0) {
-    console.error('nats-server is missing; installing the Debian package "nats-server"…');
+    console.error(`${name} is missing; installing the Debian package "${name}"…`);
     const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    const install = spawnSync('apt-get', ['install', '-y', '-qq', 'nats-server'], { stdio: 'inherit' });
+    const install = spawnSync('apt-get', ['install', '-y', '-qq', name], { stdio: 'inherit' });
     if (update.status === 0 && install.status === 0) return;
   }
-  console.error('The tests need nats-server: install the Debian package "nats-server" (apt-get install nats-server).');
+  console.error(`${why}: install the Debian package "${name}" (apt-get install ${name}).`);
   process.exit(2);
 }
 
@@ -36,7 +37,11 @@ if (!existsSync('node_modules/vitest')) {
   console.error('Dependencies are missing: run "npm ci" first.');
   process.exit(2);
 }
-if (testsMention('nats-server')) ensureNatsServer();
+if (testsMention('nats-server')) {
+  ensurePackage('nats-server', 'command -v nats-server || test -x /usr/sbin/nats-server', 'The tests need nats-server');
+}
+// the admin console's browser test drives Debian's chromium through playwright-core
+if (testsMention('/usr/bin/chromium')) ensurePackage('chromium', 'test -x /usr/bin/chromium', 'The browser tests need /usr/bin/chromium');
 
 rmSync(REPORT, { force: true });
 const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${REPORT}`, ...process.argv.slice(2)];

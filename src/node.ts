@@ -159,7 +159,30 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       upstreams: upstreams.status().filter((s) => s.enabled),
       federation: federation?.isClosed() ? ('disconnected' as const) : federationState,
     });
-    const app = createTaxiiApp({ config, store, ingestor, authenticator, log, jwks: () => keys.jwks(), shareback, metrics, readiness });
+    // what the admin console's /admin/status shows of the running parts
+    const overview = {
+      upstreams: () => upstreams.status(),
+      federation: () =>
+        config.federation && {
+          name: config.federation.name,
+          connection: federation?.isClosed() ? ('disconnected' as const) : (federationState ?? ('connecting' as const)),
+          peers: [...new Set(config.federation.peers.map((p) => p.id))],
+          counters: gossip ? flatCounters(gossip.counters()) : {},
+        },
+      backlog: () => ({ reindexer: reindexer.backlog(), shareback: shareback.backlog() }),
+    };
+    const app = createTaxiiApp({
+      config,
+      store,
+      ingestor,
+      authenticator,
+      log,
+      jwks: () => keys.jwks(),
+      shareback,
+      metrics,
+      readiness,
+      overview,
+    });
 
     const [host, port] = splitListen(config.listen);
     let tls: TlsMaterial;

@@ -1,26 +1,12 @@
 /**
  * `relay policy explain --member M --object ID [--collection C]`: rule by rule, why member M
  * does or does not receive object ID (its latest version) from each collection it may read
- * that holds it, and what would be redacted. Read-only; uses the same decide(), redact() and
- * MemberView the TAXII server uses.
+ * that holds it, and what would be redacted. Read-only; the explanation itself is
+ * taxii/server/explain.ts, which the admin console's /admin/explain answers with too.
  */
-import { accessTo } from '../auth/grants.ts';
-import type { Member } from '../auth/index.ts';
-import type { ApiRootConfig, CollectionConfig, RelayConfig } from '../config/index.ts';
-import {
-  decide,
-  memberProfile,
-  nodePolicy,
-  redact,
-  viewProfile,
-  type Decision,
-  type MemberProfile,
-  type NodePolicy,
-} from '../policy/index.ts';
-import type { StixObject } from '../stix/types.ts';
-import type { IndexEntry, Store } from '../store/index.ts';
+import type { RelayConfig } from '../config/index.ts';
+import { explainObject, UnknownCollectionError, UnknownMemberError } from '../taxii/server/explain.ts';
 import { openStore } from './store.ts';
-import { MemberView } from '../taxii/server/policy.ts';
 import { CliError } from './errors.ts';
 
 export interface ExplainOptions {
@@ -31,56 +17,30 @@ export interface ExplainOptions {
   readonly json: boolean;
 }
 
-interface Line {
-  readonly rule: string;
-  readonly pass: boolean;
-  readonly because: string;
-}
-
-export interface Explanation {
-  readonly collection: string;
-  readonly version?: string;
-  readonly allowed: boolean;
-  readonly rules: readonly Line[];
-  readonly redacted?: readonly string[];
-  readonly attributes?: Record<string, unknown>;
-}
-
 export async function runPolicyExplain(config: RelayConfig, options: ExplainOptions): Promise<number> {
-  const memberConfig = config.members.find((m) => m.id === options.member);
-  if (!memberConfig) {
-    throw new CliError(`unknown member "${options.member}"; configured: ${config.members.map((m) => m.id).join(', ') || '(none)'}`);
-  }
-  const member = { id: memberConfig.id, config: memberConfig } as Member;
-  const targets = config.api_roots.flatMap((root) =>
-    root.collections
-      .filter((c) => options.collection === undefined || c.id === options.collection || c.alias === options.collection)
-      .map((collection) => ({ root, collection })),
-  );
-  if (targets.length === 0) throw new CliError(`unknown collection "${options.collection}"`);
+  if (!config.members.some((m) => m.id === options.member))
+    throw new CliError(
+      new UnknownMemberError(
+        options.member,
+        config.members.map((m) => m.id),
+      ).message,
+    );
   const store = openStore(config);
   try {
-    const policy = nodePolicy(config);
-    const out: Explanation[] = [];
-    for (const { root, collection } of targets) {
-      const e = explainOne(store, policy, member, root, collection, options.object);
-      // without --collection, only collections that hold the object
-      if (e || options.collection !== undefined)
-        out.push(
-          e ?? {
-            collection: label(root, collection),
-            allowed: false,
-            rules: [{ rule: 'held', pass: false, because: 'the collection does not hold this object' }],
-          },
-        );
+    let result;
+    try {
+      result = explainObject(config, store, options);
+    } catch (error) {
+      if (error instanceof UnknownMemberError || error instanceof UnknownCollectionError) throw new CliError(error.message);
+      throw error;
     }
     if (options.json) {
-      console.log(JSON.stringify({ member: member.id, object: options.object, collections: out }, null, 2));
+      console.log(JSON.stringify(result, null, 2));
       return 0;
     }
-    console.log(`member ${member.id}, object ${options.object}`);
-    if (out.length === 0) console.log('  no configured collection holds this object');
-    for (const e of out) {
+    console.log(`member ${result.member}, object ${result.object}`);
+    if (result.collections.length === 0) console.log('  no configured collection holds this object');
+    for (const e of result.collections) {
       console.log(`\n${e.collection}${e.version ? ` (latest version ${e.version})` : ''}`);
       if (e.attributes) console.log(`  attributes: ${describeAttributes(e.attributes)}`);
       for (const r of e.rules) console.log(`  [${r.pass ? 'pass' : 'FAIL'}] ${r.rule}: ${r.because}`);
@@ -95,102 +55,6 @@ export async function runPolicyExplain(config: RelayConfig, options: ExplainOpti
   } finally {
     await store.close();
   }
-}
-
-const label = (root: ApiRootConfig, c: CollectionConfig) => `${root.path}/${c.alias ?? c.id} (${c.kind})`;
-
-function explainOne(
-  store: Store,
-  policy: NodePolicy,
-  member: Member,
-  root: ApiRootConfig,
-  collection: CollectionConfig,
-  objectId: string,
-): Explanation | undefined {
-  const source =
-    collection.kind === 'view' ? root.collections.find((c) => c.id === collection.source || c.alias === collection.source) : undefined;
-  const indexCollection = source?.id ?? collection.id;
-  const entry = store.latestOf(indexCollection, objectId);
-  if (!entry) return undefined;
-  const profile = memberProfile(member.config);
-  const filter = collection.kind === 'view' ? viewProfile(collection.id, collection.filter) : undefined;
-  const rules: Line[] = [];
-  const access = accessTo(member, root, collection);
-  rules.push({
-    rule: 'grant',
-    pass: access.read,
-    because: access.read
-      ? 'the member may read this collection'
-      : collection.kind === 'inbox'
-        ? 'an inbox is write-only'
-        : 'the member holds no read grant on this collection',
-  });
-  const add = (prefix: string, d: Decision) => {
-    for (const r of d.rules) rules.push({ rule: `${prefix}${r.rule}`, pass: r.pass, because: r.because });
-  };
-  add('', decide(profile, entry.attributes, policy));
-  if (filter) add('view ', decide(filter, entry.attributes, policy));
-  const view = new MemberView(store, policy, profile, indexCollection, filter);
-  let redacted: readonly string[] | undefined;
-  if (entry.attributes.granular) {
-    const body = store.bodyOf(entry);
-    const ceiling = filter && rank(filter) < rank(profile) ? { ...profile, tlpCeiling: filter.tlpCeiling } : profile;
-    const r =
-      body === undefined ? undefined : redact(JSON.parse(body) as StixObject, ceiling, policy.markingMap, store.markings.statements());
-    if (r?.kind === 'withheld') rules.push({ rule: 'granular', pass: false, because: `withheld: ${r.because}` });
-    else if (r?.kind === 'redacted') {
-      redacted = r.removed;
-      rules.push({
-        rule: 'granular',
-        pass: true,
-        because: `properties marked above TLP:${ceiling.tlpCeiling.toUpperCase()} are removed: ${r.removed.join(', ')}`,
-      });
-    } else rules.push({ rule: 'granular', pass: true, because: "no granular marking is above the member's ceiling" });
-  }
-  for (const ref of entry.attributes.refs ?? []) {
-    const target = store.latestOf(indexCollection, ref);
-    const visible = target !== undefined && referenceVisible(view, target);
-    rules.push({
-      rule: 'reference',
-      pass: visible,
-      because:
-        target === undefined
-          ? `${ref} is not in the collection`
-          : visible
-            ? `${ref} is visible to the member`
-            : `${ref} is not visible to the member`,
-    });
-  }
-  const allowed = access.read && view.accept(entry);
-  return {
-    collection: label(root, collection),
-    version: entry.version,
-    allowed,
-    rules,
-    ...(redacted && allowed ? { redacted } : {}),
-    attributes: attributesOf(entry),
-  };
-}
-
-/** A referenced object is judged on its own rules (its own references are not followed). */
-function referenceVisible(view: MemberView, target: IndexEntry): boolean {
-  return view.accept({ ...target, attributes: { ...target.attributes, refs: [] } });
-}
-
-const RANKS = { clear: 0, green: 1, amber: 2 } as const;
-const rank = (p: MemberProfile) => RANKS[p.tlpCeiling];
-
-function attributesOf(e: IndexEntry): Record<string, unknown> {
-  const a = e.attributes;
-  return {
-    type: a.type,
-    tlp: a.tlp.kind === 'tlp' ? a.tlp.level : a.tlp.kind === 'unknown' ? `unknown (${a.tlp.markings.join(', ')})` : 'unmarked',
-    sectors: a.sectors,
-    confidence: a.confidence ?? null,
-    opinion: a.opinion ?? null,
-    revoked: a.revoked,
-    granular: a.granular,
-  };
 }
 
 function describeAttributes(a: Record<string, unknown>): string {

@@ -1,7 +1,8 @@
 /**
  * The TAXII 2.1 HTTP application (hono), built by node.ts from its collaborators.
  *
- * Request pipeline: response headers (TAXII Content-Type + security headers, on everything) ->
+ * Request pipeline (after /healthz, /readyz and the admin console's static files, which need no
+ * credentials): response headers (TAXII Content-Type + security headers, on everything) ->
  * authentication (401) -> principals: members to TAXII, admins to /admin/ (403 otherwise) ->
  * Accept negotiation (406; not on the JSON admin API) -> route: API root / collection lookup
  * (404 when unknown or not granted) -> access rule (403) -> media type / size (415 / 413) ->
@@ -19,7 +20,7 @@ import { Directory } from './access.ts';
 import { PageGate } from './admission.ts';
 import { WorkSlicer } from './slicer.ts';
 import { authenticate } from './auth.ts';
-import type { ServerContext, ShareBackNudge } from './context.ts';
+import type { NodeOverview, ServerContext, ShareBackNudge } from './context.ts';
 import { handleError, handleNotFound, TaxiiError } from './errors.ts';
 import { responseHeaders } from './headers.ts';
 import { registerHealthRoutes, storeReadError, type ReadinessInputs } from './health.ts';
@@ -28,6 +29,8 @@ import { isAdminPath, METRICS_PATH, separatePrincipals } from './principals.ts';
 import { matchedRoutes } from 'hono/route';
 import type { RelayMetrics } from '../../ops/index.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerAdminOverviewRoutes } from './routes/admin-overview.ts';
+import { registerConsoleRoutes } from './routes/console.ts';
 import { registerCollectionRoutes } from './routes/collections.ts';
 import { registerDiscoveryRoutes } from './routes/discovery.ts';
 import { registerObjectRoutes } from './routes/objects.ts';
@@ -56,6 +59,8 @@ export interface TaxiiDependencies {
   readonly metrics?: RelayMetrics | undefined;
   /** the parts /readyz reports on; without it /readyz checks only the store */
   readonly readiness?: () => ReadinessInputs;
+  /** the running parts the admin console's /admin/status reports (upstreams, federation, backlogs) */
+  readonly overview?: NodeOverview;
 }
 
 export const DEFAULT_MAX_ENVELOPE_OBJECTS = 100_000;
@@ -110,6 +115,9 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
   if (deps.metrics) app.use('*', observeRequests(deps.metrics));
   // Health checks answer without credentials (container health checks, load balancers).
   registerHealthRoutes(app, deps.readiness ?? (() => ({ storeError: storeReadError(store), upstreams: [], federation: undefined })));
+  // The console's page, script and style carry no data: served without credentials (the page
+  // asks for them and sends them with each API call), under their own strict CSP.
+  registerConsoleRoutes(app);
   app.use('*', responseHeaders());
   app.use('*', authenticate(deps.authenticator, log, deps.metrics ? (refusal) => deps.metrics?.authRefused(refusal) : undefined));
   app.use('*', separatePrincipals());
@@ -120,6 +128,7 @@ export function createTaxiiApp(deps: TaxiiDependencies): Hono {
     const metrics = deps.metrics;
     app.get(METRICS_PATH, async (c) => c.body(await metrics.text(), 200, { 'Content-Type': metrics.contentType }));
   }
+  registerAdminOverviewRoutes(app, ctx, deps.overview);
   registerAdminRoutes(app, ctx);
   registerDiscoveryRoutes(app, ctx, directory);
   registerCollectionRoutes(app, directory);

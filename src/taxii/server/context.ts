@@ -6,6 +6,8 @@ import type { RelayConfig } from '../../config/index.ts';
 import type { Ingestor } from '../../ingest/index.ts';
 import type { NodePolicy } from '../../policy/index.ts';
 import type { Store } from '../../store/index.ts';
+import type { Backlog } from '../../derive/index.ts';
+import type { SubscriptionStatus } from '../../upstream/index.ts';
 import type { PageGate } from './admission.ts';
 import type { PageSettings } from './filters.ts';
 import type { WorkSlicer } from './slicer.ts';
@@ -50,4 +52,23 @@ export interface ServerContext {
 /** What the server needs of the share-back processor. */
 export interface ShareBackNudge {
   nudge(): void;
+}
+
+/** The node's running parts as the admin console reports them (routes/admin-overview.ts). */
+export interface NodeOverview {
+  /** each upstream subscription as `relay upstreams` prints it (state, lag, last error …) */
+  upstreams(): readonly SubscriptionStatus[];
+  /** undefined when the node is not federated */
+  federation(): FederationOverview | undefined;
+  /** work queued in the background */
+  backlog(): { readonly reindexer: Backlog; readonly shareback: { readonly submissions: number; readonly verdicts: number } };
+}
+
+export interface FederationOverview {
+  readonly name: string;
+  readonly connection: 'connected' | 'connecting' | 'disconnected';
+  /** the peers whose gossip this node trusts */
+  readonly peers: readonly string[];
+  /** gossip counters (published, withheld, received …), flattened */
+  readonly counters: Readonly<Record<string, number>>;
 }
