@@ -52,8 +52,12 @@ let failed = 0;
 if (existsSync(REPORT)) {
   const report = JSON.parse(readFileSync(REPORT, 'utf8'));
   passed = report.numPassedTests ?? 0;
-  // Suites that fail to load count as failures too, so a broken file is never silent.
-  failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+  // A file that failed without a failed test (it did not load, or a hook threw) counts as a
+  // failure too, so a broken file is never silent; a failed test is counted once.
+  const brokenFiles = (report.testResults ?? []).filter(
+    (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+  ).length;
+  failed = (report.numFailedTests ?? 0) + brokenFiles;
   const pendingOrTodo = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   if (pendingOrTodo > 0) {
     console.error(`${pendingOrTodo} skipped or todo tests: skipped tests count as failures here.`);
