@@ -44,13 +44,7 @@ export interface DeliveredRecord {
 }
 
 export type AuditAction =
-  | 'shareback.submission'
-  | 'review.decided'
-  | 'review.approved'
-  | 'review.rejected'
-  | 'review.superseded'
-  | 'review.failed'
-  | 'admin.request';
+  'shareback.submission' | 'review.decided' | 'review.approved' | 'review.rejected' | 'review.superseded' | 'review.failed';
 
 export interface AuditEvent {
   readonly action: AuditAction;

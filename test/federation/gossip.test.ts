@@ -176,6 +176,12 @@ describe('gossip on a 3-server NATS cluster', () => {
       expect(counters?.published.versions).toBe(2);
       expect(counters?.versions.stored).toBe(4);
       expect(counters?.received.accepted).toBe(2);
+      // the same figures in the node's metrics (what /metrics serves to admins)
+      const metrics = await node(name).node.metrics.text();
+      expect(metrics).toContain('relay_federation_connected 1');
+      expect(metrics).toContain('relay_federation_events{name="published_versions"} 2');
+      expect(metrics).toContain('relay_federation_events{name="versions_stored"} 4');
+      expect(metrics).toMatch(/relay_objects_ingested_total\{source="peer",collection="[^"]+"\} 4/);
     }
     // members: B's alice reads GREEN only, C's alice reads up to AMBER
     const seenAtB = await visibleIds('relay-b');
