@@ -121,7 +121,9 @@ export class Reindexer {
   /**
    * One bounded transaction: the next queued objects (fresh ones first), and the work they lead
    * to, done in memory while the step lasts (at most `limit` objects, `ms` milliseconds); what is
-   * left goes back to the queue. Coalescing happens both in the queue and in the step.
+   * left goes back to the queue. A queued object is taken off the queue only when the step gets
+   * to it: the rest of a large backlog is not rewritten. Coalescing happens both in the queue
+   * and in the step.
    */
   step(limit = this.itemsPerStep, ms = this.stepMs): StepResult {
     let moved = 0;
@@ -134,11 +136,18 @@ export class Reindexer {
       if (stepJobs(this.store, this.policy, limit * JOB_OBJECTS_PER_ITEM) > 0) items++;
       const statements = this.store.markings.statements();
       const work = new Worklist();
-      for (const { collection, id } of this.store.queue.next(limit)) {
-        const pending = this.store.queue.take(collection, id);
-        if (pending) work.add(collection, id, pending);
-      }
-      for (let item = work.shift(); item !== undefined; item = work.shift()) {
+      const queued = this.store.queue.next(limit);
+      let nextQueued = 0;
+      // queued objects first, in their order, then the work they lead to (as when all were taken up front)
+      const nextItem = () => {
+        while (nextQueued < queued.length) {
+          const { collection, id } = queued[nextQueued++] as { collection: string; id: string };
+          const pending = this.store.queue.take(collection, id);
+          if (pending) return work.takeWith(collection, id, pending);
+        }
+        return work.shift();
+      };
+      for (let item = nextItem(); item !== undefined; item = nextItem()) {
         moved += new ObjectWork(this.store, this.policy, statements, this.fanoutChunk, item.collection, item.id, item.pending, work).run();
         items++;
         if (items >= limit || performance.now() - started > ms) break;
@@ -158,6 +167,11 @@ export class Reindexer {
       done += items;
     }
     return done;
+  }
+
+  /** Drains the backlog down to `items` queued objects in large steps (backpressure: the ingesting caller waits meanwhile). */
+  drainTo(items: number): void {
+    while (this.store.queue.size() > items) if (this.step(BULK_STEP.items, BULK_STEP.ms).items === 0) break;
   }
 
   /**
@@ -260,6 +274,16 @@ class Worklist {
     const existing = this.items.get(key);
     const since = 'since' in work ? work.since : 0;
     this.items.set(key, { collection, id, pending: existing ? merge(existing.pending, work) : { since, ...work } });
+  }
+
+  /** A queued object's work, with what this step found for it before it was taken (removed from the list). */
+  takeWith(collection: string, id: string, pending: Pending): { collection: string; id: string; pending: Pending } {
+    const key = `${collection}\u0000${id}`;
+    const found = this.items.get(key);
+    if (found === undefined) return { collection, id, pending };
+    this.items.delete(key);
+    const { since: _since, ...work } = found.pending;
+    return { collection, id, pending: merge(pending, work) };
   }
 
   shift(): { collection: string; id: string; pending: Pending } | undefined {
