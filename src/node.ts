@@ -93,7 +93,10 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     const reconciled = reconcileConfiguration(store, policy, readersByMember(config));
     if (reconciled.rederiveAll) log.warn('the policy settings derivation reads changed: every object is derived again in the background');
     for (const member of reconciled.widened) log.info({ member }, "a member's reach changed: what it newly may receive is announced again");
-    const reindexer = new Reindexer(store, policy, { itemsPerStep: config.reindexer.items_per_step });
+    const reindexer = new Reindexer(store, policy, {
+      itemsPerStep: config.reindexer.items_per_step,
+      log: log.child({ part: 'reindexer' }),
+    });
     const ingestor = new Ingestor(store, policy, acceptedSpecVersions(config), {
       reindexer,
       inlineItems: config.reindexer.inline_items,

@@ -31,6 +31,7 @@ import {
 import { endRefs, linkKeys, versionFacts, type LinkReader } from '../policy/derive.ts';
 import { filingOf } from '../policy/filing.ts';
 import { jobsOf, stepJobs } from './jobs.ts';
+import type { Logger } from 'pino';
 import type { NodePolicy } from '../policy/types.ts';
 import type { LinkedAttributes, LinkSummary, ObjectAttributes, SummaryPart, VersionFacts } from '../stix/attributes.ts';
 import type { StixObject } from '../stix/types.ts';
@@ -54,6 +55,10 @@ export interface ReindexerOptions {
   readonly stepMs?: number;
   /** referrers told per fanout per object worked on */
   readonly fanoutChunk?: number;
+  /** where the background loop reports a failed step */
+  readonly log?: Logger | undefined;
+  /** the background loop's first wait after a failed step (doubling with each failure in a row, at most a minute) */
+  readonly retryMs?: number;
 }
 
 export const DEFAULT_ITEMS_PER_STEP = 500;
@@ -63,6 +68,8 @@ const BULK_STEP = { items: 5000, ms: 250 };
 /** objects a job looks at per queued item a step may work on (a job only queues work: cheaper per object) */
 const JOB_OBJECTS_PER_ITEM = 5;
 export const DEFAULT_FANOUT_CHUNK = 500;
+const DEFAULT_RETRY_MS = 1000;
+const MAX_RETRY_MS = 60_000;
 
 export interface StepResult {
   /** queued objects worked on */
@@ -85,6 +92,8 @@ export class Reindexer {
   private readonly itemsPerStep: number;
   private readonly stepMs: number;
   private readonly fanoutChunk: number;
+  private readonly retryMs: number;
+  private readonly log: Logger | undefined;
   private movedCount = 0;
   private running: { stop: boolean; done: Promise<void>; wake: () => void } | undefined;
 
@@ -96,6 +105,8 @@ export class Reindexer {
     this.itemsPerStep = options.itemsPerStep ?? DEFAULT_ITEMS_PER_STEP;
     this.stepMs = options.stepMs ?? DEFAULT_STEP_MS;
     this.fanoutChunk = options.fanoutChunk ?? DEFAULT_FANOUT_CHUNK;
+    this.retryMs = options.retryMs ?? DEFAULT_RETRY_MS;
+    this.log = options.log;
   }
 
   /** Entries this re-indexer moved to a new date_added since it was created. */
@@ -110,7 +121,9 @@ export class Reindexer {
   /**
    * One bounded transaction: the next queued objects (fresh ones first), and the work they lead
    * to, done in memory while the step lasts (at most `limit` objects, `ms` milliseconds); what is
-   * left goes back to the queue. Coalescing happens both in the queue and in the step.
+   * left goes back to the queue. A queued object is taken off the queue only when the step gets
+   * to it: the rest of a large backlog is not rewritten. Coalescing happens both in the queue
+   * and in the step.
    */
   step(limit = this.itemsPerStep, ms = this.stepMs): StepResult {
     let moved = 0;
@@ -123,11 +136,18 @@ export class Reindexer {
       if (stepJobs(this.store, this.policy, limit * JOB_OBJECTS_PER_ITEM) > 0) items++;
       const statements = this.store.markings.statements();
       const work = new Worklist();
-      for (const { collection, id } of this.store.queue.next(limit)) {
-        const pending = this.store.queue.take(collection, id);
-        if (pending) work.add(collection, id, pending);
-      }
-      for (let item = work.shift(); item !== undefined; item = work.shift()) {
+      const queued = this.store.queue.next(limit);
+      let nextQueued = 0;
+      // queued objects first, in their order, then the work they lead to (as when all were taken up front)
+      const nextItem = () => {
+        while (nextQueued < queued.length) {
+          const { collection, id } = queued[nextQueued++] as { collection: string; id: string };
+          const pending = this.store.queue.take(collection, id);
+          if (pending) return work.takeWith(collection, id, pending);
+        }
+        return work.shift();
+      };
+      for (let item = nextItem(); item !== undefined; item = nextItem()) {
         moved += new ObjectWork(this.store, this.policy, statements, this.fanoutChunk, item.collection, item.id, item.pending, work).run();
         items++;
         if (items >= limit || performance.now() - started > ms) break;
@@ -149,25 +169,50 @@ export class Reindexer {
     return done;
   }
 
-  /** Drains in the background, one step per event-loop turn, so requests are served between steps. */
+  /** Drains the backlog down to `items` queued objects in large steps (backpressure: the ingesting caller waits meanwhile). */
+  drainTo(items: number): void {
+    while (this.store.queue.size() > items) if (this.step(BULK_STEP.items, BULK_STEP.ms).items === 0) break;
+  }
+
+  /**
+   * Drains in the background, one step per event-loop turn, so requests are served between
+   * steps. A step that fails (LMDB out of reader slots or map space, a bug) is logged and tried
+   * again after a growing pause: its transaction rolled back, so nothing is lost, and the node
+   * goes on serving meanwhile instead of dying of an unhandled rejection.
+   */
   start(idleMs = 200): void {
     if (this.running) return;
     let wake = () => {};
     const state = { stop: false, done: Promise.resolve(), wake: () => wake() };
+    /** waits `ms`; `stop()` always ends the wait, a nudge only when `nudged` */
+    const pause = (ms: number, nudged: boolean) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        const end = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        wake = nudged ? end : () => void (state.stop && end());
+      });
     state.done = (async () => {
+      let failures = 0;
       while (!state.stop) {
-        const { items } = this.step();
+        let items: number;
+        try {
+          items = this.step().items;
+          failures = 0;
+        } catch (error) {
+          failures++;
+          const waitMs = Math.min(MAX_RETRY_MS, this.retryMs * 2 ** (failures - 1));
+          this.log?.error({ err: error, attempt: failures, retryInMs: waitMs }, 'a re-indexer step failed; retrying later');
+          await pause(waitMs, false);
+          continue;
+        }
         if (items > 0) {
           await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, idleMs);
-          wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        await pause(idleMs, true);
       }
     })();
     this.running = state;
@@ -229,6 +274,16 @@ class Worklist {
     const existing = this.items.get(key);
     const since = 'since' in work ? work.since : 0;
     this.items.set(key, { collection, id, pending: existing ? merge(existing.pending, work) : { since, ...work } });
+  }
+
+  /** A queued object's work, with what this step found for it before it was taken (removed from the list). */
+  takeWith(collection: string, id: string, pending: Pending): { collection: string; id: string; pending: Pending } {
+    const key = `${collection}\u0000${id}`;
+    const found = this.items.get(key);
+    if (found === undefined) return { collection, id, pending };
+    this.items.delete(key);
+    const { since: _since, ...work } = found.pending;
+    return { collection, id, pending: merge(pending, work) };
   }
 
   shift(): { collection: string; id: string; pending: Pending } | undefined {

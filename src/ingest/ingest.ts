@@ -195,8 +195,7 @@ export class Ingestor {
   /** Backpressure: while the backlog is above its bound, the ingesting caller drains it down to half. */
   private holdBackIfBehind(): void {
     const { reindexer, maxBacklog } = this.derivation;
-    if (this.store.queue.size() <= maxBacklog) return;
-    while (this.store.queue.size() > maxBacklog / 2) if (reindexer.step().items === 0) break;
+    if (this.store.queue.size() > maxBacklog) reindexer.drainTo(maxBacklog / 2);
   }
 
   /** Derives up to the inline budget now; the rest is the background re-indexer's. */

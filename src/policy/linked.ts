@@ -276,8 +276,10 @@ export function changeEffects(type: string, before: VersionFacts | undefined, af
 /** What a changed summary part of an object means for the objects linked to it. */
 export function summaryChangeEffects(part: SummaryPart): Effect[] {
   if (part === 'opinions') return []; // an opinion score is the object's own; ends' sectors do not include it
-  const effects: Effect[] = [{ kind: 'referrers', role: 'end-of', notice: 'rederive' }];
-  if (part === 'targeted') effects.push({ kind: 'referrers', role: 'indicates-target', notice: 'indicated-of-source' });
+  // The sources of indicates relationships first: an indicator that gains sectors re-derives and
+  // announces its relationship itself, so the relationship, told after it, moves once, not twice.
+  const effects: Effect[] = part === 'targeted' ? [{ kind: 'referrers', role: 'indicates-target', notice: 'indicated-of-source' }] : [];
+  effects.push({ kind: 'referrers', role: 'end-of', notice: 'rederive' });
   return effects;
 }
 

@@ -96,6 +96,8 @@ export function checkStructure(store: Store): string[] {
   }
   if (maxAdded > index.lastClock()) report(`clock ${index.lastClock()} is behind the newest date_added ${maxAdded}`);
 
+  const queuedEntries = queue.countEntries();
+  if (queue.size() !== queuedEntries) report(`derivation queue: counter says ${queue.size()}, queue holds ${queuedEntries}`);
   const ordered = new Set<string>();
   for (const { lane, since, collection, id } of queue.orderKeys()) {
     ordered.add(`${collection} ${id}`);

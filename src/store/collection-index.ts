@@ -252,7 +252,14 @@ export class CollectionIndex {
         if (value) yield [next, value];
       }
     };
-    return this.collectPage(request, candidates());
+    try {
+      return this.collectPage(request, candidates());
+    } finally {
+      // A range iterator left unfinished keeps its read transaction: once a commit makes that
+      // snapshot old it holds one of LMDB's reader slots for good, and a page a commit apart
+      // takes another, until MDB_READERS_FULL. Every head is closed with the page.
+      for (const head of heads) head.it.return?.();
+    }
   }
 
   /**

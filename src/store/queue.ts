@@ -5,6 +5,7 @@
  *
  *   pending        [collection, id]                -> Pending (what is to be done for the object)
  *   pending-order  [lane, since, collection, id]   -> 1       (fresh work first, then oldest first)
+ *   pending-count  'items'                         -> number  (how many are queued: read after every step and ingest call)
  *
  * Queuing an object that is already queued merges the work (coalescing): a malware that gains
  * three targets relationships before the re-indexer reaches it is derived once.
@@ -74,11 +75,16 @@ export interface QueuedItem {
 export class DerivationQueue {
   private readonly pending: Database<Pending, PendingKey>;
   private readonly order: Database<1, OrderKey>;
+  /** the number of queued objects, kept with every add and take (counting the queue reads every entry) */
+  private readonly count: Database<number, 'items'>;
   private lastSince = 0;
 
   constructor(root: RootDatabase) {
     this.pending = root.openDB<Pending, PendingKey>('pending', {});
     this.order = root.openDB<1, OrderKey>('pending-order', {});
+    this.count = root.openDB<number, 'items'>('pending-count', {});
+    // a store from before the counter: count once
+    if (this.count.get('items') === undefined) root.transactionSync(() => this.count.putSync('items', this.pending.getCount()));
   }
 
   /**
@@ -91,6 +97,7 @@ export class DerivationQueue {
       const item: Pending = { since: since ?? this.nextSince(), ...work };
       this.pending.putSync([collection, id], item);
       this.order.putSync([laneOf(item), item.since, collection, id], 1);
+      this.count.putSync('items', this.size() + 1);
       return;
     }
     const merged = merge(existing, work);
@@ -111,6 +118,7 @@ export class DerivationQueue {
     if (existing === undefined) return undefined;
     this.pending.removeSync([collection, id]);
     this.order.removeSync([laneOf(existing), existing.since, collection, id]);
+    this.count.putSync('items', this.size() - 1);
     return existing;
   }
 
@@ -121,7 +129,13 @@ export class DerivationQueue {
     return out;
   }
 
+  /** How many objects are queued (one read). */
   size(): number {
+    return this.count.get('items') ?? 0;
+  }
+
+  /** How many objects are queued, counted entry by entry (for checks: equals `size()`). */
+  countEntries(): number {
     return this.pending.getCount();
   }
 

@@ -195,4 +195,22 @@ describe('sector index', () => {
     expect(view(['water'])).toContain(dangling.id);
     expect(store.check()).toMatchObject({ ok: true, problems: [] });
   });
+  it('a sector page lets go of its range reads: pages between commits, across event-loop turns, never exhaust the reader slots', async () => {
+    const { store, ingestor } = setup();
+    ingestor.ingest(C, [identity(1, ['energy']), ...Array.from({ length: 50 }, (_, i) => indicator(10 + i))], FROM);
+    // LMDB has 126 reader slots by default; a page that kept its snapshot past a commit held one for good
+    for (let i = 0; i < 300; i++) {
+      const page = store.index.scanFiled({
+        collection: C,
+        after: 0,
+        limit: 5,
+        accept: all,
+        maxScanned: 100,
+        keys: scanKeys(['energy'], true),
+      });
+      expect(page.more).toBe(true);
+      ingestor.ingest(C, [indicator(1000 + i)], FROM);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  });
 });
