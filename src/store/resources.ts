@@ -30,6 +30,10 @@ export interface Settings {
   'gossip-sequence': number;
   /** which peers' envelope sequence numbers this node has accepted (federation/envelope.ts ReplayState) */
   'gossip-replay': unknown;
+  /** 1 once every held version is in the reconciliation set (store/federation-items.ts) */
+  'recon-items': 1;
+  /** per peer node id: the last reconciliation with it (federation/anti-entropy.ts PeerReconciliation) */
+  'recon-peers': Record<string, unknown>;
 }
 
 type SettingName = keyof Settings;
