@@ -12,7 +12,7 @@ import type { NatsConnection } from 'nats';
 import { ConfigError, inDataDir, type RelayConfig } from './config/index.ts';
 import { readersByMember } from './auth/readers.ts';
 import { reconcileConfiguration, Reindexer } from './derive/index.ts';
-import { connectFederation, federationOptions, Gossip, loadGossipCredentials } from './federation/index.ts';
+import { AntiEntropy, connectFederation, federationOptions, Gossip, loadGossipCredentials } from './federation/index.ts';
 import { acceptedSpecVersions, Ingestor } from './ingest/index.ts';
 import { nodePolicy } from './policy/index.ts';
 import {
@@ -56,6 +56,8 @@ export interface RelayNode {
   readonly federation: NatsConnection | undefined;
   /** gossip with the federation's other nodes (`counters()`), when `federation` is configured */
   readonly gossip: Gossip | undefined;
+  /** reconciliation with the federation's other nodes (`reconcileNow()`), when `federation` is configured */
+  readonly antiEntropy: AntiEntropy | undefined;
   close(): Promise<void>;
 }
 
@@ -123,13 +125,17 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     // set once the node has joined the federation (below); the metrics read them when scraped
     let federation: NatsConnection | undefined;
     let gossip: Gossip | undefined;
+    let antiEntropy: AntiEntropy | undefined;
     const metrics = nodeMetrics(
       store,
       reindexer,
       upstreams,
       shareback,
       config.federation && {
-        counters: () => (gossip ? flatCounters(gossip.counters()) : {}),
+        counters: () => ({
+          ...(gossip ? flatCounters(gossip.counters()) : {}),
+          ...(antiEntropy ? flatCounters(antiEntropy.counters(), 'anti_entropy') : {}),
+        }),
         connected: () => federation !== undefined && !federation.isClosed(),
       },
     );
@@ -200,6 +206,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       try {
         federation = await connectFederation(federationConfig);
         log.info({ servers: federationConfig.servers }, 'connected to the federation over NATS (mutual TLS)');
+        const mirrors = new Set(config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id)));
         // after the store and the ingestor, before upstreams and share-back store anything
         gossip = new Gossip(
           {
@@ -207,7 +214,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
             nodeId: config.node.id,
             ...gossipCredentials,
             egress: { allowRed: config.federation.egress.allow_red, allowAmberStrict: config.federation.egress.allow_amber_strict },
-            collections: new Set(config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id))),
+            collections: mirrors,
             stream: {
               replicas: config.federation.stream.replicas,
               maxAgeHours: config.federation.stream.max_age_hours,
@@ -217,7 +224,21 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
           { nc: federation, store, ingestor, policy, log: log.child({ part: 'gossip' }) },
         );
         await gossip.start();
+        antiEntropy = new AntiEntropy(
+          {
+            federation: config.federation.name,
+            nodeId: config.node.id,
+            ...gossipCredentials,
+            collections: mirrors,
+            intervalMs: config.federation.reconcile.interval_seconds * 1000,
+          },
+          { nc: federation, store, ingestor, gossip, log: log.child({ part: 'anti-entropy' }) },
+        );
+        const reconcile = antiEntropy;
+        gossip.whenMessagesMissed(() => void reconcile.reconcileNow());
+        reconcile.start();
       } catch (error) {
+        await antiEntropy?.stop();
         await gossip?.stop();
         await federation?.close();
         await closeServer();
@@ -251,12 +272,14 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       metrics,
       federation,
       gossip,
+      antiEntropy,
       async close() {
         retention.stop();
         await shareback.stop();
         await forwarder?.stop();
         await upstreams.close();
         // after the parts that store versions: what they stored last is still published
+        await antiEntropy?.stop();
         await gossip?.stop();
         await reindexer.stop();
         await federation?.close();

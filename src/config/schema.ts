@@ -241,6 +241,18 @@ const federationSchema = z
         duplicate_window_seconds: z.number().int().min(1).max(3600).default(120).describe('JetStream publish de-duplication window'),
       })
       .default({ replicas: 1, max_age_hours: 7 * 24, duplicate_window_seconds: 120 }),
+    reconcile: z
+      .strictObject({
+        interval_seconds: z
+          .number()
+          .positive()
+          .max(24 * 3600)
+          .default(300)
+          .describe(
+            'how often this node reconciles its mirror collections with every peer (anti-entropy); also at start and after a partition',
+          ),
+      })
+      .default({ interval_seconds: 300 }),
   })
   .superRefine((f, ctx) => {
     if (f.stream.duplicate_window_seconds > f.stream.max_age_hours * 3600) {

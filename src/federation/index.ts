@@ -1,3 +1,4 @@
 export { connectFederation, federationOptions } from './connection.ts';
 export { Gossip, type GossipCounters } from './gossip.ts';
 export { loadGossipCredentials } from './trust-config.ts';
+export { AntiEntropy, lastReconciliations, type AntiEntropyCounters, type PeerReconciliation } from './anti-entropy.ts';

@@ -11,6 +11,7 @@ import { initialFiling } from '../policy/filing.ts';
 import { DEFAULT_NODE_POLICY, type NodePolicy } from '../policy/types.ts';
 import { ONLY_STIX_21, specVersionsOfMediaTypes, type SpecVersion } from '../stix/specversion.ts';
 import { validateObject, type ValidationOptions } from '../stix/validate.ts';
+import type { ObjectTlp } from '../stix/markings.ts';
 import type { Micros } from '../stix/time.ts';
 import type { IndexEntry, PreparedVersion, Provenance, Store, StoredAttributes, VersionOutcome } from '../store/index.ts';
 
@@ -68,7 +69,7 @@ export type VersionListener = (version: StoredVersion) => void;
 /** Versions deleted for good: each leaves a tombstone (federation gossips those of local deletes). */
 export interface DeletedVersions {
   readonly collection: string;
-  readonly tombstones: ReadonlyArray<{ readonly id: string; readonly versionKey: string }>;
+  readonly tombstones: ReadonlyArray<{ readonly id: string; readonly versionKey: string; readonly tlp?: ObjectTlp }>;
   /** `local`: an operator's delete here; `peer`: a peer's tombstones applied */
   readonly origin: 'local' | 'peer';
 }
@@ -217,7 +218,11 @@ export class Ingestor {
     const removed = this.store.deleteVersions(collection, entries, { tombstones: true });
     if (this.store.keepsPolicyAttributes) this.deriveInline();
     if (removed > 0)
-      this.notifyDeleted({ collection, tombstones: entries.map((e) => ({ id: e.id, versionKey: e.versionKey })), origin: 'local' });
+      this.notifyDeleted({
+        collection,
+        tombstones: entries.map((e) => ({ id: e.id, versionKey: e.versionKey, tlp: e.attributes.tlp })),
+        origin: 'local',
+      });
     return removed;
   }
 

@@ -70,7 +70,9 @@ describe('the reconciliation set in the store', () => {
     const deleted: unknown[] = [];
     ingestor.onVersionsDeleted((d) => deleted.push(d));
     expect(ingestor.delete(C, store.versionsOf(C, doomed.id as string))).toBe(1);
-    expect(deleted).toEqual([{ collection: C, tombstones: [{ id: doomed.id, versionKey: keyOf(doomed) }], origin: 'local' }]);
+    expect(deleted).toEqual([
+      { collection: C, tombstones: [{ id: doomed.id, versionKey: keyOf(doomed), tlp: expect.anything() as unknown }], origin: 'local' },
+    ]);
     expect(store.reconItems.isTombstoned(C, doomed.id as string, keyOf(doomed))).toBe(true);
     expectSameSet(store, C, [...objects.filter((o) => o !== doomed).map(versionItem), { ...versionItem(doomed), kind: 'tombstone' }]);
     const again = ingestor.ingest(C, [doomed], FILE);
