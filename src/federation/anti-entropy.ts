@@ -9,7 +9,8 @@
  * tombstone arriving together stay deleted). Versions cross only where gossip would send them
  * (`Gossip.sendable`: egress policy).
  *
- * Rounds (every peer, every collection, one round at a time) run at start, every
+ * Rounds (every peer, every collection, one round at a time) run at start (once gossip has read
+ * its backlog, or after a minute), every
  * `federation.reconcile.interval_seconds`, when the NATS connection comes back, when gossip sees
  * that messages it never received left the stream, and on demand (`reconcileNow`). The last
  * reconciliation with each peer is kept in the store (`lastReconciliations`).
@@ -91,6 +92,8 @@ const CHUNK_BYTES = 600_000;
 /** responder sessions kept at once, and how long an idle one is kept */
 const MAX_SESSIONS = 64;
 const SESSION_IDLE_MS = 120_000;
+/** looks (every 500 ms) for gossip's backlog to be read before the first round: at most a minute */
+const FIRST_ROUND_LOOKS = 120;
 /** fetch replies of one session before it is abandoned */
 const MAX_FETCHES = 10_000;
 
@@ -136,7 +139,20 @@ export class AntiEntropy {
     this.timer = setInterval(() => void this.reconcileNow().catch(() => {}), this.settings.intervalMs);
     this.timer.unref();
     void this.followConnection();
-    void this.reconcileNow().catch(() => {});
+    void this.firstRound();
+  }
+
+  /**
+   * The first round waits (bounded) until gossip has read its backlog: what the stream still
+   * holds comes cheaper from it, and fetching it twice would only make duplicates.
+   */
+  private async firstRound(): Promise<void> {
+    for (let look = 0; look < FIRST_ROUND_LOOKS && this.running; look++) {
+      const read = await this.deps.gossip.backlogRead().catch(() => false);
+      if (read) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    await this.reconcileNow().catch(() => {});
   }
 
   async stop(): Promise<void> {

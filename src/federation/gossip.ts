@@ -169,6 +169,13 @@ export class Gossip {
     }
   }
 
+  /** Whether this node's consumer has delivered and settled everything in the stream (its backlog after a restart is read). */
+  async backlogRead(): Promise<boolean> {
+    const consumer = await this.deps.nc.jetstream().consumers.get(streamName(this.settings.federation), consumerName(this.settings.nodeId));
+    const info = await consumer.info();
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  }
+
   /**
    * Called when the consumer skips stream sequence numbers: messages this node never read left
    * the stream (retention), so only anti-entropy can bring what they carried.

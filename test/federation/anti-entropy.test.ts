@@ -96,7 +96,10 @@ beforeAll(async () => {
   for (const name of [...NODES, 'intruder'] as const) {
     keys[name] = await loadFederationKey((await initFederationKey(join(dir, 'keys', name, 'federation.key'))).path);
   }
-  cluster = await startNatsCluster(3, { certFile: server.certPath, keyFile: server.keyPath, caFile: ca.caCertPath, verify: true });
+  // each node reaches only its own server (no_advertise): stopping that server cuts the node off
+  cluster = await startNatsCluster(3, { certFile: server.certPath, keyFile: server.keyPath, caFile: ca.caCertPath, verify: true }, 30_000, {
+    noAdvertise: true,
+  });
   for (const name of NODES) await startFederatedNode(name);
   const testerCert = await ca.issue('node', 'relay-tester');
   tester = await connect({

@@ -33,6 +33,8 @@ export interface NatsServerExtras {
     readonly port: number;
     /** nats-route://127.0.0.1:port of every server of the cluster */
     readonly routes: readonly string[];
+    /** do not tell clients the other servers' URLs: a client then reaches only the servers it lists (a partition can be made) */
+    readonly noAdvertise?: boolean;
   };
 }
 
@@ -67,6 +69,7 @@ export async function startNatsServer(
       `  name: ${JSON.stringify(extras.cluster.name)}`,
       `  listen: "127.0.0.1:${extras.cluster.port}"`,
       `  routes: [${extras.cluster.routes.map((r) => JSON.stringify(r)).join(', ')}]`,
+      ...(extras.cluster.noAdvertise ? ['  no_advertise: true'] : []),
       '}',
     );
   }
@@ -189,14 +192,25 @@ async function freePorts(n: number): Promise<number[]> {
  * server reports a JetStream meta leader and the whole cluster. Stops every server started when
  * any fails.
  */
-export async function startNatsCluster(size: number, tls: NatsServerTls, readyTimeoutMs = 30_000): Promise<RunningNatsServer[]> {
+export async function startNatsCluster(
+  size: number,
+  tls: NatsServerTls,
+  readyTimeoutMs = 30_000,
+  options: { noAdvertise?: boolean } = {},
+): Promise<RunningNatsServer[]> {
   const servers: RunningNatsServer[] = [];
   const name = `relay-test-${process.pid}-${Date.now()}`;
   const ports = await freePorts(size);
   const routes = ports.map((p) => `nats-route://127.0.0.1:${p}`);
   try {
     for (const [i, port] of ports.entries()) {
-      servers.push(await startNatsServer(tls, 15_000, { jetstream: true, serverName: `${name}-${i}`, cluster: { name, port, routes } }));
+      servers.push(
+        await startNatsServer(tls, 15_000, {
+          jetstream: true,
+          serverName: `${name}-${i}`,
+          cluster: { name, port, routes, noAdvertise: options.noAdvertise === true },
+        }),
+      );
     }
     const until = Date.now() + readyTimeoutMs;
     for (;;) {
