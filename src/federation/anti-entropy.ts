@@ -92,6 +92,8 @@ const CHUNK_BYTES = 600_000;
 /** responder sessions kept at once, and how long an idle one is kept */
 const MAX_SESSIONS = 64;
 const SESSION_IDLE_MS = 120_000;
+const FIRST_RETRY_MS = 2_000;
+const MAX_RETRY_MS = 60_000;
 /** looks (every 500 ms) for gossip's backlog to be read before the first round: at most a minute */
 const FIRST_ROUND_LOOKS = 120;
 /** fetch replies of one session before it is abandoned */
@@ -114,6 +116,9 @@ interface Transfer {
 export class AntiEntropy {
   private subscription: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  /** after a round in which some peer failed: the next try comes sooner than the period */
+  private retryDelayMs = FIRST_RETRY_MS;
   private running = false;
   private current: Promise<void> | undefined;
   private next: Promise<void> | undefined;
@@ -158,7 +163,9 @@ export class AntiEntropy {
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
+    if (this.retry) clearTimeout(this.retry);
     this.timer = undefined;
+    this.retry = undefined;
     this.subscription?.unsubscribe();
     this.subscription = undefined;
     await this.next?.catch(() => {});
@@ -204,13 +211,35 @@ export class AntiEntropy {
   }
 
   private async round(): Promise<void> {
+    let failed = false;
     for (const peer of this.peers()) {
       if (!this.running) return;
       const record = await this.reconcileWith(peer);
+      failed ||= !record.ok;
       const { store } = this.deps;
       store.transaction(() => store.resources.putSetting('recon-peers', { ...lastReconciliations(store), [peer]: record }));
     }
     this.counts.rounds++;
+    this.scheduleRetry(failed);
+  }
+
+  /**
+   * A peer that could not be reached (down, or the connection just back and routes not yet
+   * up) is tried again sooner than the period: 2 s, doubling up to a minute.
+   */
+  private scheduleRetry(failed: boolean): void {
+    if (!failed) {
+      this.retryDelayMs = FIRST_RETRY_MS;
+      return;
+    }
+    if (!this.running || this.retry) return;
+    const delay = Math.min(this.retryDelayMs, this.settings.intervalMs);
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, MAX_RETRY_MS);
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.reconcileNow().catch(() => {});
+    }, delay);
+    this.retry.unref();
   }
 
   /** Every collection with one peer; never throws (the outcome says what failed). */

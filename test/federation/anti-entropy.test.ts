@@ -15,7 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastReconciliations } from '../../src/federation/anti-entropy.ts';
 import { streamName } from '../../src/federation/gossip.ts';
 import { initFederationKey, loadFederationKey, type FederationIdentity } from '../../src/federation/identity.ts';
-import { reconSubject, signRecon } from '../../src/federation/recon-wire.ts';
+import { MemoryItemSource } from '../../src/federation/item-source.ts';
+import { encodeMessage, ReconcileSession } from '../../src/federation/reconcile.ts';
+import { reconSubject, signRecon, verifyRecon, type ReconPayload } from '../../src/federation/recon-wire.ts';
 import { CertificateAuthority } from '../../src/pki/index.ts';
 import { stixTimestampKey } from '../../src/stix/time.ts';
 import { COLLECTIONS, startTestNode, type TestNode } from '../support/node.ts';
@@ -235,5 +237,34 @@ describe('anti-entropy on a 3-server NATS cluster', () => {
       );
     expect(reply).toBe('no answer');
     expect(node('relay-b').node.antiEntropy?.counters().refused).toBe(refusedBefore + 1);
+  }, 60_000);
+
+  it('a replayed first message and a message out of order are refused with a signed error', async () => {
+    const session = 'BBBBBBBBBBBBBBBBBBBBBB';
+    const ask = async (over: Partial<ReconPayload>): Promise<ReconPayload> => {
+      const jws = await signRecon(
+        {
+          federation: FEDERATION,
+          from: 'relay-a',
+          to: 'relay-b',
+          session,
+          n: 1,
+          sentAt: new Date().toISOString(),
+          kind: 'step',
+          collection: SHARED,
+          ...over,
+        },
+        keys['relay-a'],
+      );
+      const m = await (tester as NatsConnection).request(reconSubject(FEDERATION, 'relay-b'), new TextEncoder().encode(jws), {
+        timeout: 5_000,
+      });
+      const trust = { peers: new Map([[keys['relay-b'].keyId, { nodeId: 'relay-b', ...keys['relay-b'] }]]), revoked: new Set<string>() };
+      return verifyRecon(m.string(), { federation: FEDERATION, self: 'relay-a', trust });
+    };
+    const open = encodeMessage(new ReconcileSession(MemoryItemSource.of([])).open());
+    expect(await ask({ recon: open })).toMatchObject({ kind: 'reply', n: 1, session });
+    expect(await ask({ recon: open })).toMatchObject({ kind: 'error', error: 'session already used' });
+    expect(await ask({ n: 3, kind: 'fetch' })).toMatchObject({ kind: 'error', error: expect.stringMatching(/out of order/) as unknown });
   }, 60_000);
 });
