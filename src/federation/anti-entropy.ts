@@ -260,7 +260,8 @@ export class AntiEntropy {
         this.counts.failed++;
         error = (e as Error).message;
         this.deps.log.info({ peer, collection, err: error }, 'anti-entropy: reconciliation with a peer failed; the next round tries again');
-        break;
+        // the peer answered (it refused this collection): the others may still work; unreachable: stop here
+        if (!(e instanceof ReconWireError)) break;
       }
     }
     if (total.sent + total.received > 0) this.deps.log.info({ peer, ...total }, 'anti-entropy: reconciled with a peer');
