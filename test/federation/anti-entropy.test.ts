@@ -178,8 +178,14 @@ describe('anti-entropy on a 3-server NATS cluster', () => {
     const versionKey = stixTimestampKey(doomed.modified as string) as string;
 
     await stopNode('relay-c');
-    // the operator's delete (what TAXII DELETE does)
-    expect(node('relay-a').node.ingestor.delete(SHARED, store('relay-a').versionsOf(SHARED, doomed.id as string))).toBe(1);
+    // a member with read and write access deletes it over TAXII at A
+    const deleted = await node('relay-a').request(`/isac/collections/shared/objects/${doomed.id as string}/`, {
+      method: 'DELETE',
+      member: 'alice',
+      headers: { accept: 'application/taxii+json;version=2.1' },
+    });
+    expect(deleted.status).toBe(200);
+    expect(holds('relay-a', doomed.id as string)).toBe(false);
     await eventually('B deleted it', () => !holds('relay-b', doomed.id as string));
     expect(store('relay-b').reconItems.isTombstoned(SHARED, doomed.id as string, versionKey)).toBe(true);
     expect(node('relay-a').node.gossip?.counters().tombstones.published).toBe(1);
