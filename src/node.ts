@@ -12,7 +12,15 @@ import type { NatsConnection } from 'nats';
 import { ConfigError, inDataDir, type RelayConfig } from './config/index.ts';
 import { readersByMember } from './auth/readers.ts';
 import { reconcileConfiguration, Reindexer } from './derive/index.ts';
-import { connectFederation, federationOptions, Gossip, Leases, loadGossipCredentials, Membership } from './federation/index.ts';
+import {
+  AntiEntropy,
+  connectFederation,
+  federationOptions,
+  Gossip,
+  Leases,
+  loadGossipCredentials,
+  Membership,
+} from './federation/index.ts';
 import { parseDuration } from './config/upstreams.ts';
 import { acceptedSpecVersions, Ingestor } from './ingest/index.ts';
 import { nodePolicy } from './policy/index.ts';
@@ -61,6 +69,8 @@ export interface RelayNode {
   readonly leases: Leases | undefined;
   /** heartbeats to and from the peers (`relay peers`), when `federation` is configured */
   readonly membership: Membership | undefined;
+  /** reconciliation with the federation's other nodes (`reconcileNow()`), when `federation` is configured */
+  readonly antiEntropy: AntiEntropy | undefined;
   close(): Promise<void>;
 }
 
@@ -144,13 +154,17 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
     // set once the node has joined the federation (below); the metrics read them when scraped
     let federation: NatsConnection | undefined;
     let gossip: Gossip | undefined;
+    let antiEntropy: AntiEntropy | undefined;
     const metrics = nodeMetrics(
       store,
       reindexer,
       upstreams,
       shareback,
       config.federation && {
-        counters: () => (gossip ? flatCounters(gossip.counters()) : {}),
+        counters: () => ({
+          ...(gossip ? flatCounters(gossip.counters()) : {}),
+          ...(antiEntropy ? flatCounters(antiEntropy.counters(), 'anti_entropy') : {}),
+        }),
         connected: () => federation !== undefined && !federation.isClosed(),
       },
     );
@@ -244,6 +258,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       try {
         federation = await connectFederation(federationConfig);
         log.info({ servers: federationConfig.servers }, 'connected to the federation over NATS (mutual TLS)');
+        const mirrors = new Set(config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id)));
         // after the store and the ingestor, before upstreams and share-back store anything
         gossip = new Gossip(
           {
@@ -251,7 +266,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
             nodeId: config.node.id,
             ...gossipCredentials,
             egress: { allowRed: config.federation.egress.allow_red, allowAmberStrict: config.federation.egress.allow_amber_strict },
-            collections: new Set(config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id))),
+            collections: mirrors,
             stream: {
               replicas: config.federation.stream.replicas,
               maxAgeHours: config.federation.stream.max_age_hours,
@@ -283,7 +298,21 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
           { nc: federation, store, log: log.child({ part: 'membership' }), leasesHeld: () => held.held() },
         );
         membership.start();
+        antiEntropy = new AntiEntropy(
+          {
+            federation: config.federation.name,
+            nodeId: config.node.id,
+            ...gossipCredentials,
+            collections: mirrors,
+            intervalMs: config.federation.reconcile.interval_seconds * 1000,
+          },
+          { nc: federation, store, ingestor, gossip, log: log.child({ part: 'anti-entropy' }) },
+        );
+        const reconcile = antiEntropy;
+        gossip.whenMessagesMissed(() => void reconcile.reconcileNow());
+        reconcile.start();
       } catch (error) {
+        await antiEntropy?.stop();
         membership?.stop();
         await leases?.stop();
         await gossip?.stop();
@@ -321,6 +350,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       gossip,
       leases,
       membership,
+      antiEntropy,
       async close() {
         retention.stop();
         await shareback.stop();
@@ -330,6 +360,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
         await leases?.stop();
         membership?.stop();
         // after the parts that store versions: what they stored last is still published
+        await antiEntropy?.stop();
         await gossip?.stop();
         await reindexer.stop();
         await federation?.close();

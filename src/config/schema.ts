@@ -261,6 +261,18 @@ const federationSchema = z
           .describe('how often this node tells its peers its status (`relay peers`)'),
       })
       .default({ interval: '5s' }),
+    reconcile: z
+      .strictObject({
+        interval_seconds: z
+          .number()
+          .positive()
+          .max(24 * 3600)
+          .default(300)
+          .describe(
+            'how often this node reconciles its mirror collections with every peer (anti-entropy); also at start and after a partition',
+          ),
+      })
+      .default({ interval_seconds: 300 }),
   })
   .superRefine((f, ctx) => {
     if (f.stream.duplicate_window_seconds > f.stream.max_age_hours * 3600) {

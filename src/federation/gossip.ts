@@ -26,7 +26,7 @@
 import { AckPolicy, DeliverPolicy, DiscardPolicy, nanos, RetentionPolicy, StorageType, type NatsConnection } from 'nats';
 import type { ConsumerMessages, JsMsg } from 'nats';
 import type { Logger } from 'pino';
-import type { StoredVersion, Ingestor } from '../ingest/index.ts';
+import type { DeletedVersions, StoredVersion, Ingestor } from '../ingest/index.ts';
 import type { NodePolicy } from '../policy/index.ts';
 import { versionFacts } from '../policy/derive.ts';
 import type { Store } from '../store/index.ts';
@@ -39,6 +39,7 @@ import {
   ReplayWindow,
   signEnvelope,
   type GossipEnvelope,
+  type GossipTombstone,
   type GossipVersion,
   type RejectionReason,
   type ReplayState,
@@ -85,6 +86,8 @@ export interface GossipCounters {
     /** for a collection this node does not hold */
     readonly unknownCollection: number;
   };
+  /** operators' deletes: tombstones this node published, and peers' tombstones it kept (new here) and the versions they removed */
+  readonly tombstones: { readonly published: number; readonly withheld: number; readonly recorded: number; readonly removed: number };
 }
 
 export function streamName(federation: string): string {
@@ -104,6 +107,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class Gossip {
   private readonly pending: Array<{ collection: string; dateAdded: number }> = [];
+  private readonly pendingTombstones: GossipTombstone[] = [];
+  private readonly tombstones = { published: 0, withheld: 0, recorded: 0, removed: 0 };
+  private unsubscribeDeletes: (() => void) | undefined;
+  /** the highest stream sequence delivered to this node's consumer, to notice messages that left the stream unread */
+  private lastStreamSeq = 0;
+  private onMissed: (() => void) | undefined;
   private flushing: Promise<void> | undefined;
   private running = false;
   private unsubscribe: (() => void) | undefined;
@@ -130,7 +139,9 @@ export class Gossip {
     await this.ensureStreamAndConsumer();
     this.running = true;
     this.unsubscribe = this.deps.ingestor.onVersionStored((v) => this.onStored(v));
+    this.unsubscribeDeletes = this.deps.ingestor.onVersionsDeleted((d) => this.onDeleted(d));
     const consumer = await this.deps.nc.jetstream().consumers.get(streamName(this.settings.federation), consumerName(this.settings.nodeId));
+    this.lastStreamSeq = (await consumer.info()).delivered.stream_seq;
     this.messages = await consumer.consume({ max_messages: 64 });
     this.consuming = this.consume(this.messages);
   }
@@ -139,24 +150,50 @@ export class Gossip {
   async stop(flushTimeoutMs = 10_000): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
+    this.unsubscribeDeletes?.();
+    this.unsubscribeDeletes = undefined;
     await this.messages?.close();
     await this.consuming;
     const deadline = Date.now() + flushTimeoutMs;
-    while ((this.flushing || this.pending.length > 0) && Date.now() < deadline) {
+    while ((this.flushing || this.hasPending()) && Date.now() < deadline) {
       this.scheduleFlush();
       await Promise.race([this.flushing, sleep(100)]);
     }
     this.running = false;
     await this.flushing;
-    if (this.pending.length > 0) {
-      this.deps.log.warn({ versions: this.pending.length }, 'gossip stopped with versions not published: anti-entropy will carry them');
+    if (this.hasPending()) {
+      this.deps.log.warn(
+        { versions: this.pending.length, tombstones: this.pendingTombstones.length },
+        'gossip stopped with versions not published: anti-entropy will carry them',
+      );
     }
+  }
+
+  /** Whether this node's consumer has delivered and settled everything in the stream (its backlog after a restart is read). */
+  async backlogRead(): Promise<boolean> {
+    const consumer = await this.deps.nc.jetstream().consumers.get(streamName(this.settings.federation), consumerName(this.settings.nodeId));
+    const info = await consumer.info();
+    return info.num_pending === 0 && info.num_ack_pending === 0;
+  }
+
+  /**
+   * Called when the consumer skips stream sequence numbers: messages this node never read left
+   * the stream (retention), so only anti-entropy can bring what they carried.
+   */
+  whenMessagesMissed(listener: () => void): void {
+    this.onMissed = listener;
   }
 
   counters(): GossipCounters {
     const received = this.verifier.counters();
     for (const [k, n] of this.earlierVerdicts) received[k as RejectionReason | 'accepted'] += n;
-    return { published: { ...this.published }, withheld: { ...this.withheld }, received, versions: { ...this.versions } };
+    return {
+      published: { ...this.published },
+      withheld: { ...this.withheld },
+      received,
+      versions: { ...this.versions },
+      tombstones: { ...this.tombstones },
+    };
   }
 
   private newVerifier(): EnvelopeVerifier {
@@ -226,15 +263,36 @@ export class Gossip {
     this.scheduleFlush();
   }
 
+  /**
+   * An operator's delete here goes out as tombstones (a peer's tombstones applied here are not
+   * published again, like its versions). A tombstone crosses only where its version could: the
+   * id of a RED object deleted here stays here.
+   */
+  private onDeleted(d: DeletedVersions): void {
+    if (d.origin !== 'local' || !this.settings.collections.has(d.collection)) return;
+    for (const t of d.tombstones) {
+      if (t.tlp && !egressOf(t.tlp, this.deps.policy.defaultTlp, this.settings.egress).send) {
+        this.tombstones.withheld++;
+        continue;
+      }
+      this.pendingTombstones.push({ collection: d.collection, id: t.id, version: t.versionKey });
+    }
+    this.scheduleFlush();
+  }
+
+  private hasPending(): boolean {
+    return this.pending.length > 0 || this.pendingTombstones.length > 0;
+  }
+
   private scheduleFlush(): void {
-    if (this.flushing || this.pending.length === 0) return;
+    if (this.flushing || !this.hasPending()) return;
     // after the ingest call that stored these returns: its whole batch goes in as few envelopes as possible
     this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.flush())
       .catch((error: unknown) => this.deps.log.error({ err: error }, 'gossip: publishing failed'))
       .finally(() => {
         this.flushing = undefined;
-        if (this.running && this.pending.length > 0) this.scheduleFlush();
+        if (this.running && this.hasPending()) this.scheduleFlush();
       });
   }
 
@@ -250,11 +308,17 @@ export class Gossip {
       this.withheld['too-large']++;
       this.deps.log.warn({ id: v.id, version: v.version }, 'gossip: version too large for an envelope, not published');
     }
-    for (const batch of batches) await this.publish(batch);
+    for (const batch of batches) await this.publish(batch, []);
+    const tombstones = this.pendingTombstones.splice(0, this.pendingTombstones.length);
+    for (let at = 0; at < tombstones.length; at += this.maxItems) {
+      const batch = tombstones.slice(at, at + this.maxItems);
+      await this.publish([], batch);
+      this.tombstones.published += batch.length;
+    }
   }
 
-  /** The version as gossip sends it, or undefined (counted) when it stays here. */
-  private sendable(collection: string, dateAdded: number): GossipVersion | undefined {
+  /** The version as gossip (and anti-entropy) sends it, or undefined (counted) when it stays here. */
+  sendable(collection: string, dateAdded: number): GossipVersion | undefined {
     const { store, policy } = this.deps;
     const record = store.index.get(collection, dateAdded);
     const json = record ? store.bodyOf(record) : undefined;
@@ -273,7 +337,7 @@ export class Gossip {
   }
 
   /** Signs one envelope with a new sequence number and publishes it until the stream has it. */
-  private async publish(batch: GossipVersion[]): Promise<void> {
+  private async publish(batch: GossipVersion[], tombstones: GossipTombstone[]): Promise<void> {
     const { store, nc, log } = this.deps;
     const { federation, nodeId, identity } = this.settings;
     // The number is taken (and kept) before signing, so it is never used twice, even across a crash.
@@ -289,7 +353,7 @@ export class Gossip {
       hops: 0,
       sentAt: new Date().toISOString(),
       versions: batch,
-      tombstones: [],
+      tombstones,
     };
     const jws = await signEnvelope(envelope, identity);
     const js = nc.jetstream();
@@ -313,6 +377,8 @@ export class Gossip {
 
   private async consume(messages: ConsumerMessages): Promise<void> {
     for await (const m of messages) {
+      if (this.lastStreamSeq > 0 && m.seq > this.lastStreamSeq + 1) this.onMissed?.();
+      this.lastStreamSeq = Math.max(this.lastStreamSeq, m.seq);
       try {
         await this.receive(m);
       } catch (error) {
@@ -324,6 +390,25 @@ export class Gossip {
         this.verifier = this.newVerifier();
         m.nak(1000);
       }
+    }
+  }
+
+  /** A peer's deletes: kept as tombstones here, their versions removed (never published again). */
+  applyTombstones(tombstones: readonly GossipTombstone[]): void {
+    const byCollection = new Map<string, Array<{ id: string; versionKey: string }>>();
+    for (const t of tombstones) {
+      if (t.collection === undefined || !this.settings.collections.has(t.collection)) {
+        this.versions.unknownCollection++;
+        continue;
+      }
+      const list = byCollection.get(t.collection) ?? [];
+      list.push({ id: t.id, versionKey: t.version });
+      byCollection.set(t.collection, list);
+    }
+    for (const [collection, list] of byCollection) {
+      const { removed, recorded } = this.deps.ingestor.applyTombstones(collection, list);
+      this.tombstones.removed += removed;
+      this.tombstones.recorded += recorded;
     }
   }
 
@@ -370,6 +455,7 @@ export class Gossip {
         );
       }
     }
+    this.applyTombstones(envelope.tombstones);
     const { store } = this.deps;
     store.transaction(() => store.resources.putSetting('gossip-replay', this.verifier.replay.state()));
     m.ack();

@@ -3,3 +3,4 @@ export { Gossip, type GossipCounters } from './gossip.ts';
 export { loadGossipCredentials } from './trust-config.ts';
 export { Leases } from './leases.ts';
 export { Membership } from './membership.ts';
+export { AntiEntropy, lastReconciliations, type AntiEntropyCounters, type PeerReconciliation } from './anti-entropy.ts';

@@ -17,57 +17,22 @@
  * store can; if items change between messages the session still ends, and the next finds the
  * rest.
  */
-import { ITEM_HASH_BYTES, itemHash, type HashedItem, type ReconItem } from './items.ts';
+import {
+  addHashes,
+  HASH_HEX_DIGITS,
+  hashValue,
+  isHashPrefix,
+  ITEM_HASH_BYTES,
+  itemHash,
+  rangeBounds,
+  subtractHashes,
+  type HashedItem,
+  type ItemSource,
+  type RangeSummary,
+  type ReconItem,
+} from '../store/recon-items.ts';
 
-/** Count of the items in a range and the sum of their hashes (as big-endian integers) mod 2^256. */
-export interface RangeSummary {
-  readonly count: number;
-  readonly sum: bigint;
-}
-
-export interface ItemSource {
-  /** count and hash sum of the items whose hash (hex) starts with `prefix` */
-  summarize(prefix: string): RangeSummary;
-  /** those items, ascending by hash */
-  entries(prefix: string): Iterable<HashedItem>;
-}
-
-export const HASH_HEX_DIGITS = ITEM_HASH_BYTES * 2;
-const MOD = 1n << 256n;
-const HEX_PREFIX = /^[0-9a-f]{0,64}$/;
-
-export function isHashPrefix(prefix: string): boolean {
-  return HEX_PREFIX.test(prefix);
-}
-
-/** The hash as an unsigned big-endian integer. */
-export function hashValue(hash: Buffer): bigint {
-  return (
-    (hash.readBigUInt64BE(0) << 192n) | (hash.readBigUInt64BE(8) << 128n) | (hash.readBigUInt64BE(16) << 64n) | hash.readBigUInt64BE(24)
-  );
-}
-
-/** For a store's bucket sums: an item put adds its hash value, an item removed subtracts it. */
-export function addHashes(a: bigint, b: bigint): bigint {
-  return (a + b) % MOD;
-}
-
-export function subtractHashes(a: bigint, b: bigint): bigint {
-  return (((a - b) % MOD) + MOD) % MOD;
-}
-
-/**
- * The key range a prefix covers: every 32-byte hash h with start <= h < end (no end: up to the
- * last hash). For a store's ordered range read.
- */
-export function rangeBounds(prefix: string): { start: Buffer; end: Buffer | undefined } {
-  if (!isHashPrefix(prefix)) throw new Error(`not a hash prefix: "${prefix}"`);
-  const start = Buffer.from(prefix.padEnd(HASH_HEX_DIGITS, '0'), 'hex');
-  const last = prefix.replace(/f+$/, '');
-  if (last.length === 0) return { start, end: undefined };
-  const bumped = last.slice(0, -1) + (parseInt(last.slice(-1), 16) + 1).toString(16);
-  return { start, end: Buffer.from(bumped.padEnd(HASH_HEX_DIGITS, '0'), 'hex') };
-}
+export { addHashes, HASH_HEX_DIGITS, hashValue, isHashPrefix, rangeBounds, subtractHashes, type ItemSource, type RangeSummary };
 
 /**
  * An immutable set of items, sorted by hash, with prefix sums of the hashes so that any range's
@@ -163,7 +128,7 @@ export class MemoryItemSource implements ItemSource {
       const limb = (this.limbs[to * LIMBS + j] as number) - (this.limbs[from * LIMBS + j] as number);
       sum += BigInt(limb) << BigInt(32 * (LIMBS - 1 - j));
     }
-    return { count: to - from, sum: sum % MOD };
+    return { count: to - from, sum: sum % (1n << 256n) };
   }
 
   *entries(prefix: string): Iterable<HashedItem> {

@@ -1,71 +1,12 @@
-/**
- * What federated nodes compare and exchange: object versions and tombstones, each named by
- * `(id, versionKey)`. A tombstone records that an operator deleted that version; it takes part in
- * gossip and reconciliation like a version, so a deleted version is never brought back by a peer
- * that still holds it.
- *
- * Every item has a 32-byte hash, SHA-256 of its kind, id and version key. The hash is the order
- * key reconciliation ranges are cut from, and its input format is part of the wire protocol:
- * every node must compute it the same way (`RECONCILE_PROTOCOL` in reconcile.ts names the
- * version of both).
- */
-import { hash } from 'node:crypto';
-
-export type ItemKind = 'version' | 'tombstone';
-
-export interface ReconItem {
-  readonly kind: ItemKind;
-  /** STIX id, `type--uuid` */
-  readonly id: string;
-  /** the version key (`stix/time.ts`: the version's timestamp normalized to nine fractional digits) */
-  readonly version: string;
-}
-
-/** An item with its hash, as an `ItemSource` yields it. */
-export interface HashedItem {
-  readonly hash: Buffer;
-  readonly item: ReconItem;
-}
-
-export const ITEM_HASH_BYTES = 32;
-
-/**
- * SHA-256 of `v` or `t`, the id and the version key, separated by newlines (neither a STIX id nor
- * a version key can contain one). A version and its tombstone have unrelated hashes, so they are
- * different items: a node holding the tombstone and a node holding the version differ in both,
- * and each learns the item the other holds.
- */
-export function itemHash(item: ReconItem): Buffer {
-  return hash('sha256', `${item.kind === 'version' ? 'v' : 't'}\n${item.id}\n${item.version}`, 'buffer');
-}
-
-export function hashed(item: ReconItem): HashedItem {
-  return { hash: itemHash(item), item };
-}
-
-/** What a node holds for one `(id, version)`. */
-export type LocalState = 'absent' | 'version' | 'tombstone';
-
-/**
- * What a node does with an item a peer sent (by gossip or after reconciliation).
- * - `store`: keep the version (a new version; it gets a `date_added` once, here).
- * - `delete`: remove the version and keep the tombstone in its place.
- * - `record-tombstone`: keep the tombstone although the version was never here, so a copy of the
- *   version arriving later (from a peer that has not heard of the delete) is refused.
- * - `ignore`: nothing changes: a re-delivered version keeps its one `date_added`.
- *
- * A tombstone beats its version, always and in either order: this is what makes deletes
- * convergent (the union of everything the nodes hold, with tombstones removing their versions, is
- * the same whichever node heard what first). A delete is final for that version; a newer version
- * of the same object is a different item and is stored normally.
- */
-export type IncomingAction = 'store' | 'delete' | 'record-tombstone' | 'ignore';
-
-export function mergeIncoming(local: LocalState, incoming: ItemKind): IncomingAction {
-  if (incoming === 'tombstone') {
-    if (local === 'version') return 'delete';
-    if (local === 'absent') return 'record-tombstone';
-    return 'ignore';
-  }
-  return local === 'absent' ? 'store' : 'ignore';
-}
+/** Items federated nodes reconcile: defined in the store, which keeps them (store/recon-items.ts). */
+export {
+  hashed,
+  ITEM_HASH_BYTES,
+  itemHash,
+  mergeIncoming,
+  type HashedItem,
+  type IncomingAction,
+  type ItemKind,
+  type LocalState,
+  type ReconItem,
+} from '../store/recon-items.ts';

@@ -1,4 +1,4 @@
-export { Ingestor, acceptedSpecVersions, type IngestReport, type StoredVersion } from './ingest.ts';
+export { Ingestor, acceptedSpecVersions, type DeletedVersions, type IngestReport, type StoredVersion } from './ingest.ts';
 export { contentOfDocument, objectsOfDocument, type DocumentContent } from './documents.ts';
 export {
   DUPLICATE_MESSAGE,

@@ -11,6 +11,7 @@ import { initialFiling } from '../policy/filing.ts';
 import { DEFAULT_NODE_POLICY, type NodePolicy } from '../policy/types.ts';
 import { ONLY_STIX_21, specVersionsOfMediaTypes, type SpecVersion } from '../stix/specversion.ts';
 import { validateObject, type ValidationOptions } from '../stix/validate.ts';
+import type { ObjectTlp } from '../stix/markings.ts';
 import type { Micros } from '../stix/time.ts';
 import type { IndexEntry, PreparedVersion, Provenance, Store, StoredAttributes, VersionOutcome } from '../store/index.ts';
 
@@ -65,7 +66,20 @@ export interface StoredVersion {
 
 export type VersionListener = (version: StoredVersion) => void;
 
+/** Versions deleted for good: each leaves a tombstone (federation gossips those of local deletes). */
+export interface DeletedVersions {
+  readonly collection: string;
+  readonly tombstones: ReadonlyArray<{ readonly id: string; readonly versionKey: string; readonly tlp?: ObjectTlp }>;
+  /** `local`: an operator's delete here; `peer`: a peer's tombstones applied */
+  readonly origin: 'local' | 'peer';
+}
+
+export type DeleteListener = (deleted: DeletedVersions) => void;
+
 export const DEFAULT_BATCH_SIZE = 1000;
+
+/** The rejection reason of a version whose tombstone is held. */
+export const DELETED_VERSION = 'this version was deleted by an operator (its tombstone is kept): it is not stored again';
 
 /** How ingest and the re-indexer share the work a commit queues. */
 export interface DerivationSettings {
@@ -85,6 +99,7 @@ export const DEFAULT_MAX_BACKLOG = 100_000;
 
 export class Ingestor {
   private readonly listeners = new Set<VersionListener>();
+  private readonly deleteListeners = new Set<DeleteListener>();
   readonly derivation: DerivationSettings;
 
   /**
@@ -110,6 +125,12 @@ export class Ingestor {
   onVersionStored(listener: VersionListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Subscribe to "versions deleted" events (federation). Returns an unsubscribe. */
+  onVersionsDeleted(listener: DeleteListener): () => void {
+    this.deleteListeners.add(listener);
+    return () => this.deleteListeners.delete(listener);
   }
 
   ingest(collection: string, objects: readonly unknown[], provenance: Provenance, options: IngestOptions = {}): IngestReport {
@@ -138,6 +159,12 @@ export class Ingestor {
           continue;
         }
         const v = result.value;
+        // a version deleted here (or by a peer) is never stored again: its tombstone is kept
+        if (this.store.reconItems.isTombstoned(collection, v.id, v.versionKey)) {
+          outcomes[i] = { kind: 'rejected', id: v.id, version: v.version, reason: DELETED_VERSION };
+          rejected++;
+          continue;
+        }
         batch.push({
           id: v.id,
           type: v.type,
@@ -183,13 +210,38 @@ export class Ingestor {
   }
 
   /**
-   * Removes versions of objects from one collection (bodies included) and derives what that
-   * changes like an ingest call does. Returns how many versions were removed.
+   * An operator's delete: removes versions of objects from one collection (bodies included),
+   * keeps a tombstone for each so it is never stored again (nor brought back by a peer), and
+   * derives what that changes like an ingest call does. Returns how many versions were removed.
    */
   delete(collection: string, entries: readonly IndexEntry[]): number {
-    const removed = this.store.deleteVersions(collection, entries);
+    const removed = this.store.deleteVersions(collection, entries, { tombstones: true });
     if (this.store.keepsPolicyAttributes) this.deriveInline();
+    if (removed > 0)
+      this.notifyDeleted({
+        collection,
+        tombstones: entries.map((e) => ({ id: e.id, versionKey: e.versionKey, tlp: e.attributes.tlp })),
+        origin: 'local',
+      });
     return removed;
+  }
+
+  /**
+   * A peer's tombstones: keeps them and removes the versions they name. Returns how many versions
+   * were removed and how many tombstones were new here.
+   */
+  applyTombstones(
+    collection: string,
+    tombstones: ReadonlyArray<{ id: string; versionKey: string }>,
+  ): { removed: number; recorded: number } {
+    const outcome = this.store.applyTombstones(collection, tombstones);
+    if (outcome.removed > 0 && this.store.keepsPolicyAttributes) this.deriveInline();
+    if (outcome.recorded > 0) this.notifyDeleted({ collection, tombstones, origin: 'peer' });
+    return outcome;
+  }
+
+  private notifyDeleted(deleted: DeletedVersions): void {
+    for (const listener of this.deleteListeners) listener(deleted);
   }
 
   /** Backpressure: while the backlog is above its bound, the ingesting caller drains it down to half. */

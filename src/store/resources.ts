@@ -34,6 +34,10 @@ export interface Settings {
   'federation-peers': Record<string, { heartbeat: unknown; receivedAt: string }>;
   /** when this node last reconciled with each peer, ISO time by peer id (set reconciliation) */
   'federation-reconciled': Record<string, string>;
+  /** 1 once every held version is in the reconciliation set (store/federation-items.ts) */
+  'recon-items': 1;
+  /** per peer node id: the last reconciliation with it (federation/anti-entropy.ts PeerReconciliation) */
+  'recon-peers': Record<string, unknown>;
 }
 
 type SettingName = keyof Settings;

@@ -12,6 +12,7 @@
  *   resources  NodeResources     statuses, upstream state, quarantine, settings resources.ts
  *   shareback  ShareBackRecords  submissions, review queue, outbox, re-issues   shareback.ts
  *   audit      AuditTrail        received, delivered, decisions (by time)   audit.ts
+ *   reconItems FederationItems   versions and tombstones by item hash, sums  federation-items.ts
  *
  * A commit (`commit`) writes each new version's body, entry, version list, provenance and
  * links, and queues the derivation its arrival needs; the re-indexer (src/derive/) does that
@@ -32,6 +33,7 @@ import { LAYOUT, migrate } from './migrations.ts';
 import { DerivationQueue, type LatestSnapshot, type Work } from './queue.ts';
 import { NodeResources } from './resources.ts';
 import { AuditTrail } from './audit.ts';
+import { FederationItems } from './federation-items.ts';
 import { ShareBackRecords } from './shareback.ts';
 import type { CheckReport, CollectionStats, IndexEntry, PreparedVersion, Provenance, VersionOutcome } from './types.ts';
 import { ObjectVersions } from './versions.ts';
@@ -63,6 +65,8 @@ export class Store {
   readonly resources: NodeResources;
   readonly shareback: ShareBackRecords;
   readonly audit: AuditTrail;
+  /** what federated nodes reconcile: versions held and tombstones kept, per collection */
+  readonly reconItems: FederationItems;
   /** whether versions carry policy attributes (see StoreOptions) */
   readonly keepsPolicyAttributes: boolean;
 
@@ -85,8 +89,15 @@ export class Store {
       this.markings = new MarkingRegistry(this.root);
       this.shareback = new ShareBackRecords(this.root);
       this.audit = new AuditTrail(this.root);
+      this.reconItems = new FederationItems(this.root);
       migration.finish({ versions: this.versions, index: this.index, links: this.links, queue: this.queue, markings: this.markings });
       this.keepsPolicyAttributes = this.settleAttributeMode(options.policyAttributes ?? true);
+      this.reconItems.buildIfAbsent(
+        this.versions,
+        (fn) => this.transaction(fn),
+        () => this.resources.setting('recon-items') === 1,
+        () => this.resources.putSetting('recon-items', 1),
+      );
     } catch (error) {
       void this.root.close();
       throw error;
@@ -206,6 +217,7 @@ export class Store {
           };
           this.index.put(collection, dateAdded, record);
           this.versions.setHeld(collection, v.id, [...held, [v.versionKey, dateAdded]]);
+          this.reconItems.add(collection, { kind: 'version', id: v.id, version: v.versionKey });
           placed.set(v.id, [...(placed.get(v.id) ?? []), dateAdded]);
           if (this.keepsPolicyAttributes) this.linkAndQueue(collection, dateAdded, record, isNewest, previous, placed);
           outcomes.push({ kind: 'stored', dateAdded });
@@ -276,8 +288,12 @@ export class Store {
     for (const waiting of this.markings.takeWaiting(marking)) this.queue.add(waiting.collection, waiting.id, { refacts: true });
   }
 
-  /** Removes versions of an object from one collection, bodies included; the derivation it needs is queued. */
-  deleteVersions(collection: string, entries: readonly IndexEntry[]): number {
+  /**
+   * Removes versions of an object from one collection, bodies included; the derivation it needs is
+   * queued. With `tombstones`, each version removed leaves a tombstone: it is never stored here
+   * again, and federated peers learn of the delete (federation/tombstones.ts).
+   */
+  deleteVersions(collection: string, entries: readonly IndexEntry[], options: { tombstones?: boolean } = {}): number {
     if (entries.length === 0) return 0;
     return this.transaction(() => {
       let removed = 0;
@@ -294,6 +310,8 @@ export class Store {
           e.id,
           held.filter(([k]) => k !== e.versionKey),
         );
+        this.reconItems.remove(collection, { kind: 'version', id: e.id, version: e.versionKey });
+        if (options.tombstones) this.reconItems.add(collection, { kind: 'tombstone', id: e.id, version: e.versionKey });
         if (record) {
           this.index.remove(collection, e.dateAdded, record);
           this.versions.removeBody(record.body);
@@ -323,6 +341,26 @@ export class Store {
       }
       this.index.addToCount(collection, -removed);
       return removed;
+    });
+  }
+
+  /**
+   * Keeps tombstones (a peer's deletes) and removes the versions they name, in one transaction.
+   * Returns how many versions were removed and how many tombstones are new here.
+   */
+  applyTombstones(
+    collection: string,
+    tombstones: ReadonlyArray<{ id: string; versionKey: string }>,
+  ): { removed: number; recorded: number } {
+    return this.transaction(() => {
+      let recorded = 0;
+      const doomed: IndexEntry[] = [];
+      for (const t of tombstones) {
+        if (this.reconItems.add(collection, { kind: 'tombstone', id: t.id, version: t.versionKey })) recorded++;
+        const entry = this.versionsOf(collection, t.id).find((e) => e.versionKey === t.versionKey);
+        if (entry) doomed.push(entry);
+      }
+      return { removed: this.deleteVersions(collection, doomed), recorded };
     });
   }
 

@@ -33,6 +33,8 @@ export interface NatsServerExtras {
     readonly port: number;
     /** nats-route://127.0.0.1:port of every server of the cluster */
     readonly routes: readonly string[];
+    /** do not tell clients the other servers' URLs: a client then reaches only the servers it lists (a partition can be made) */
+    readonly noAdvertise?: boolean;
   };
 }
 
@@ -46,6 +48,8 @@ export interface RunningNatsServer {
   /** everything the server logged so far */
   log(): string;
   stop(): Promise<void>;
+  /** Stops the process (keeping its data), runs `whileDown`, and starts it again on the same ports. */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
 }
 
 /** Starts nats-server on 127.0.0.1 with an OS-chosen port; with `tls`, TLS is required. */
@@ -65,6 +69,7 @@ export async function startNatsServer(
       `  name: ${JSON.stringify(extras.cluster.name)}`,
       `  listen: "127.0.0.1:${extras.cluster.port}"`,
       `  routes: [${extras.cluster.routes.map((r) => JSON.stringify(r)).join(', ')}]`,
+      ...(extras.cluster.noAdvertise ? ['  no_advertise: true'] : []),
       '}',
     );
   }
@@ -81,48 +86,61 @@ export async function startNatsServer(
   }
   const configPath = join(dir, 'nats.conf');
   writeFileSync(configPath, `${lines.join('\n')}\n`);
-  const child: ChildProcess = spawn(NATS_SERVER, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let child: ChildProcess | undefined;
   let output = '';
-  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
 
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
+  const kill = async () => {
+    const running = child;
+    if (running && running.exitCode === null && running.signalCode === null) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        child.once('exit', () => {
+        const timer = setTimeout(() => running.kill('SIGKILL'), 5_000);
+        running.once('exit', () => {
           clearTimeout(timer);
           resolve();
         });
-        child.kill('SIGTERM');
+        running.kill('SIGTERM');
       });
     }
+  };
+  const stop = async () => {
+    await kill();
     rmSync(dir, { recursive: true, force: true });
   };
 
-  try {
-    const [port, monitorPort, routePort] = await new Promise<[number, number, number | undefined]>((resolve, reject) => {
+  /** Spawns the server with the config file as it is; resolves with its ports once it is ready. */
+  const launch = () => {
+    const started = spawn(NATS_SERVER, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = started;
+    const from = output.length;
+    started.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    started.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    return new Promise<[number, number, number | undefined]>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`nats-server did not become ready:\n${output}`)), readyTimeoutMs);
       const check = () => {
-        const m = /Listening for client connections on [^\s]*:(\d+)/.exec(output);
-        const http = /Starting http monitor on [^\s]*:(\d+)/.exec(output);
-        const route = /Listening for route connections on [^\s]*:(\d+)/.exec(output);
-        if (m && http && (route || !extras.cluster) && output.includes('Server is ready')) {
+        const fresh = output.slice(from);
+        const m = /Listening for client connections on [^\s]*:(\d+)/.exec(fresh);
+        const http = /Starting http monitor on [^\s]*:(\d+)/.exec(fresh);
+        const route = /Listening for route connections on [^\s]*:(\d+)/.exec(fresh);
+        if (m && http && (route || !extras.cluster) && fresh.includes('Server is ready')) {
           clearTimeout(timer);
           resolve([Number(m[1]), Number(http[1]), route ? Number(route[1]) : undefined]);
         }
       };
-      child.stdout?.on('data', check);
-      child.stderr?.on('data', check);
-      child.once('error', (error) => {
+      started.stdout?.on('data', check);
+      started.stderr?.on('data', check);
+      started.once('error', (error) => {
         clearTimeout(timer);
         reject(error);
       });
-      child.once('exit', (code) => {
+      started.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`nats-server exited (${code}) before it was ready:\n${output}`));
       });
     });
+  };
+
+  try {
+    const [port, monitorPort, routePort] = await launch();
     return {
       port,
       url: `nats://127.0.0.1:${port}`,
@@ -130,6 +148,19 @@ export async function startNatsServer(
       monitorUrl: `http://127.0.0.1:${monitorPort}`,
       log: () => output,
       stop,
+      async restart(whileDown) {
+        await kill();
+        // the same ports, the same JetStream directory: clients reconnect to the same URL
+        const fixed = lines.map((l) =>
+          l.startsWith('listen: ') ? `listen: "127.0.0.1:${port}"` : l.startsWith('http: ') ? `http: "127.0.0.1:${monitorPort}"` : l,
+        );
+        writeFileSync(configPath, `${fixed.join('\n')}\n`);
+        try {
+          await whileDown?.();
+        } finally {
+          await launch();
+        }
+      },
     };
   } catch (error) {
     await stop();
@@ -161,14 +192,25 @@ async function freePorts(n: number): Promise<number[]> {
  * server reports a JetStream meta leader and the whole cluster. Stops every server started when
  * any fails.
  */
-export async function startNatsCluster(size: number, tls: NatsServerTls, readyTimeoutMs = 30_000): Promise<RunningNatsServer[]> {
+export async function startNatsCluster(
+  size: number,
+  tls: NatsServerTls,
+  readyTimeoutMs = 30_000,
+  options: { noAdvertise?: boolean } = {},
+): Promise<RunningNatsServer[]> {
   const servers: RunningNatsServer[] = [];
   const name = `relay-test-${process.pid}-${Date.now()}`;
   const ports = await freePorts(size);
   const routes = ports.map((p) => `nats-route://127.0.0.1:${p}`);
   try {
     for (const [i, port] of ports.entries()) {
-      servers.push(await startNatsServer(tls, 15_000, { jetstream: true, serverName: `${name}-${i}`, cluster: { name, port, routes } }));
+      servers.push(
+        await startNatsServer(tls, 15_000, {
+          jetstream: true,
+          serverName: `${name}-${i}`,
+          cluster: { name, port, routes, noAdvertise: options.noAdvertise === true },
+        }),
+      );
     }
     const until = Date.now() + readyTimeoutMs;
     for (;;) {
