@@ -1,5 +1,6 @@
 /** `relay peers`: the federation's other nodes as this node last heard them (heartbeats in the store). */
 import type { RelayConfig } from '../config/index.ts';
+import { lastReconciliations } from '../federation/anti-entropy.ts';
 import { peerViews, type PeerRecord, type PeerView } from '../federation/membership.ts';
 import { CliError } from './errors.ts';
 import { openStore } from './store.ts';
@@ -13,12 +14,11 @@ export async function readPeers(config: RelayConfig, now = Date.now()): Promise<
     const mirrors = config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id));
     const local = Object.fromEntries(mirrors.map((c) => [c, store.index.count(c)]));
     const records = (store.resources.setting('federation-peers') ?? {}) as Record<string, PeerRecord>;
-    const reconciled = store.resources.setting('federation-reconciled') ?? {};
     return peerViews(
       federation.peers.map((p) => p.id),
       records,
       local,
-      reconciled,
+      lastReconciliations(store),
       now,
     );
   } finally {
@@ -28,11 +28,18 @@ export async function readPeers(config: RelayConfig, now = Date.now()): Promise<
 
 const signed = (n: number | null) => (n === null ? '?' : n > 0 ? `+${n}` : String(n));
 
+function outcome(p: PeerView): string {
+  const r = p.reconciliation;
+  if (!r) return '';
+  if (!r.ok) return ` failed: ${r.error ?? 'unknown error'}`;
+  return ` ok (received ${r.received}, sent ${r.sent}, ${r.rounds} rounds, ${r.bytes} bytes)`;
+}
+
 export function formatPeers(peers: readonly PeerView[]): string {
   if (peers.length === 0) return 'no peers configured (federation.peers)';
   const lines: string[] = [];
   for (const p of peers) {
-    lines.push(`${p.id}  ${p.state}  last seen ${p.lastSeen ?? 'never'}  last reconciliation ${p.lastReconciliation}`);
+    lines.push(`${p.id}  ${p.state}  last seen ${p.lastSeen ?? 'never'}  last reconciliation ${p.lastReconciliation}${outcome(p)}`);
     for (const [collection, v] of Object.entries(p.versions)) {
       const relation = v.difference === null ? '' : v.difference === 0 ? ' (same)' : v.difference > 0 ? ' (ahead)' : ' (behind)';
       lines.push(`  ${collection}: ${v.peer ?? '?'} versions, here ${v.local}, ${signed(v.difference)}${relation}`);

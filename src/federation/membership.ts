@@ -8,6 +8,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Store } from '../store/index.ts';
+import type { PeerReconciliation } from './anti-entropy.ts';
 
 export const heartbeatSubject = (federation: string, nodeId: string) => `relay.${federation}.heartbeat.${nodeId}`;
 
@@ -47,6 +48,20 @@ export interface PeerView {
   readonly leases: readonly string[];
   /** ISO time of the last set reconciliation with that peer, or "never" */
   readonly lastReconciliation: string;
+  /** how that reconciliation went (null before the first) */
+  readonly reconciliation: ReconciliationOutcome | null;
+}
+
+/** The part of a peer's last reconciliation record `relay peers` shows. */
+export interface ReconciliationOutcome {
+  readonly ok: boolean;
+  readonly error?: string;
+  /** versions and tombstones sent to the peer, and received from it */
+  readonly sent: number;
+  readonly received: number;
+  /** request/reply exchanges and signed bytes of the sessions */
+  readonly rounds: number;
+  readonly bytes: number;
 }
 
 /** Up while heartbeats arrive on time (3 intervals), stale up to 10 intervals, then down. */
@@ -63,13 +78,14 @@ export function peerViews(
   peers: readonly string[],
   records: Readonly<Record<string, PeerRecord>>,
   local: Readonly<Record<string, number>>,
-  reconciled: Readonly<Record<string, string>>,
+  reconciled: Readonly<Record<string, PeerReconciliation>>,
   now: number,
 ): PeerView[] {
   return peers.map((id) => {
     const record = records[id];
     const heartbeat = record?.heartbeat;
     const lastSeen = record ? Date.parse(record.receivedAt) : null;
+    const last = reconciled[id];
     const collections = [...new Set([...Object.keys(local), ...Object.keys(heartbeat?.versions ?? {})])].sort();
     const versions = Object.fromEntries(
       collections.map((c) => {
@@ -85,9 +101,15 @@ export function peerViews(
       versions,
       gossipSequence: heartbeat?.gossipSequence ?? null,
       leases: heartbeat?.leases ?? [],
-      lastReconciliation: reconciled[id] ?? 'never',
+      lastReconciliation: last?.at ?? 'never',
+      reconciliation: last ? outcomeOf(last) : null,
     };
   });
+}
+
+function outcomeOf(r: PeerReconciliation): ReconciliationOutcome {
+  const { ok, error, sent, received, rounds, bytes } = r;
+  return error === undefined ? { ok, sent, received, rounds, bytes } : { ok, error, sent, received, rounds, bytes };
 }
 
 /** Parses a heartbeat; undefined when it is not one (malformed, oversized). */

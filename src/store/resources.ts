@@ -32,8 +32,6 @@ export interface Settings {
   'gossip-replay': unknown;
   /** the latest heartbeat of each peer and when it arrived (federation/membership.ts), for `relay peers` */
   'federation-peers': Record<string, { heartbeat: unknown; receivedAt: string }>;
-  /** when this node last reconciled with each peer, ISO time by peer id (set reconciliation) */
-  'federation-reconciled': Record<string, string>;
   /** 1 once every held version is in the reconciliation set (store/federation-items.ts) */
   'recon-items': 1;
   /** per peer node id: the last reconciliation with it (federation/anti-entropy.ts PeerReconciliation) */

@@ -28,7 +28,18 @@ describe('peer membership', () => {
       ['b', 'c'],
       { b: { heartbeat: heartbeat('b', { c1: 12, c2: 3 }), receivedAt: '2030-01-01T00:00:01.000Z' } },
       { c1: 10, c2: 5 },
-      { b: '2030-01-01T00:00:00.000Z' },
+      {
+        b: {
+          at: '2030-01-01T00:00:00.000Z',
+          ok: true,
+          collections: 2,
+          rounds: 3,
+          bytes: 900,
+          sent: 1,
+          received: 4,
+          durationMs: 12,
+        },
+      },
       now,
     );
     expect(views).toEqual([
@@ -40,6 +51,7 @@ describe('peer membership', () => {
         gossipSequence: 7,
         leases: ['upstream:hub/feed/c1'],
         lastReconciliation: '2030-01-01T00:00:00.000Z',
+        reconciliation: { ok: true, sent: 1, received: 4, rounds: 3, bytes: 900 },
       },
       {
         id: 'c',
@@ -49,6 +61,7 @@ describe('peer membership', () => {
         gossipSequence: null,
         leases: [],
         lastReconciliation: 'never',
+        reconciliation: null,
       },
     ]);
   });
