@@ -294,6 +294,8 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
             intervalMs: parseDuration(config.federation.heartbeat.interval),
             collections: config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id)),
             peers: config.federation.peers.map((p) => p.id),
+            identity: gossipCredentials.identity,
+            trust: gossipCredentials.trust,
           },
           { nc: federation, store, log: log.child({ part: 'membership' }), leasesHeld: () => held.held() },
         );

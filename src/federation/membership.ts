@@ -3,12 +3,22 @@
  * `relay.<name>.heartbeat.<node>` (core NATS, not the stream: only the latest matters), and keeps
  * the latest heartbeat of each configured peer in its store, so `relay peers` (another process)
  * reads it. The pure part (`peerViews`) turns those records into what the command prints.
+ *
+ * Heartbeats are signed with the node's federation key like every other federation message
+ * (signed.ts): a node holding a federation certificate but not a peer's key cannot report that
+ * peer up, and a recorded heartbeat replayed later is refused (it must be newer than the last).
  */
 import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Store } from '../store/index.ts';
 import type { PeerReconciliation } from './anti-entropy.ts';
+import type { PeerTrust } from './identity.ts';
+import { openSignedMessage, signMessage, type SignedRefusal, type Signer } from './signed.ts';
+
+export const HEARTBEAT_TYPE = 'relay-heartbeat+jws';
+/** a heartbeat is small; anything near NATS' payload limit is not one */
+const MAX_HEARTBEAT_BYTES = 256 * 1024;
 
 export const heartbeatSubject = (federation: string, nodeId: string) => `relay.${federation}.heartbeat.${nodeId}`;
 
@@ -112,15 +122,53 @@ function outcomeOf(r: PeerReconciliation): ReconciliationOutcome {
   return error === undefined ? { ok, sent, received, rounds, bytes } : { ok, error, sent, received, rounds, bytes };
 }
 
-/** Parses a heartbeat; undefined when it is not one (malformed, oversized). */
-export function parseHeartbeat(data: Uint8Array): Heartbeat | undefined {
-  if (data.length > 256 * 1024) return undefined;
-  try {
-    const parsed = heartbeatSchema.safeParse(JSON.parse(new TextDecoder().decode(data)));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
+/** A heartbeat's payload checked against the schema; undefined when it is not one. */
+export function parseHeartbeat(payload: unknown): Heartbeat | undefined {
+  const parsed = heartbeatSchema.safeParse(payload);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function signHeartbeat(heartbeat: Heartbeat, signer: Signer): Promise<string> {
+  return signMessage(heartbeat, HEARTBEAT_TYPE, signer);
+}
+
+export type HeartbeatRefusal = SignedRefusal | 'not-a-peer' | 'wrong-node' | 'other-federation' | 'stale';
+
+export interface HeartbeatContext {
+  readonly federation: string;
+  /** configured peers' node ids */
+  readonly peers: ReadonlySet<string>;
+  readonly trust: PeerTrust;
+  /** the node named by the subject it arrived on */
+  readonly subjectNode: string;
+  /** sentAt of the last heartbeat accepted from that node (a replay is not newer) */
+  readonly lastSentAt?: string | undefined;
+  /** how far sentAt may be from now (default 5 minutes) */
+  readonly maxSkewMs?: number;
+}
+
+export type HeartbeatCheck =
+  { readonly ok: true; readonly heartbeat: Heartbeat } | { readonly ok: false; readonly reason: HeartbeatRefusal; readonly detail: string };
+
+/** Whether a received heartbeat is a configured peer's, signed by its key, fresh and for us. */
+export async function checkHeartbeat(data: Uint8Array, context: HeartbeatContext, now = Date.now()): Promise<HeartbeatCheck> {
+  const refuse = (reason: HeartbeatRefusal, detail: string): HeartbeatCheck => ({ ok: false, reason, detail });
+  if (data.length > MAX_HEARTBEAT_BYTES) return refuse('malformed', `heartbeat of ${data.length} bytes`);
+  const opened = await openSignedMessage(new TextDecoder().decode(data), HEARTBEAT_TYPE, context.trust);
+  if (!opened.ok) return refuse(opened.reason, opened.detail);
+  const heartbeat = parseHeartbeat(opened.payload);
+  if (!heartbeat) return refuse('malformed', `heartbeat signed by ${opened.peer.nodeId} does not match the schema`);
+  if (heartbeat.node !== opened.peer.nodeId || heartbeat.node !== context.subjectNode) {
+    return refuse('wrong-node', `${opened.peer.nodeId}'s key signed a heartbeat of ${heartbeat.node} on ${context.subjectNode}'s subject`);
   }
+  if (heartbeat.federation !== context.federation) return refuse('other-federation', `federation ${heartbeat.federation}`);
+  if (!context.peers.has(heartbeat.node)) return refuse('not-a-peer', `${heartbeat.node} is not in federation.peers`);
+  const sent = Date.parse(heartbeat.sentAt);
+  if (Math.abs(now - sent) > (context.maxSkewMs ?? 300_000)) return refuse('stale', `sent ${heartbeat.sentAt}, too far from now`);
+  if (context.lastSentAt !== undefined && sent <= Date.parse(context.lastSentAt)) {
+    return refuse('stale', `sent ${heartbeat.sentAt}, not after the last one (${context.lastSentAt})`);
+  }
+  return { ok: true, heartbeat };
 }
 
 export interface MembershipSettings {
@@ -131,6 +179,10 @@ export interface MembershipSettings {
   readonly collections: readonly string[];
   /** configured peers: heartbeats from other node ids are ignored */
   readonly peers: readonly string[];
+  /** this node's key: its heartbeats are signed */
+  readonly identity: Signer;
+  /** whose signed heartbeats are accepted */
+  readonly trust: PeerTrust;
 }
 
 export interface MembershipDeps {
@@ -146,7 +198,7 @@ export class Membership {
   private timer: NodeJS.Timeout | undefined;
   private subscription: Subscription | undefined;
   private readonly peers: Set<string>;
-  private ignored = 0;
+  private readonly refused = new Map<HeartbeatRefusal, number>();
 
   constructor(
     private readonly settings: MembershipSettings,
@@ -187,35 +239,42 @@ export class Membership {
     };
   }
 
-  /** heartbeats dropped: not a configured peer, malformed, another federation */
-  counters(): { ignored: number } {
-    return { ignored: this.ignored };
+  /** heartbeats dropped, by reason: unsigned or badly signed, not a configured peer, replayed … */
+  counters(): { ignored: number; refused: Partial<Record<HeartbeatRefusal, number>> } {
+    const refused = Object.fromEntries(this.refused);
+    return { ignored: [...this.refused.values()].reduce((a, b) => a + b, 0), refused };
   }
 
   private beat(): void {
-    try {
-      const { federation, nodeId } = this.settings;
-      this.deps.nc.publish(heartbeatSubject(federation, nodeId), JSON.stringify(this.heartbeat()));
-    } catch (error) {
+    const { federation, nodeId, identity } = this.settings;
+    signHeartbeat(this.heartbeat(), identity)
+      .then((jws) => this.deps.nc.publish(heartbeatSubject(federation, nodeId), jws))
       // disconnected or closing: the next beat tries again
-      this.deps.log.debug({ err: (error as Error).message }, 'heartbeat not sent');
-    }
+      .catch((error: unknown) => this.deps.log.debug({ err: (error as Error).message }, 'heartbeat not sent'));
   }
 
   private received(subject: string, data: Uint8Array): void {
-    const heartbeat = parseHeartbeat(data);
     const from = subject.slice(subject.lastIndexOf('.') + 1);
     if (from === this.settings.nodeId) return;
-    if (!heartbeat || heartbeat.node !== from || heartbeat.federation !== this.settings.federation || !this.peers.has(from)) {
-      this.ignored++;
-      return;
-    }
     const { resources } = this.deps.store;
-    try {
-      const records = resources.setting('federation-peers') ?? {};
-      resources.putSetting('federation-peers', { ...records, [from]: { heartbeat, receivedAt: new Date().toISOString() } });
-    } catch (error) {
-      this.deps.log.debug({ err: (error as Error).message }, 'heartbeat not recorded');
-    }
+    const { federation, trust } = this.settings;
+    const last = (resources.setting('federation-peers') ?? {})[from]?.heartbeat as Heartbeat | undefined;
+    void checkHeartbeat(data, { federation, trust, peers: this.peers, subjectNode: from, lastSentAt: last?.sentAt })
+      .then((checked) => {
+        if (!checked.ok) {
+          this.refused.set(checked.reason, (this.refused.get(checked.reason) ?? 0) + 1);
+          this.deps.log.debug({ from, reason: checked.reason, detail: checked.detail }, 'heartbeat refused');
+          return;
+        }
+        // read again: another heartbeat may have been recorded while this one was verified
+        const records = resources.setting('federation-peers') ?? {};
+        const recorded = records[from]?.heartbeat as Heartbeat | undefined;
+        if (recorded && Date.parse(recorded.sentAt) >= Date.parse(checked.heartbeat.sentAt)) return;
+        resources.putSetting('federation-peers', {
+          ...records,
+          [from]: { heartbeat: checked.heartbeat, receivedAt: new Date().toISOString() },
+        });
+      })
+      .catch((error: unknown) => this.deps.log.debug({ err: (error as Error).message }, 'heartbeat not recorded'));
   }
 }

@@ -12,12 +12,11 @@
  *   fetch  "send what I lack"; reply: a chunk of versions and tombstones, `more` until done
  *   error  the reply when a request cannot be served (the text says why)
  */
-import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
-import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { isIdentifier } from '../stix/validate.ts';
 import type { GossipTombstone, GossipVersion } from './envelope.ts';
 import type { PeerTrust } from './identity.ts';
+import { openSignedMessage, signMessage, type Signer } from './signed.ts';
 
 export const RECON_TYPE = 'relay-recon+jws';
 /** NATS' default max_payload is 1 MiB: every message stays below it */
@@ -82,13 +81,8 @@ const payloadSchema = z.strictObject({
   error: z.string().max(1000).optional(),
 });
 
-export async function signRecon(
-  payload: ReconPayload,
-  signer: { readonly privateKey: KeyObject; readonly keyId: string },
-): Promise<string> {
-  const jws = await new CompactSign(new TextEncoder().encode(JSON.stringify(payload)))
-    .setProtectedHeader({ alg: 'EdDSA', kid: signer.keyId, typ: RECON_TYPE })
-    .sign(signer.privateKey);
+export async function signRecon(payload: ReconPayload, signer: Signer): Promise<string> {
+  const jws = await signMessage(payload, RECON_TYPE, signer);
   if (jws.length > MAX_RECON_MESSAGE_BYTES) throw new ReconWireError(`anti-entropy message of ${jws.length} bytes is too large`);
   return jws;
 }
@@ -104,29 +98,9 @@ export interface ReconCheck {
 /** Verifies a message addressed to this node; throws `ReconWireError` saying why it is refused. */
 export async function verifyRecon(jws: string, check: ReconCheck, now = Date.now()): Promise<ReconPayload> {
   if (jws.length > MAX_RECON_MESSAGE_BYTES) throw new ReconWireError('message too large');
-  let kid: string;
-  try {
-    const header = decodeProtectedHeader(jws);
-    if (header.alg !== 'EdDSA' || header.typ !== RECON_TYPE || typeof header.kid !== 'string') throw new Error('header');
-    kid = header.kid;
-  } catch {
-    throw new ReconWireError('not an anti-entropy message (compact JWS, EdDSA, relay-recon+jws)');
-  }
-  if (check.trust.revoked.has(kid)) throw new ReconWireError(`key ${kid} is revoked`);
-  const peer = check.trust.peers.get(kid);
-  if (!peer) throw new ReconWireError(`key ${kid} is not a trusted peer's`);
-  let payload: Uint8Array;
-  try {
-    ({ payload } = await compactVerify(jws, peer.publicKey, { algorithms: ['EdDSA'] }));
-  } catch {
-    throw new ReconWireError(`signature by ${peer.nodeId}'s key does not verify`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
-  } catch {
-    throw new ReconWireError('payload is not JSON');
-  }
+  const opened = await openSignedMessage(jws, RECON_TYPE, check.trust);
+  if (!opened.ok) throw new ReconWireError(opened.reason === 'malformed' ? `not an anti-entropy message: ${opened.detail}` : opened.detail);
+  const { peer, payload: parsed } = opened;
   const checked = payloadSchema.safeParse(parsed);
   if (!checked.success) {
     const issue = checked.error.issues[0];
