@@ -164,6 +164,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
         counters: () => ({
           ...(gossip ? flatCounters(gossip.counters()) : {}),
           ...(antiEntropy ? flatCounters(antiEntropy.counters(), 'anti_entropy') : {}),
+          ...(membership ? flatCounters(membership.counters(), 'heartbeats') : {}),
         }),
         connected: () => federation !== undefined && !federation.isClosed(),
       },

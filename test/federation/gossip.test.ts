@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signEnvelope, type GossipEnvelope } from '../../src/federation/envelope.ts';
 import { consumerName, gossipSubject, streamName } from '../../src/federation/gossip.ts';
 import { initFederationKey, loadFederationKey, type FederationIdentity } from '../../src/federation/identity.ts';
+import { heartbeatSubject, signHeartbeat, type Heartbeat } from '../../src/federation/membership.ts';
 import { CertificateAuthority } from '../../src/pki/index.ts';
 import { stixTimestampKey } from '../../src/stix/time.ts';
 import { COLLECTIONS, startTestNode, type TestNode } from '../support/node.ts';
@@ -294,5 +295,39 @@ describe('what receivers refuse', () => {
       for (const refused of [intruder, retired, tampered, reused]) expect(holds(name, refused.id as string)).toBe(false);
       expect(node(name).node.store.versionsOf(COLLECTIONS.shared, original.id as string)).toHaveLength(1);
     }
+  }, 60_000);
+  it("a heartbeat forged for another node is refused and counted, and that node's own heartbeats still stand", async () => {
+    const forged = (by: string): Heartbeat => ({
+      v: 1,
+      federation: FEDERATION,
+      node: by,
+      sentAt: new Date().toISOString(),
+      intervalMs: 1000,
+      versions: { [COLLECTIONS.shared]: 999_999 },
+      gossipSequence: 0,
+      leases: [],
+    });
+    const refused = (name: NodeName) => ({ ...node(name).node.membership?.counters().refused });
+    const before = refused('relay-a');
+    const subject = heartbeatSubject(FEDERATION, 'relay-b');
+    const nc = tester as NatsConnection;
+    nc.publish(subject, await signHeartbeat(forged('relay-b'), keys.intruder)); // a key nobody trusts
+    nc.publish(subject, await signHeartbeat(forged('relay-b'), keys.tester)); // a peer's key speaking for relay-b
+    nc.publish(subject, JSON.stringify(forged('relay-b'))); // not signed at all
+    await nc.flush();
+    const added = (reason: string) =>
+      ((refused('relay-a') as Record<string, number>)[reason] ?? 0) - ((before as Record<string, number>)[reason] ?? 0);
+    await eventually(
+      'relay-a refused the three forged heartbeats',
+      () => added('unknown-key') + added('wrong-node') + added('malformed') === 3,
+    );
+    expect([added('unknown-key'), added('wrong-node'), added('malformed')]).toEqual([1, 1, 1]);
+    const metrics = await node('relay-a').node.metrics.text();
+    expect(metrics).toMatch(/relay_federation_events\{name="heartbeats_refused_wrong-node"\} [1-9]/);
+    // relay-b's next genuine heartbeat is recorded; nothing forged ever was
+    const recordedB = () =>
+      node('relay-a').node.store.resources.setting('federation-peers')?.['relay-b']?.heartbeat as Heartbeat | undefined;
+    await eventually('a genuine heartbeat of relay-b is recorded', () => recordedB() !== undefined);
+    expect(recordedB()?.versions[COLLECTIONS.shared]).not.toBe(999_999);
   }, 60_000);
 });
