@@ -2,7 +2,7 @@
  * Who a request comes from: a member or an admin, by HTTP Basic (scrypt-hashed secret), Bearer
  * (JWT) or a TLS client certificate, as each one's credentials allow. Members and admins are
  * checked by the same code with the same limits (their ids, token subjects and certificates are
- * distinct: config/schema.ts), and the answer says which kind of principal it is; what each
+ * distinct: config/principals.ts), and the answer says which kind of principal it is; what each
  * may reach is decided by the server (an admin reads no collection, a member no review). Every
  * failure looks the same to the client; the reason is kept for the log.
  *

@@ -4,7 +4,10 @@
  */
 import { z } from 'zod';
 import { checkUpstreams, parseDuration, upstreamsSchema } from './upstreams.ts';
-import { collectionKindShape, memberPolicySchema, policySchema, type ForwardTargetConfig, type ViewFilterConfig } from './policy.ts';
+import { collectionKindShape, policySchema, type ForwardTargetConfig, type ViewFilterConfig } from './policy.ts';
+import { checkFederation, federationSchema } from './federation.ts';
+import { adminSchema, checkPrincipals, memberSchema } from './principals.ts';
+import { sharebackSchema } from './shareback.ts';
 import { specVersionOfMediaType } from '../stix/specversion.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -47,88 +50,6 @@ const apiRootSchema = z.strictObject({
   collections: z.array(collectionSchema).default([]),
 });
 
-const grantSchema = z.strictObject({
-  api_root: z.string().min(1),
-  collection: z.string().min(1).describe('collection id or alias'),
-  read: z.boolean().default(true),
-  write: z.boolean().default(false),
-});
-
-const SCRYPT_HASH = /^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+$/;
-
-const credentialsSchema = (who: string) =>
-  z
-    .strictObject({
-      basic_secret_hash: z
-        .string()
-        .regex(SCRYPT_HASH, 'expected a hash made by `relay members hash-secret` ("scrypt$N$r$p$salt$hash")')
-        .optional(),
-      jwt_subject: z.string().min(1).optional(),
-      cert_subject: z.string().min(1).optional().describe('client certificate subject common name'),
-      cert_fingerprint: z
-        .string()
-        .regex(/^(?:[0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$/, 'expected a SHA-256 fingerprint: 64 hex digits, colons allowed')
-        .optional(),
-    })
-    .refine((c) => Object.values(c).some((v) => v !== undefined), {
-      message: `${who} needs at least one credential: basic_secret_hash, jwt_subject, cert_subject or cert_fingerprint`,
-    });
-
-const IDENTITY_ID = /^identity--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const memberSchema = z.strictObject({
-  id: z.string().regex(SLUG, 'expected a short name without spaces'),
-  name: z.string().min(1),
-  credentials: credentialsSchema('a member'),
-  grants: z.array(grantSchema).default([]),
-  policy: memberPolicySchema,
-  // share-back: how the member is named, so anonymization can remove it (shareback/anonymize.ts)
-  aliases: z.array(z.string().min(1)).default([]).describe('other names the member goes by: short names, former names, its domains'),
-  identity_ids: z
-    .array(z.string().regex(IDENTITY_ID, 'expected a STIX identity id ("identity--<UUID>")'))
-    .default([])
-    .describe("the member's own STIX identity ids (its created_by_ref)"),
-});
-
-/** Operators who review share-back over the admin API; not members: they hold no grants. */
-const adminSchema = z.strictObject({
-  id: z.string().regex(SLUG, 'expected a short name without spaces'),
-  name: z.string().min(1),
-  credentials: credentialsSchema('an admin'),
-});
-
-const sharebackSchema = z
-  .strictObject({
-    identity: z
-      .strictObject({
-        name: z.string().min(1).optional().describe("the ISAC's name as members and the hub know it; default: node.title"),
-        id: z.string().regex(IDENTITY_ID, 'expected a STIX identity id ("identity--<UUID>")').optional(),
-        description: z.string().optional(),
-      })
-      .default({}),
-    federation: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('fixes re-issued ids: the same on every node of the ISAC; default: the identity name'),
-    forwarder: z
-      .strictObject({
-        batch_size: z.number().int().min(1).max(10_000).default(100),
-        status_poll: z
-          .string()
-          .regex(/^\d+(ms|s|m)$/, 'expected a duration such as "250ms" or "2s"')
-          .default('250ms')
-          .describe("how often the hub's pending status resource is read"),
-        status_timeout: z
-          .string()
-          .regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as "5m"')
-          .default('5m')
-          .describe('how long a pending status is followed before the batch is retried'),
-      })
-      .default({ batch_size: 100, status_poll: '250ms', status_timeout: '5m' }),
-  })
-  .default({ identity: {}, forwarder: { batch_size: 100, status_poll: '250ms', status_timeout: '5m' } });
-
 /** HTTP server limits: request head size and how long a slow client may take. */
 const LIMIT_DEFAULTS = {
   max_header_bytes: 16 * 1024,
@@ -169,117 +90,6 @@ const limitsSchema = z
     message: 'limits.headers_timeout_seconds must not exceed limits.request_timeout_seconds',
   })
   .default(LIMIT_DEFAULTS);
-
-/** A federation name: one NATS subject token (no dots, wildcards or spaces) and part of a stream name. */
-const FEDERATION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-/** A node id as gossip envelopes carry it. */
-const FEDERATION_NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-const NATS_URL = /^(nats|tls):\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-
-/** Federation over NATS (optional: without it the node runs alone). Always mutual TLS. */
-const federationSchema = z
-  .strictObject({
-    servers: z
-      .array(
-        z
-          .string()
-          .regex(NATS_URL, 'expected a NATS server URL "nats://host:port" (or tls://host:port)')
-          .refine((v) => !NATS_URL.test(v) || Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535'),
-      )
-      .min(1, 'list at least one NATS server'),
-    tls: z.strictObject({
-      cert: z.string().min(1).describe("this node's certificate (PEM), e.g. from `relay certs issue node NAME`"),
-      key: z.string().min(1).describe('its private key (PEM)'),
-      ca: z.string().min(1).describe("CA (PEM) the NATS servers' certificates must chain to"),
-    }),
-    connect_timeout_seconds: z.number().positive().max(300).default(10),
-    name: z
-      .string({ error: 'name the federation (e.g. name: isac-eu): the same on every node; it prefixes the NATS subjects and the stream' })
-      .regex(
-        FEDERATION_NAME,
-        'expected letters, digits, "-" or "_" (at most 64): it becomes a NATS subject token and part of the stream name',
-      ),
-    key_file: z
-      .string()
-      .min(1)
-      .optional()
-      .describe("this node's Ed25519 gossip key (owner-only), from `relay federation init`; default <data_dir>/federation/federation.key"),
-    peers: z
-      .array(
-        z
-          .strictObject({
-            id: z.string().regex(FEDERATION_NODE_ID, 'expected a node id (node.id of that peer)'),
-            public_key: z.string().min(1).optional().describe('the SPKI PEM or JWK `relay federation init` printed on that node'),
-            public_key_file: z.string().min(1).optional().describe('a file holding it (federation.pub.pem or federation.jwk)'),
-          })
-          .refine((p) => (p.public_key === undefined) !== (p.public_key_file === undefined), {
-            message: "give the peer's key as public_key (inline) or public_key_file, exactly one of them",
-          }),
-      )
-      .default([])
-      .describe('the peers whose gossip this node trusts; a node may be listed with several keys while it rotates'),
-    revoked_keys: z
-      .array(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a key id (the 43-character thumbprint `relay federation init` printed)'))
-      .default([])
-      .describe('key ids never trusted again, even when a peer lists them'),
-    egress: z
-      .strictObject({
-        allow_red: z.boolean().default(false).describe('TLP:RED versions cross to peers'),
-        allow_amber_strict: z.boolean().default(false).describe('TLP:AMBER+STRICT versions cross to peers'),
-      })
-      .default({ allow_red: false, allow_amber_strict: false }),
-    stream: z
-      .strictObject({
-        replicas: z.number().int().min(1).max(5).default(1).describe('JetStream replicas of the gossip stream (3 on a 3-server cluster)'),
-        max_age_hours: z
-          .number()
-          .positive()
-          .max(24 * 365)
-          .default(7 * 24)
-          .describe('how long envelopes stay in the stream'),
-        duplicate_window_seconds: z.number().int().min(1).max(3600).default(120).describe('JetStream publish de-duplication window'),
-      })
-      .default({ replicas: 1, max_age_hours: 7 * 24, duplicate_window_seconds: 120 }),
-    leases: z
-      .strictObject({
-        ttl: z
-          .string()
-          .regex(/^(\d+)(ms|s|m)$/, 'expected a duration such as "15s" (units: ms, s, m)')
-          .refine((v) => parseDuration(v) >= 1000 && parseDuration(v) <= 600_000, 'must be between 1s and 10m')
-          .default('15s')
-          .describe('how long an upstream or forwarding lease lives unless its holder renews it (every ttl/3)'),
-      })
-      .default({ ttl: '15s' }),
-    heartbeat: z
-      .strictObject({
-        interval: z
-          .string()
-          .regex(/^(\d+)(ms|s|m)$/, 'expected a duration such as "5s" (units: ms, s, m)')
-          .refine((v) => parseDuration(v) >= 200 && parseDuration(v) <= 600_000, 'must be between 200ms and 10m')
-          .default('5s')
-          .describe('how often this node tells its peers its status (`relay peers`)'),
-      })
-      .default({ interval: '5s' }),
-    reconcile: z
-      .strictObject({
-        interval_seconds: z
-          .number()
-          .positive()
-          .max(24 * 3600)
-          .default(300)
-          .describe(
-            'how often this node reconciles its mirror collections with every peer (anti-entropy); also at start and after a partition',
-          ),
-      })
-      .default({ interval_seconds: 300 }),
-  })
-  .superRefine((f, ctx) => {
-    if (f.stream.duplicate_window_seconds > f.stream.max_age_hours * 3600) {
-      ctx.addIssue({ code: 'custom', path: ['stream', 'duplicate_window_seconds'], message: 'must not exceed stream.max_age_hours' });
-    }
-  })
-  .optional();
 
 /** Top-level paths the node serves itself, which an API root may not take. */
 const RESERVED_PATHS: Readonly<Record<string, string>> = {
@@ -424,21 +234,9 @@ export const configSchema = z
     upstreams: upstreamsSchema,
   })
   .superRefine((config, ctx) => {
-    if (config.federation) {
-      if (!FEDERATION_NODE_ID.test(config.node.id)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['node', 'id'],
-          message: 'a federated node id is at most 64 letters, digits, ".", "_" or "-" (gossip envelopes name their origin by it)',
-        });
-      }
-      config.federation.peers.forEach((p, i) => {
-        if (p.id === config.node.id) {
-          ctx.addIssue({ code: 'custom', path: ['federation', 'peers', i, 'id'], message: 'this is the node itself: list only its peers' });
-        }
-      });
-    }
-    checkUpstreams(config.upstreams, config.api_roots, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
+    const issue = (path: Array<string | number>, message: string) => ctx.addIssue({ code: 'custom', path, message });
+    checkFederation(config.federation, config.node.id, issue);
+    checkUpstreams(config.upstreams, config.api_roots, issue);
     const roots = new Map<string, Set<string>>();
     config.api_roots.forEach((root, i) => {
       if (roots.has(root.path)) {
@@ -496,66 +294,8 @@ export const configSchema = z
         });
       }
     });
-    const memberIds = new Set<string>();
-    config.members.forEach((m, i) => {
-      if (memberIds.has(m.id)) {
-        ctx.addIssue({ code: 'custom', path: ['members', i, 'id'], message: `duplicate member id "${m.id}"` });
-      }
-      memberIds.add(m.id);
-      m.grants.forEach((g, j) => {
-        const names = roots.get(g.api_root);
-        if (!names) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['members', i, 'grants', j, 'api_root'],
-            message: `unknown API root "${g.api_root}"; expected one of: ${[...roots.keys()].join(', ')}`,
-          });
-        } else if (!names.has(g.collection)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['members', i, 'grants', j, 'collection'],
-            message: `unknown collection "${g.collection}" in API root "${g.api_root}"`,
-          });
-        }
-      });
-    });
-    const adminIds = new Set<string>();
-    config.admins.forEach((a, i) => {
-      if (adminIds.has(a.id)) ctx.addIssue({ code: 'custom', path: ['admins', i, 'id'], message: `duplicate admin id "${a.id}"` });
-      if (memberIds.has(a.id)) {
-        ctx.addIssue({ code: 'custom', path: ['admins', i, 'id'], message: `"${a.id}" is a member id; an admin needs an id of its own` });
-      }
-      adminIds.add(a.id);
-    });
-    checkDistinctCredentials(config.members, config.admins, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
+    checkPrincipals(config.members, config.admins, roots, issue);
   });
-
-/**
- * A token subject or client certificate names one principal: shared between a member and an
- * admin, it would make one of them the other.
- */
-function checkDistinctCredentials(
-  members: ReadonlyArray<{ credentials: Record<string, string | undefined> }>,
-  admins: ReadonlyArray<{ credentials: Record<string, string | undefined> }>,
-  issue: (path: Array<string | number>, message: string) => void,
-): void {
-  const keys = ['jwt_subject', 'cert_subject', 'cert_fingerprint'] as const;
-  const normalize = (key: string, value: string) => (key === 'cert_fingerprint' ? value.toLowerCase().replace(/[^0-9a-f]/g, '') : value);
-  const held = new Map<string, Set<string>>(keys.map((k) => [k, new Set<string>()]));
-  for (const m of members)
-    for (const k of keys) {
-      const v = m.credentials[k];
-      if (v !== undefined) held.get(k)?.add(normalize(k, v));
-    }
-  admins.forEach((a, i) => {
-    for (const k of keys) {
-      const v = a.credentials[k];
-      if (v !== undefined && held.get(k)?.has(normalize(k, v))) {
-        issue(['admins', i, 'credentials', k], `a member has this ${k}; an admin needs credentials of its own`);
-      }
-    }
-  });
-}
 
 const INBOX_KEYS = ['redistribute_to', 'forward_to', 'review_mode'] as const;
 

@@ -2,4 +2,4 @@ export { UpstreamManager, realSleep, type UpstreamManagerOptions } from './manag
 export { UpstreamConnection } from './connection.ts';
 export { readSubscriptionStatus, type SubscriptionStatus } from './status.ts';
 export { clientOptionsFor, timeoutsOf, UpstreamConfigError } from './credentials.ts';
-export { compareCursors, type PollLease } from './subscription.ts';
+export { compareCursors, type PollLease } from './lease-gate.ts';

@@ -11,7 +11,8 @@ import type { ClientOptions } from '../taxii/client/index.ts';
 import { UpstreamConnection } from './connection.ts';
 import { clientOptionsFor, timeoutsOf } from './credentials.ts';
 import { readSubscriptionStatus, type SubscriptionStatus } from './status.ts';
-import { Subscription, type CycleResult, type PollLease, type PollerHooks, type SubscriptionSpec } from './subscription.ts';
+import { Subscription, type CycleResult, type PollerHooks, type SubscriptionSpec } from './subscription.ts';
+import type { PollLease } from './lease-gate.ts';
 
 export interface UpstreamManagerOptions {
   readonly store: Store;

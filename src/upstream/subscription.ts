@@ -20,6 +20,7 @@ import {
 import { compareTimestamps, fromPosition, initialCursor, later, nextBoundary, versionKeyOf, type Cursor } from './cursor.ts';
 import { UpstreamConfigError } from './credentials.ts';
 import type { UpstreamConnection } from './connection.ts';
+import { pollGate, type CursorSlot, type PollGate, type PollLease } from './lease-gate.ts';
 
 export type WaitReason = 'retry-after' | 'backoff' | 'poll-interval' | 'auth-retry';
 
@@ -53,27 +54,6 @@ export interface SubscriptionSpec {
   readonly start: string;
   readonly matchVersionAll: boolean;
   readonly backoff: { readonly initialMs: number; readonly maxMs: number; readonly authRetryMs: number; readonly attempts: number };
-}
-
-/**
- * Polling once per federation (federation/leases.ts): only the node holding a subscription's
- * lease polls it; it shares its cursor, and a successor resumes from the shared cursor when it
- * is ahead of its own. Without federation a subscription has no lease and always polls.
- */
-export interface PollLease {
-  /** while this node holds the lease: a signal that aborts the moment it is lost */
-  held(): AbortSignal | undefined;
-  /** resolves once this node holds the lease, or when `signal` aborts */
-  whenHeld(signal: AbortSignal): Promise<void>;
-  /** the furthest cursor the federation shared for this subscription */
-  shared(): unknown;
-  /** shares the cursor after a committed page */
-  share(cursor: Cursor): void;
-}
-
-/** Which of two shared cursors is further along (positive: `a` is ahead). */
-export function compareCursors(a: unknown, b: unknown): number {
-  return compareTimestamps((a as Cursor | undefined)?.last ?? null, (b as Cursor | undefined)?.last ?? null);
 }
 
 export type SubscriptionState =
@@ -195,21 +175,22 @@ export class Subscription {
     return this.store.resources.getUpstream<Cursor>(cursorKey(this.spec.key));
   }
 
+  /** The cursor as the lease gate reads it and, adopting the federation's, writes it. */
+  private readonly cursorSlot: CursorSlot = {
+    read: () => this.cursor(),
+    write: (cursor) => this.store.resources.putUpstream(cursorKey(this.spec.key), cursor),
+  };
+
   private async loop(): Promise<void> {
-    const lease = this.leaseFor?.(this.spec.key);
+    const gate = pollGate(this.leaseFor?.(this.spec.key), this.cursorSlot, this.log, this.spec.key);
     while (!this.closed) {
-      let signal = this.abort.signal;
-      if (lease) {
-        const held = lease.held();
-        if (!held) {
-          // another node of the federation polls: answer pollNow() callers, wait for the lease
-          for (const w of this.pending.splice(0)) w(STANDBY);
-          this.writeStatus({ state: 'standby' });
-          await lease.whenHeld(this.abort.signal);
-          continue;
-        }
-        this.adoptSharedCursor(lease);
-        signal = AbortSignal.any([this.abort.signal, held]);
+      const signal = gate.open(this.abort.signal);
+      if (!signal) {
+        // another node of the federation polls: answer pollNow() callers, wait for the lease
+        for (const w of this.pending.splice(0)) w(STANDBY);
+        this.writeStatus({ state: 'standby' });
+        await gate.whenOpen(this.abort.signal);
+        continue;
       }
       const waiters = this.pending.splice(0);
       this.woken = false;
@@ -217,13 +198,13 @@ export class Subscription {
       let wait = this.spec.pollIntervalMs;
       let reason: WaitReason = 'poll-interval';
       try {
-        result = await this.cycle(signal, lease);
+        result = await this.cycle(signal, gate);
       } catch (error) {
         if (this.closed) {
           for (const w of waiters) w(this.failed(new Error('subscription closed')));
           break;
         }
-        if (lease && signal.aborted) {
+        if (gate.lost(signal)) {
           for (const w of waiters) w(STANDBY);
           continue; // the lease was lost mid-cycle: stop at once
         }
@@ -237,7 +218,7 @@ export class Subscription {
       if (this.closed) break;
       if (this.pending.length > 0 || this.woken) continue;
       this.hooks.onWait?.({ subscription: this.spec.key, ms: wait, reason });
-      await this.interruptibleSleep(wait, lease?.held());
+      await this.interruptibleSleep(wait, gate.held());
     }
     this.writeStatus({ state: 'stopped' });
   }
@@ -260,14 +241,6 @@ export class Subscription {
     return { ok: false, caughtUp: false, objects: 0, stored: 0, quarantined: 0, pages: 0, error: message };
   }
 
-  /** A successor resumes from the cursor the federation shared when it is ahead of its own. */
-  private adoptSharedCursor(lease: PollLease): void {
-    const shared = lease.shared() as Cursor | undefined;
-    if (shared === undefined || compareCursors(shared, this.cursor()) <= 0) return;
-    this.log.info({ subscription: this.spec.key, position: shared.last }, "resuming from the federation's shared cursor");
-    this.store.resources.putUpstream(cursorKey(this.spec.key), shared);
-  }
-
   /** Sleeps `ms`, or less when woken or when `lost` (the lease) aborts. */
   private interruptibleSleep(ms: number, lost?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
@@ -285,7 +258,7 @@ export class Subscription {
   }
 
   /** One poll cycle: pages until caught up (bounded). Throws when the cycle cannot go on. */
-  async cycle(signal: AbortSignal, lease?: PollLease): Promise<CycleResult> {
+  async cycle(signal: AbortSignal, gate?: Pick<PollGate, 'share'>): Promise<CycleResult> {
     const { spec, hooks } = this;
     const startedAt = hooks.now();
     this.phases = { httpMs: 0, parseMs: 0, storeMs: 0 };
@@ -408,7 +381,7 @@ export class Subscription {
       totals.quarantined += committed.quarantined;
       totals.pages++;
       cursor = committed.cursor;
-      lease?.share(cursor);
+      gate?.share(cursor);
 
       const now = hooks.now();
       if (now - lastProgress >= PROGRESS_EVERY_MS) {
