@@ -20,6 +20,7 @@ import {
   Leases,
   loadGossipCredentials,
   Membership,
+  storedPeerViews,
 } from './federation/index.ts';
 import { parseDuration } from './config/upstreams.ts';
 import { acceptedSpecVersions, Ingestor } from './ingest/index.ts';
@@ -178,14 +179,18 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       federation: federation?.isClosed() ? ('disconnected' as const) : federationState,
     });
     // what the admin console's /admin/status shows of the running parts
+    const mirrorCollections = config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id));
     const overview = {
       upstreams: () => upstreams.status(),
       federation: () =>
         config.federation && {
           name: config.federation.name,
           connection: federation?.isClosed() ? ('disconnected' as const) : (federationState ?? ('connecting' as const)),
-          peers: [...new Set(config.federation.peers.map((p) => p.id))],
-          counters: gossip ? flatCounters(gossip.counters()) : {},
+          peers: storedPeerViews(store, [...new Set(config.federation.peers.map((p) => p.id))], mirrorCollections),
+          counters: {
+            ...(gossip ? flatCounters(gossip.counters()) : {}),
+            ...(antiEntropy ? flatCounters(antiEntropy.counters(), 'anti_entropy') : {}),
+          },
         },
       backlog: () => ({ reindexer: reindexer.backlog(), shareback: shareback.backlog() }),
     };

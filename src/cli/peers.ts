@@ -1,7 +1,6 @@
 /** `relay peers`: the federation's other nodes as this node last heard them (heartbeats in the store). */
 import type { RelayConfig } from '../config/index.ts';
-import { lastReconciliations } from '../federation/anti-entropy.ts';
-import { peerViews, type PeerRecord, type PeerView } from '../federation/membership.ts';
+import { storedPeerViews, type PeerView } from '../federation/membership.ts';
 import { CliError } from './errors.ts';
 import { openStore } from './store.ts';
 
@@ -12,13 +11,10 @@ export async function readPeers(config: RelayConfig, now = Date.now()): Promise<
   const store = openStore(config);
   try {
     const mirrors = config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id));
-    const local = Object.fromEntries(mirrors.map((c) => [c, store.index.count(c)]));
-    const records = (store.resources.setting('federation-peers') ?? {}) as Record<string, PeerRecord>;
-    return peerViews(
+    return storedPeerViews(
+      store,
       federation.peers.map((p) => p.id),
-      records,
-      local,
-      lastReconciliations(store),
+      mirrors,
       now,
     );
   } finally {

@@ -12,7 +12,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Store } from '../store/index.ts';
-import type { PeerReconciliation } from './anti-entropy.ts';
+import { lastReconciliations, type PeerReconciliation } from './anti-entropy.ts';
 import type { PeerTrust } from './identity.ts';
 import { openSignedMessage, signMessage, type SignedRefusal, type Signer } from './signed.ts';
 
@@ -115,6 +115,17 @@ export function peerViews(
       reconciliation: last ? outcomeOf(last) : null,
     };
   });
+}
+
+/**
+ * The peer views from what a node recorded in its store: the peers' latest heartbeats and the
+ * last reconciliation with each, against this store's counts of the mirror collections now.
+ * `relay peers` (another process) and the admin console both show this.
+ */
+export function storedPeerViews(store: Store, peers: readonly string[], mirrors: readonly string[], now = Date.now()): PeerView[] {
+  const local = Object.fromEntries(mirrors.map((c) => [c, store.index.count(c)]));
+  const records = (store.resources.setting('federation-peers') ?? {}) as Record<string, PeerRecord>;
+  return peerViews(peers, records, local, lastReconciliations(store), now);
 }
 
 function outcomeOf(r: PeerReconciliation): ReconciliationOutcome {

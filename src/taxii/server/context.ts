@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { RelayMetrics } from '../../ops/index.ts';
 import type { Admin, Member, Principal } from '../../auth/index.ts';
 import type { RelayConfig } from '../../config/index.ts';
+import type { PeerView } from '../../federation/index.ts';
 import type { Ingestor } from '../../ingest/index.ts';
 import type { NodePolicy } from '../../policy/index.ts';
 import type { Store } from '../../store/index.ts';
@@ -67,8 +68,8 @@ export interface NodeOverview {
 export interface FederationOverview {
   readonly name: string;
   readonly connection: 'connected' | 'connecting' | 'disconnected';
-  /** the peers whose gossip this node trusts */
-  readonly peers: readonly string[];
+  /** each configured peer as `relay peers` shows it: state, last seen, versions, last reconciliation */
+  readonly peers: readonly PeerView[];
   /** gossip counters (published, withheld, received …), flattened */
   readonly counters: Readonly<Record<string, number>>;
 }

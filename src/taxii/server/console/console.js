@@ -194,6 +194,25 @@ function definitions(pairs) {
   );
 }
 
+const PEER_STATES = { up: 'ok', stale: 'warn', down: 'bad', 'never-seen': 'muted' };
+
+/** "+12 ahead" / "−3 behind" / "same" per collection, from a peer's heartbeat and our counts */
+function peerVersions(versions) {
+  const parts = Object.entries(versions).map(([collection, v]) => {
+    if (v.difference === null) return `${collection}: ?`;
+    if (v.difference === 0) return `${collection}: same (${v.local})`;
+    return `${collection}: ${v.difference > 0 ? `${v.difference} ahead` : `${-v.difference} behind`}`;
+  });
+  return parts.length > 0 ? parts.map((p) => el('div', { class: 'small' }, p)) : '—';
+}
+
+function peerReconciliation(p) {
+  const r = p.reconciliation;
+  if (!r) return el('span', { class: 'muted' }, 'never');
+  if (!r.ok) return el('span', { class: 'error' }, `failed ${when(p.lastReconciliation)}: ${r.error ?? 'unknown error'}`);
+  return [when(p.lastReconciliation), el('div', { class: 'small muted' }, `received ${r.received}, sent ${r.sent}`)];
+}
+
 const UPSTREAM_STATES = { ok: 'ok', idle: 'ok', 'caught-up': 'ok', polling: 'ok', 'never-polled': 'warn', disabled: 'muted' };
 
 // ---- status ---------------------------------------------------------------------------------
@@ -266,13 +285,30 @@ async function loadStatus(preloaded) {
           definitions([
             ['federation', s.federation.name],
             ['NATS', badge(s.federation.connection, s.federation.connection === 'connected' ? 'ok' : 'bad')],
-            ['peers', s.federation.peers.length > 0 ? s.federation.peers.join(', ') : 'none'],
             ...Object.entries(s.federation.counters)
               .filter(([, n]) => n > 0)
               .map(([k, n]) => [k.replaceAll('_', ' '), String(n)]),
           ]),
         )
       : el('p', { class: 'muted' }, 'This node is not federated.'),
+    s.federation && s.federation.peers.length > 0
+      ? table(
+          ['peer', 'state', 'last seen', 'versions', 'last reconciliation', 'leases'],
+          s.federation.peers.map((p) =>
+            el(
+              'tr',
+              { 'data-peer': p.id },
+              el('td', {}, el('strong', {}, p.id)),
+              el('td', {}, badge(p.state, PEER_STATES[p.state] ?? 'bad')),
+              el('td', {}, when(p.lastSeen)),
+              el('td', {}, peerVersions(p.versions)),
+              el('td', {}, peerReconciliation(p)),
+              el('td', { class: 'small' }, p.leases.length > 0 ? p.leases.join(', ') : '—'),
+            ),
+          ),
+          { id: 'peers' },
+        )
+      : null,
   );
 }
 
