@@ -7,12 +7,14 @@
  *
  * With CONSOLE_SCREENSHOTS=1 the run saves the main pages to docs/console/*.png.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../src/auth/index.ts';
-import { COLLECTIONS, startTestNode, TAXII, type TestNode } from '../support/node.ts';
+import { heldAtHub, startForwardingRelay, startHub } from '../support/hub-pair.ts';
+import { COLLECTIONS, type TestNode } from '../support/node.ts';
+import { organization, postObjects } from '../shareback/inbox-fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? new URL('../../docs/console/', import.meta.url).pathname : undefined;
@@ -34,15 +36,7 @@ const upstreamIndicator = {
   pattern_type: 'stix',
   valid_from: T0,
 };
-const aliceIdentity = {
-  type: 'identity',
-  spec_version: '2.1',
-  id: ALICE_ORG,
-  created: T0,
-  modified: T0,
-  name: 'Alice Corp',
-  identity_class: 'organization',
-};
+const aliceIdentity = organization(ALICE_ORG, 'Alice Corp', T0);
 /** personal data in an optional field: the inbox's review_mode hold keeps the whole object back */
 const heldIndicator = {
   type: 'indicator',
@@ -66,57 +60,28 @@ let page: Page;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  hub = await startTestNode((data) => {
+  hub = await startHub(HUB_INBOX, (data) => {
     data.node.id = 'hub';
-    data.node.title = 'National hub';
-    data.api_roots[0].collections.push({ id: HUB_INBOX, alias: 'submissions', title: 'Member submissions', kind: 'inbox' });
-    data.members[0].grants.push({ api_root: 'isac', collection: 'submissions', read: false, write: true });
   });
-  const posted = await hub.request(`/isac/collections/${COLLECTIONS.shared}/objects/`, {
-    method: 'POST',
-    member: 'alice',
-    headers: { 'content-type': TAXII, accept: TAXII },
-    body: JSON.stringify({ objects: [upstreamIndicator] }),
-  });
-  expect(posted.status).toBe(202);
+  await postObjects(hub, COLLECTIONS.shared, 'alice', [upstreamIndicator]);
 
-  relay = await startTestNode((data) => {
-    data.node.title = 'Example ISAC relay';
-    const secretFile = join(hub.dir, 'relay-at-hub.secret');
-    writeFileSync(secretFile, 'alice-secret\n', { mode: 0o600 });
-    data.upstreams = [
-      {
-        name: 'hub',
-        url: hub.node.discoveryUrl,
-        api_root: 'isac',
-        auth: { user: 'alice', password_file: secretFile },
-        tls: { ca_file: hub.node.devCaPath },
-        collections: [{ remote: 'shared', local: 'empty', poll_interval: '2s', start: 'beginning' }],
-      },
-    ];
-    data.shareback = { identity: { name: 'Example ISAC' }, forwarder: { status_poll: '50ms' } };
-    data.api_roots[0].collections.push({
-      id: SHARE,
-      alias: 'share',
-      title: 'Share with the ISAC',
-      kind: 'inbox',
-      redistribute_to: 'shared',
-      review_mode: 'hold',
-      forward_to: { upstream: 'hub', collection: 'submissions' },
-    });
-    data.members[0].policy.attribution_consent = 'usg';
-    data.members[0].identity_ids = [ALICE_ORG];
-    data.members[0].grants.push({ api_root: 'isac', collection: 'share', read: false, write: true });
-    data.admins = [{ id: 'operator', name: 'Duty operator', credentials: { basic_secret_hash: hashSecret('operator-secret') } }];
-  });
+  relay = await startForwardingRelay(
+    hub,
+    {
+      share: SHARE,
+      reviewMode: 'hold',
+      polls: [{ remote: 'shared', local: 'empty', poll_interval: '2s', start: 'beginning' }],
+    },
+    (data) => {
+      data.node.title = 'Example ISAC relay';
+      data.members[0].policy.attribution_consent = 'usg';
+      data.members[0].identity_ids = [ALICE_ORG];
+      data.members[0].grants.push({ api_root: 'isac', collection: 'share', read: false, write: true });
+      data.admins = [{ id: 'operator', name: 'Duty operator', credentials: { basic_secret_hash: hashSecret('operator-secret') } }];
+    },
+  );
 
-  const shared = await relay.request(`/isac/collections/${SHARE}/objects/`, {
-    method: 'POST',
-    member: 'alice',
-    headers: { 'content-type': TAXII, accept: TAXII },
-    body: JSON.stringify({ objects: [aliceIdentity, heldIndicator] }),
-  });
-  expect(shared.status).toBe(202);
+  await postObjects(relay, SHARE, 'alice', [aliceIdentity, heldIndicator]);
 
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 860 } });
@@ -147,11 +112,7 @@ async function untilShown(what: string, refresh: string, probe: () => Promise<bo
 }
 
 /** Everything the relay's hub inbox holds, parsed. */
-function atHub(): any[] {
-  const store = hub.node.store;
-  const found = store.index.scan({ collection: HUB_INBOX, after: 0, limit: 1000, accept: () => true, maxScanned: 10_000 });
-  return found.entries.map((e) => JSON.parse(store.bodyOf(e) as string));
-}
+const atHub = () => heldAtHub(hub, HUB_INBOX);
 
 describe('the admin console', () => {
   it('is served under a strict Content-Security-Policy, without credentials and without inline script', async () => {

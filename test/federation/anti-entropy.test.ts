@@ -7,22 +7,18 @@
  * again converges once the partition heals, without being restarted; unsigned or foreign
  * reconciliation messages are refused.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
+import { type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lastReconciliations } from '../../src/federation/anti-entropy.ts';
 import { streamName } from '../../src/federation/gossip.ts';
-import { initFederationKey, loadFederationKey, type FederationIdentity } from '../../src/federation/identity.ts';
 import { MemoryItemSource } from '../../src/federation/item-source.ts';
 import { encodeMessage, ReconcileSession } from '../../src/federation/reconcile.ts';
 import { reconSubject, signRecon, verifyRecon, type ReconPayload } from '../../src/federation/recon-wire.ts';
-import { CertificateAuthority } from '../../src/pki/index.ts';
 import { stixTimestampKey } from '../../src/stix/time.ts';
-import { COLLECTIONS, startTestNode, type TestNode } from '../support/node.ts';
+import { eventually } from '../support/eventually.ts';
+import { TestFederation } from '../support/federated-node.ts';
+import { COLLECTIONS } from '../support/node.ts';
 import { indicator } from '../support/stix-fixtures.ts';
-import { startNatsCluster, type RunningNatsServer } from './nats-server.ts';
 
 const FEDERATION = 'isac-recon';
 const GREEN = 'marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da';
@@ -30,52 +26,21 @@ const NODES = ['relay-a', 'relay-b', 'relay-c'] as const;
 type NodeName = (typeof NODES)[number];
 const SHARED = COLLECTIONS.shared;
 
-let dir: string;
-let ca: CertificateAuthority;
-let cluster: RunningNatsServer[] = [];
-const keys = {} as Record<NodeName | 'intruder', FederationIdentity>;
-const nodes = new Map<NodeName, TestNode>();
-let tester: NatsConnection | undefined;
-
-async function startFederatedNode(name: NodeName): Promise<TestNode> {
-  const cert = await ca.issue('node', `${name}-${Date.now()}`);
-  const server = cluster[NODES.indexOf(name)] as RunningNatsServer;
-  const t = await startTestNode((data) => {
-    data.node.id = name;
-    data.data_dir = join(dir, `${name}-data`);
-    data.federation = {
-      servers: [server.url],
-      tls: { cert: cert.certPath, key: cert.keyPath, ca: ca.caCertPath },
-      name: FEDERATION,
-      key_file: keys[name].path,
-      peers: NODES.filter((n) => n !== name).map((n) => ({ id: n, public_key: keys[n].publicKeyPem })),
-      stream: { replicas: 3 },
-      // periodic rounds out of the way: the tests say when to reconcile (start, reconnect, on demand)
-      reconcile: { interval_seconds: 3600 },
-    };
-  });
-  nodes.set(name, t);
-  return t;
-}
-
-async function stopNode(name: NodeName): Promise<void> {
-  await node(name).close();
-  nodes.delete(name);
-}
-
-function node(name: NodeName): TestNode {
-  const t = nodes.get(name);
-  if (!t) throw new Error(`${name} is not running`);
-  return t;
-}
-
-async function eventually(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const federation = new TestFederation({
+  dirPrefix: 'relay-anti-entropy-',
+  name: FEDERATION,
+  nodes: NODES,
+  signers: ['intruder'] as const,
+  tester: true,
+  // each node reaches only its own server (no_advertise): stopping that server cuts the node off
+  noAdvertise: true,
+  configure: (data) => {
+    // periodic rounds out of the way: the tests say when to reconcile (start, reconnect, on demand)
+    data.federation.reconcile = { interval_seconds: 3600 };
+  },
+});
+const { keys } = federation;
+const node = (name: NodeName) => federation.node(name);
 
 const store = (name: NodeName) => node(name).node.store;
 const holds = (name: NodeName, id: string) => store(name).latestOf(SHARED, id) !== undefined;
@@ -86,40 +51,14 @@ const ingest = (name: NodeName, objects: Array<Record<string, unknown>>) =>
 
 /** What gossip left in the stream is gone, as when its retention (max_age, max_msgs) expires. */
 async function expireStream(): Promise<void> {
-  const jsm = await (tester as NatsConnection).jetstreamManager();
+  const jsm = await (federation.tester as NatsConnection).jetstreamManager();
   await jsm.streams.purge(streamName(FEDERATION));
   expect((await jsm.streams.info(streamName(FEDERATION))).state.messages).toBe(0);
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'relay-anti-entropy-'));
-  ca = await CertificateAuthority.init({ dir: join(dir, 'pki') }, 'Federation CA');
-  const server = await ca.issue('server', 'nats', { altNames: ['127.0.0.1', 'localhost'] });
-  for (const name of [...NODES, 'intruder'] as const) {
-    keys[name] = await loadFederationKey((await initFederationKey(join(dir, 'keys', name, 'federation.key'))).path);
-  }
-  // each node reaches only its own server (no_advertise): stopping that server cuts the node off
-  cluster = await startNatsCluster(3, { certFile: server.certPath, keyFile: server.keyPath, caFile: ca.caCertPath, verify: true }, 30_000, {
-    noAdvertise: true,
-  });
-  for (const name of NODES) await startFederatedNode(name);
-  const testerCert = await ca.issue('node', 'relay-tester');
-  tester = await connect({
-    servers: [(cluster[0] as RunningNatsServer).url],
-    tls: {
-      cert: readFileSync(testerCert.certPath, 'utf8'),
-      key: readFileSync(testerCert.keyPath, 'utf8'),
-      ca: readFileSync(ca.caCertPath, 'utf8'),
-    },
-  });
-}, 180_000);
+beforeAll(() => federation.start(), 180_000);
 
-afterAll(async () => {
-  await tester?.close();
-  await Promise.allSettled([...nodes.values()].map((t) => t.close()));
-  await Promise.allSettled(cluster.map((s) => s.stop()));
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 120_000);
+afterAll(() => federation.close(), 120_000);
 
 describe('anti-entropy on a 3-server NATS cluster', () => {
   it('a node down past the stream’s retention converges by reconciliation alone, with no duplicate', async () => {
@@ -128,14 +67,14 @@ describe('anti-entropy on a 3-server NATS cluster', () => {
     for (const name of NODES) await eventually(`${name} holds the early objects`, () => early.every((o) => holds(name, o.id as string)));
     const heldBefore = store('relay-c').latestOf(SHARED, early[0]?.id as string)?.dateAdded;
 
-    await stopNode('relay-c');
+    await federation.stopNode('relay-c');
     const total = 3_000;
     const objects = Array.from({ length: total }, (_, i) => green(10_000 + i));
     expect(ingest('relay-a', objects).stored).toBe(total);
     await eventually('B holds what A stored', () => count('relay-b') === count('relay-a'), 120_000);
     await expireStream();
 
-    await startFederatedNode('relay-c');
+    await federation.startNode('relay-c');
     // the round at start brings everything: gossip has nothing left to deliver
     await eventually('C converged', () => count('relay-c') === count('relay-a'), 120_000);
     expect(count('relay-c')).toBe(early.length + total);
@@ -177,7 +116,7 @@ describe('anti-entropy on a 3-server NATS cluster', () => {
     for (const name of NODES) await eventually(`${name} holds the object`, () => holds(name, doomed.id as string));
     const versionKey = stixTimestampKey(doomed.modified as string) as string;
 
-    await stopNode('relay-c');
+    await federation.stopNode('relay-c');
     // a member with read and write access deletes it over TAXII at A
     const deleted = await node('relay-a').request(`/isac/collections/shared/objects/${doomed.id as string}/`, {
       method: 'DELETE',
@@ -192,7 +131,7 @@ describe('anti-entropy on a 3-server NATS cluster', () => {
     await expireStream();
 
     // C comes back holding the version: reconciliation must not bring it back to A or B
-    await startFederatedNode('relay-c');
+    await federation.startNode('relay-c');
     await eventually('C deleted it', () => !holds('relay-c', doomed.id as string), 60_000);
     for (const name of NODES) await node(name).node.antiEntropy?.reconcileNow();
     for (const name of NODES) {
@@ -209,7 +148,7 @@ describe('anti-entropy on a 3-server NATS cluster', () => {
   it('a node whose NATS server is stopped and started again converges once the partition heals, without a restart', async () => {
     const before = count('relay-c');
     const objects = Array.from({ length: 200 }, (_, i) => green(95_000 + i));
-    await (cluster[2] as RunningNatsServer).restart(async () => {
+    await federation.server('relay-c').restart(async () => {
       expect(ingest('relay-a', objects).stored).toBe(objects.length);
       await eventually('B holds them', () => objects.every((o) => holds('relay-b', o.id as string)), 60_000);
       expect(holds('relay-c', (objects[0] as Record<string, unknown>).id as string)).toBe(false);
@@ -235,7 +174,7 @@ describe('anti-entropy on a 3-server NATS cluster', () => {
       },
       keys.intruder,
     );
-    const reply = await (tester as NatsConnection)
+    const reply = await (federation.tester as NatsConnection)
       .request(reconSubject(FEDERATION, 'relay-b'), new TextEncoder().encode(jws), { timeout: 1_000 })
       .then(
         () => 'answered',
@@ -262,7 +201,7 @@ describe('anti-entropy on a 3-server NATS cluster', () => {
         },
         keys['relay-a'],
       );
-      const m = await (tester as NatsConnection).request(reconSubject(FEDERATION, 'relay-b'), new TextEncoder().encode(jws), {
+      const m = await (federation.tester as NatsConnection).request(reconSubject(FEDERATION, 'relay-b'), new TextEncoder().encode(jws), {
         timeout: 5_000,
       });
       const trust = { peers: new Map([[keys['relay-b'].keyId, { nodeId: 'relay-b', ...keys['relay-b'] }]]), revoked: new Set<string>() };

@@ -5,21 +5,16 @@
  * with no duplicate; a re-delivered version is a duplicate; envelopes signed by an unknown key or
  * a revoked key, a tampered one and replayed ones are rejected, counted, and store nothing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
-import { readFileSync } from 'node:fs';
+import { type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signEnvelope, type GossipEnvelope } from '../../src/federation/envelope.ts';
 import { consumerName, gossipSubject, streamName } from '../../src/federation/gossip.ts';
-import { initFederationKey, loadFederationKey, type FederationIdentity } from '../../src/federation/identity.ts';
 import { heartbeatSubject, signHeartbeat, type Heartbeat } from '../../src/federation/membership.ts';
-import { CertificateAuthority } from '../../src/pki/index.ts';
 import { stixTimestampKey } from '../../src/stix/time.ts';
-import { COLLECTIONS, startTestNode, type TestNode } from '../support/node.ts';
+import { eventually } from '../support/eventually.ts';
+import { TestFederation } from '../support/federated-node.ts';
+import { COLLECTIONS } from '../support/node.ts';
 import { indicator } from '../support/stix-fixtures.ts';
-import { startNatsCluster, type RunningNatsServer } from './nats-server.ts';
 
 const FEDERATION = 'isac-test';
 const TLP = {
@@ -30,52 +25,24 @@ const TLP = {
 const NODES = ['relay-a', 'relay-b', 'relay-c'] as const;
 type NodeName = (typeof NODES)[number];
 
-let dir: string;
-let ca: CertificateAuthority;
-let cluster: RunningNatsServer[] = [];
-const keys = {} as Record<NodeName | 'tester' | 'intruder' | 'retired', FederationIdentity>;
-const nodes = new Map<NodeName, TestNode>();
-let tester: NatsConnection | undefined;
-
-async function startFederatedNode(name: NodeName, server: RunningNatsServer): Promise<TestNode> {
-  const cert = await ca.issue('node', `${name}-${Date.now()}`);
-  const t = await startTestNode((data) => {
-    data.node.id = name;
-    data.data_dir = join(dir, `${name}-data`);
+const federation = new TestFederation({
+  dirPrefix: 'relay-gossip-',
+  name: FEDERATION,
+  nodes: NODES,
+  signers: ['tester', 'intruder', 'retired'] as const,
+  tester: true,
+  configure: (data, name) => {
     // node B's members read up to GREEN only: what B receives is served under B's policy
     if (name === 'relay-b') for (const m of data.members) m.policy = { tlp_ceiling: 'green' };
-    data.federation = {
-      servers: [server.url],
-      tls: { cert: cert.certPath, key: cert.keyPath, ca: ca.caCertPath },
-      name: FEDERATION,
-      key_file: keys[name].path,
-      peers: [
-        ...NODES.filter((n) => n !== name).map((n) => ({ id: n, public_key: keys[n].publicKeyPem })),
-        { id: 'relay-tester', public_key: keys.tester.publicKeyPem },
-        { id: 'relay-retired', public_key: keys.retired.publicKeyPem },
-      ],
-      revoked_keys: [keys.retired.keyId],
-      stream: { replicas: 3 },
-    };
-  });
-  nodes.set(name, t);
-  return t;
-}
-
-function node(name: NodeName): TestNode {
-  const t = nodes.get(name);
-  if (!t) throw new Error(`${name} is not running`);
-  return t;
-}
-
-/** Waits (bounded) until `check` holds; fails with `what` otherwise. */
-async function eventually(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+    data.federation.peers.push(
+      { id: 'relay-tester', public_key: federation.keys.tester.publicKeyPem },
+      { id: 'relay-retired', public_key: federation.keys.retired.publicKeyPem },
+    );
+    data.federation.revoked_keys = [federation.keys.retired.keyId];
+  },
+});
+const { keys } = federation;
+const node = (name: NodeName) => federation.node(name);
 
 const holds = (name: NodeName, id: string) => node(name).node.store.latestOf(COLLECTIONS.shared, id) !== undefined;
 const count = (name: NodeName) => node(name).node.store.index.count(COLLECTIONS.shared);
@@ -87,12 +54,12 @@ const ingest = (name: NodeName, objects: Array<Record<string, unknown>>) =>
  * and the stream's message count stayed the same over three looks. Returns that count.
  */
 async function quietStreamMessages(): Promise<number> {
-  const jsm = await (tester as NatsConnection).jetstreamManager();
+  const jsm = await (federation.tester as NatsConnection).jetstreamManager();
   let last = -1;
   let same = 0;
   for (let look = 0; look < 600; look++) {
     const messages = (await jsm.streams.info(streamName(FEDERATION))).state.messages;
-    const consumers = await Promise.all([...nodes.keys()].map((n) => jsm.consumers.info(streamName(FEDERATION), consumerName(n))));
+    const consumers = await Promise.all(federation.nodes().map(([n]) => jsm.consumers.info(streamName(FEDERATION), consumerName(n))));
     const idle = consumers.every((c) => c.num_pending === 0 && c.num_ack_pending === 0);
     same = idle && messages === last ? same + 1 : 0;
     if (same >= 3) return messages;
@@ -115,32 +82,9 @@ async function visibleIds(name: NodeName): Promise<Set<string>> {
   return ids;
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'relay-gossip-'));
-  ca = await CertificateAuthority.init({ dir: join(dir, 'pki') }, 'Federation CA');
-  const server = await ca.issue('server', 'nats', { altNames: ['127.0.0.1', 'localhost'] });
-  for (const name of [...NODES, 'tester', 'intruder', 'retired'] as const) {
-    keys[name] = await loadFederationKey((await initFederationKey(join(dir, 'keys', name, 'federation.key'))).path);
-  }
-  cluster = await startNatsCluster(3, { certFile: server.certPath, keyFile: server.keyPath, caFile: ca.caCertPath, verify: true });
-  for (const [i, name] of NODES.entries()) await startFederatedNode(name, cluster[i] as RunningNatsServer);
-  const testerCert = await ca.issue('node', 'relay-tester');
-  tester = await connect({
-    servers: [(cluster[0] as RunningNatsServer).url],
-    tls: {
-      cert: readFileSync(testerCert.certPath, 'utf8'),
-      key: readFileSync(testerCert.keyPath, 'utf8'),
-      ca: readFileSync(ca.caCertPath, 'utf8'),
-    },
-  });
-}, 180_000);
+beforeAll(() => federation.start(), 180_000);
 
-afterAll(async () => {
-  await tester?.close();
-  await Promise.allSettled([...nodes.values()].map((t) => t.close()));
-  await Promise.allSettled(cluster.map((s) => s.stop()));
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 120_000);
+afterAll(() => federation.close(), 120_000);
 
 describe('gossip on a 3-server NATS cluster', () => {
   it('objects stored at any node reach the other two, served under each node’s own policy; RED stays home', async () => {
@@ -198,14 +142,13 @@ describe('gossip on a 3-server NATS cluster', () => {
   it('a node stopped while objects are stored elsewhere catches up from its durable consumer, with no duplicate', async () => {
     const before = count('relay-c');
     const heldBefore = node('relay-c').node.store.latestOf(COLLECTIONS.shared, indicator(1).id as string);
-    await node('relay-c').close();
-    nodes.delete('relay-c');
+    await federation.stopNode('relay-c');
     const total = 10_000;
     const objects = Array.from({ length: total }, (_, i) => indicator(10_000 + i, 0, { object_marking_refs: [TLP.green] }));
     expect(ingest('relay-a', objects).stored).toBe(total);
     await eventually('B holds what A stored', () => holds('relay-b', objects[total - 1]?.id as string), 120_000);
 
-    await startFederatedNode('relay-c', cluster[2] as RunningNatsServer);
+    await federation.startNode('relay-c');
     await eventually('C caught up', () => count('relay-c') >= before + total, 120_000);
     expect(count('relay-c')).toBe(before + total);
     expect(count('relay-b')).toBe(count('relay-c'));
@@ -237,7 +180,7 @@ describe('what receivers refuse', () => {
     return signEnvelope(envelope, keys[signer]);
   };
   const publish = async (jws: string, id?: string) => {
-    const js = (tester as NatsConnection).jetstream();
+    const js = (federation.tester as NatsConnection).jetstream();
     await js.publish(gossipSubject(FEDERATION, 'relay-tester'), new TextEncoder().encode(jws), id ? { msgID: id } : {});
   };
   const received = (name: NodeName) => node(name).node.gossip?.counters().received;
@@ -310,7 +253,7 @@ describe('what receivers refuse', () => {
     const refused = (name: NodeName) => ({ ...node(name).node.membership?.counters().refused });
     const before = refused('relay-a');
     const subject = heartbeatSubject(FEDERATION, 'relay-b');
-    const nc = tester as NatsConnection;
+    const nc = federation.tester as NatsConnection;
     nc.publish(subject, await signHeartbeat(forged('relay-b'), keys.intruder)); // a key nobody trusts
     nc.publish(subject, await signHeartbeat(forged('relay-b'), keys.tester)); // a peer's key speaking for relay-b
     nc.publish(subject, JSON.stringify(forged('relay-b'))); // not signed at all

@@ -7,6 +7,7 @@ import { connect, type NatsConnection } from 'nats';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leaseBucketName, Leases } from '../../src/federation/leases.ts';
+import { eventually } from '../support/eventually.ts';
 import { startNatsServer, type RunningNatsServer } from './nats-server.ts';
 
 const TTL_MS = 1500;
@@ -24,13 +25,8 @@ async function contender(nodeId: string): Promise<{ leases: Leases; nc: NatsConn
   return { leases, nc };
 }
 
-async function eventually(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Leases change within a TTL or two: waits are shorter and looks closer than the default. */
+const soon = (what: string, check: () => boolean) => eventually(what, check, 20_000, 20);
 
 const byLast = (a: unknown, b: unknown) => ((a as { n: number }).n ?? 0) - ((b as { n: number } | undefined)?.n ?? 0);
 
@@ -50,7 +46,7 @@ describe('leases in a JetStream key-value bucket', () => {
     const b = await contender('b');
     const la = a.leases.lease('upstream', 'hub/feed/x', byLast);
     const lb = b.leases.lease('upstream', 'hub/feed/x', byLast);
-    await eventually('someone holds the lease', () => Boolean(la.held() ?? lb.held()));
+    await soon('someone holds the lease', () => Boolean(la.held() ?? lb.held()));
     // several renewal rounds: never both
     for (let i = 0; i < 20; i++) {
       expect(Boolean(la.held()) && Boolean(lb.held())).toBe(false);
@@ -58,11 +54,11 @@ describe('leases in a JetStream key-value bucket', () => {
     }
     const [holder, other, holderLeases] = la.held() ? [la, lb, a.leases] : [lb, la, b.leases];
     holder.share({ n: 42 });
-    await eventually('the other contender saw the shared value', () => (other.shared() as { n?: number } | undefined)?.n === 42);
+    await soon('the other contender saw the shared value', () => (other.shared() as { n?: number } | undefined)?.n === 42);
     const lost = holder.held() as AbortSignal;
     await holderLeases.stop();
     expect(lost.aborted).toBe(true);
-    await eventually('the other contender took the lease', () => other.held() !== undefined);
+    await soon('the other contender took the lease', () => other.held() !== undefined);
     expect((await (await connections[0]?.jetstreamManager())?.streams.info(`KV_${leaseBucketName('f')}`))?.config.max_age).toBe(
       TTL_MS * 1_000_000,
     );
@@ -72,11 +68,11 @@ describe('leases in a JetStream key-value bucket', () => {
     const c = await contender('c');
     const d = await contender('d');
     const lc = c.leases.lease('forward', 'hub/outbound', byLast);
-    await eventually('c holds the lease', () => lc.held() !== undefined);
+    await soon('c holds the lease', () => lc.held() !== undefined);
     const ld = d.leases.lease('forward', 'hub/outbound', byLast);
     const lost = lc.held() as AbortSignal;
     await c.nc.close();
-    await eventually('c gave the lease up', () => lost.aborted);
-    await eventually('d took the lease', () => ld.held() !== undefined);
+    await soon('c gave the lease up', () => lost.aborted);
+    await soon('d took the lease', () => ld.held() !== undefined);
   }, 60_000);
 });

@@ -6,19 +6,17 @@
  * nodes' stores holds every upstream version exactly once. `relay peers --json` (another process)
  * shows the other nodes up with their version counts; a stopped node turns stale, then down.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { lastReconciliations } from '../../src/federation/anti-entropy.ts';
-import { initFederationKey, loadFederationKey, type FederationIdentity } from '../../src/federation/identity.ts';
 import type { PeerView } from '../../src/federation/membership.ts';
-import { CertificateAuthority } from '../../src/pki/index.ts';
 import { relay } from '../support/cli.ts';
-import { COLLECTIONS, startTestNodeWith, testConfigData, type TestNode } from '../support/node.ts';
+import { eventually } from '../support/eventually.ts';
+import { TestFederation } from '../support/federated-node.ts';
+import { COLLECTIONS, type TestNode } from '../support/node.ts';
 import { indicators, startScriptedServer, type ScriptedServer } from '../upstream/scripted-server.ts';
-import { startNatsCluster, type RunningNatsServer } from './nats-server.ts';
 
 const FEDERATION = 'isac-lease';
 const TTL_MS = 2000;
@@ -26,35 +24,23 @@ const NODES = ['relay-a', 'relay-b', 'relay-c'] as const;
 type NodeName = (typeof NODES)[number];
 const SUBSCRIPTION = `hub/feed/${COLLECTIONS.shared}`;
 
-let dir: string;
-let ca: CertificateAuthority;
-let cluster: RunningNatsServer[] = [];
 let upstream: ScriptedServer;
-const keys = {} as Record<NodeName, FederationIdentity>;
-const nodes = new Map<NodeName, TestNode>();
 const configPaths = {} as Record<NodeName, string>;
 /** who asked the upstream for objects, in order (from the Basic user name) */
 const askedBy: NodeName[] = [];
 
-async function startFederatedNode(name: NodeName, server: RunningNatsServer): Promise<TestNode> {
-  const cert = await ca.issue('node', `${name}-${Date.now()}`);
-  const passwordFile = join(dir, `${name}.password`);
-  writeFileSync(passwordFile, 'secret', { mode: 0o600 });
-  const caFile = join(dir, 'upstream-ca.pem');
-  writeFileSync(caFile, upstream.caPem);
-  const t = await startTestNodeWith(() => {
-    const data = testConfigData(join(dir, `${name}-data`), join(dir, `${name}-certs`));
-    data.node = { ...(data.node as object), id: name };
-    data.federation = {
-      servers: [server.url],
-      tls: { cert: cert.certPath, key: cert.keyPath, ca: ca.caCertPath },
-      name: FEDERATION,
-      key_file: keys[name].path,
-      peers: NODES.filter((n) => n !== name).map((n) => ({ id: n, public_key: keys[n].publicKeyPem })),
-      stream: { replicas: 3 },
-      leases: { ttl: `${TTL_MS}ms` },
-      heartbeat: { interval: '300ms' },
-    };
+const federation = new TestFederation({
+  dirPrefix: 'relay-leases-',
+  name: FEDERATION,
+  nodes: NODES,
+  configure: (data, name) => {
+    const { dir } = federation;
+    const passwordFile = join(dir, `${name}.password`);
+    writeFileSync(passwordFile, 'secret', { mode: 0o600 });
+    const caFile = join(dir, 'upstream-ca.pem');
+    writeFileSync(caFile, upstream.caPem);
+    data.federation.leases = { ttl: `${TTL_MS}ms` };
+    data.federation.heartbeat = { interval: '300ms' };
     data.upstreams = [
       {
         name: 'hub',
@@ -66,27 +52,11 @@ async function startFederatedNode(name: NodeName, server: RunningNatsServer): Pr
     ];
     configPaths[name] = join(dir, `${name}.yaml`);
     writeFileSync(configPaths[name], stringify(data));
-    return data;
-  });
-  nodes.set(name, t);
-  return t;
-}
+  },
+});
+const node = (name: NodeName) => federation.node(name);
 
-function node(name: NodeName): TestNode {
-  const t = nodes.get(name);
-  if (!t) throw new Error(`${name} is not running`);
-  return t;
-}
-
-async function eventually(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const holders = () => [...nodes.entries()].filter(([, t]) => (t.node.leases?.held() ?? []).includes(`upstream:${SUBSCRIPTION}`));
+const holders = () => federation.nodes().filter(([, t]) => (t.node.leases?.held() ?? []).includes(`upstream:${SUBSCRIPTION}`));
 const count = (name: NodeName) => node(name).node.store.index.count(COLLECTIONS.shared);
 
 /** "id|version" of every version a node stores in the shared collection. */
@@ -113,7 +83,6 @@ async function peersOf(name: NodeName): Promise<PeerView[]> {
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'relay-leases-'));
   upstream = await startScriptedServer({
     handler: (req) => {
       if (/\/objects\//.test(req.url ?? '')) {
@@ -126,18 +95,12 @@ beforeAll(async () => {
     },
   });
   upstream.add(indicators(60));
-  ca = await CertificateAuthority.init({ dir: join(dir, 'pki') }, 'Federation CA');
-  const server = await ca.issue('server', 'nats', { altNames: ['127.0.0.1', 'localhost'] });
-  for (const name of NODES) keys[name] = await loadFederationKey((await initFederationKey(join(dir, 'keys', name, 'federation.key'))).path);
-  cluster = await startNatsCluster(3, { certFile: server.certPath, keyFile: server.keyPath, caFile: ca.caCertPath, verify: true });
-  for (const [i, name] of NODES.entries()) await startFederatedNode(name, cluster[i] as RunningNatsServer);
+  await federation.start();
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.allSettled([...nodes.values()].map((t) => t.close()));
-  await Promise.allSettled(cluster.map((s) => s.stop()));
+  await federation.close();
   await upstream?.close();
-  rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
 describe('upstream leases on a 3-server NATS cluster', () => {
@@ -163,8 +126,7 @@ describe('upstream leases on a 3-server NATS cluster', () => {
     expect(cursorAtDeath?.last).toBeTruthy();
     // a crash as the federation sees it: the connection drops and nothing is released
     await dead.node.federation?.close();
-    await dead.close();
-    nodes.delete(first);
+    await federation.stopNode(first);
     const killedAt = Date.now();
     const askedBefore = askedBy.length;
     upstream.add(indicators(40, 1, 1));

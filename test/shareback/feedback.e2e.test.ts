@@ -4,7 +4,8 @@
  * opinion score for every member's min_opinion floor.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLLECTIONS, settled, startTestNode, TAXII, type TestMember, type TestNode } from '../support/node.ts';
+import { COLLECTIONS, settled, startTestNode, type TestMember, type TestNode } from '../support/node.ts';
+import { organization, postObjects, submissionsProcessed } from './inbox-fixtures.ts';
 
 const FEEDBACK = '66666666-6666-4666-8666-666666666666';
 const HUB_INDICATOR = 'indicator--0b0b0b0b-0000-4000-8000-00000000f001';
@@ -23,15 +24,7 @@ const hubIndicator = (modified: string) => ({
 });
 
 const BOB_ORG = 'identity--0b0b0b0b-0000-4000-8000-00000000b0b0';
-const bobIdentity = {
-  type: 'identity',
-  spec_version: '2.1',
-  id: BOB_ORG,
-  created: T0,
-  modified: T0,
-  name: 'Bob Ltd',
-  identity_class: 'organization',
-};
+const bobIdentity = organization(BOB_ORG, 'Bob Ltd', T0);
 
 const opinion = {
   type: 'opinion',
@@ -62,14 +55,7 @@ afterAll(async () => {
 });
 
 async function post(member: TestMember, collection: string, objects: unknown[]): Promise<any> {
-  const res = await t.request(`/isac/collections/${collection}/objects/`, {
-    method: 'POST',
-    member,
-    headers: { 'content-type': TAXII, accept: TAXII },
-    body: JSON.stringify({ objects }),
-  });
-  expect(res.status).toBe(202);
-  return res.json();
+  return postObjects(t, collection, member, objects);
 }
 
 async function ids(member: TestMember, query = ''): Promise<string[]> {
@@ -89,8 +75,7 @@ describe('share-back feedback', () => {
     expect(bobCursor).toBeTruthy();
 
     const accepted = await post('bob', FEEDBACK, [bobIdentity, opinion]);
-    for (let i = 0; i < 300 && t.node.shareback.backlog().submissions > 0; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(t.node.shareback.backlog().submissions).toBe(0);
+    await submissionsProcessed(t);
     await settled(t);
     const status = await t.get(`/isac/status/${accepted.id}/`, 'bob');
     expect(status.body.status).toBe('complete');

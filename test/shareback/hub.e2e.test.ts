@@ -3,11 +3,11 @@
  * members post reaches the hub anonymized per consent, clean objects at once, withheld fields
  * after approval, held objects only when approved, rejected ones never.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nowMicros } from '../../src/stix/time.ts';
-import { startTestNode, TAXII, type TestMember, type TestNode } from '../support/node.ts';
+import { heldAtHub, startForwardingRelay, startHub } from '../support/hub-pair.ts';
+import { type TestMember, type TestNode } from '../support/node.ts';
+import { memberIndicator, organization, postObjects } from './inbox-fixtures.ts';
 
 const SHARE = '99999999-9999-4999-8999-999999999999';
 const HUB_INBOX = '9999aaaa-9999-4999-8999-999999999999';
@@ -15,27 +15,9 @@ const ALICE_ORG = 'identity--a11ce000-0000-4000-8000-00000000d001';
 const BOB_ORG = 'identity--b0b00000-0000-4000-8000-00000000d002';
 const T0 = '2026-11-08T09:00:00.000Z';
 
-const identity = (id: string, name: string) => ({
-  type: 'identity',
-  spec_version: '2.1',
-  id,
-  created: T0,
-  modified: T0,
-  name,
-  identity_class: 'organization',
-});
-const indicator = (id: string, by: string, pattern: string, extra: Record<string, unknown> = {}) => ({
-  type: 'indicator',
-  spec_version: '2.1',
-  id,
-  created: T0,
-  modified: T0,
-  created_by_ref: by,
-  pattern,
-  pattern_type: 'stix',
-  valid_from: T0,
-  ...extra,
-});
+const identity = (id: string, name: string) => organization(id, name, T0);
+const indicator = (id: string, by: string, pattern: string, extra: Record<string, unknown> = {}) =>
+  memberIndicator(id, by, pattern, T0, extra);
 
 const aliceClean = indicator('indicator--a11ce000-0000-4000-8000-00000000d101', ALICE_ORG, "[ipv4-addr:value = '192.0.2.41']");
 const aliceWithheld = indicator(
@@ -65,33 +47,8 @@ let hub: TestNode;
 let relayNode: TestNode;
 
 beforeAll(async () => {
-  hub = await startTestNode((data) => {
-    data.node.title = 'National hub';
-    data.api_roots[0].collections.push({ id: HUB_INBOX, alias: 'submissions', title: 'Member submissions', kind: 'inbox' });
-    data.members[0].grants.push({ api_root: 'isac', collection: 'submissions', read: false, write: true });
-  });
-  relayNode = await startTestNode((data) => {
-    const secretFile = join(hub.dir, 'relay-at-hub.secret');
-    writeFileSync(secretFile, 'alice-secret\n', { mode: 0o600 });
-    data.upstreams = [
-      {
-        name: 'hub',
-        url: hub.node.discoveryUrl,
-        api_root: 'isac',
-        auth: { user: 'alice', password_file: secretFile },
-        tls: { ca_file: hub.node.devCaPath },
-        collections: [],
-      },
-    ];
-    data.shareback = { identity: { name: 'Example ISAC' }, forwarder: { status_poll: '50ms' } };
-    data.api_roots[0].collections.push({
-      id: SHARE,
-      alias: 'share',
-      title: 'Share with the ISAC',
-      kind: 'inbox',
-      redistribute_to: 'shared',
-      forward_to: { upstream: 'hub', collection: 'submissions' },
-    });
+  hub = await startHub(HUB_INBOX);
+  relayNode = await startForwardingRelay(hub, { share: SHARE }, (data) => {
     // alice consents to attribution towards the hub only; bob to none
     data.members[0].policy.attribution_consent = 'usg';
     data.members[0].identity_ids = [ALICE_ORG];
@@ -105,22 +62,11 @@ afterAll(async () => {
 });
 
 async function share(member: TestMember, objects: unknown[]): Promise<string> {
-  const res = await relayNode.request(`/isac/collections/${SHARE}/objects/`, {
-    method: 'POST',
-    member,
-    headers: { 'content-type': TAXII, accept: TAXII },
-    body: JSON.stringify({ objects }),
-  });
-  expect(res.status).toBe(202);
-  return ((await res.json()) as { id: string }).id;
+  return ((await postObjects(relayNode, SHARE, member, objects)) as { id: string }).id;
 }
 
 /** Every version the hub's inbox holds, as parsed objects. */
-function atHub(): any[] {
-  const store = hub.node.store;
-  const page = store.index.scan({ collection: HUB_INBOX, after: 0, limit: 10_000, accept: () => true, maxScanned: 100_000 });
-  return page.entries.map((e) => JSON.parse(store.bodyOf(e) as string));
-}
+const atHub = () => heldAtHub(hub, HUB_INBOX);
 
 async function until<T>(what: string, probe: () => T | undefined): Promise<T> {
   for (let i = 0; i < 400; i++) {

@@ -5,35 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nowMicros } from '../../src/stix/time.ts';
-import { COLLECTIONS, startTestNode, TAXII, type TestMember, type TestNode } from '../support/node.ts';
+import { COLLECTIONS, startTestNode, type TestMember, type TestNode } from '../support/node.ts';
+import { memberIndicator, organization, postObjects } from './inbox-fixtures.ts';
 
 const SHARE = '55555555-5555-4555-8555-555555555555';
 const ALICE_ORG = 'identity--a11ce000-0000-4000-8000-000000000001';
 const T0 = '2026-11-01T10:00:00.000Z';
 
-const aliceIdentity = {
-  type: 'identity',
-  spec_version: '2.1',
-  id: ALICE_ORG,
-  created: T0,
-  modified: T0,
-  name: 'Alice Corp',
-  identity_class: 'organization',
-};
+const aliceIdentity = organization(ALICE_ORG, 'Alice Corp', T0);
 
 function indicator(n: number, pattern: string, extra: Record<string, unknown> = {}) {
-  return {
-    type: 'indicator',
-    spec_version: '2.1',
-    id: `indicator--a11ce000-0000-4000-8000-0000000001${String(n).padStart(2, '0')}`,
-    created: T0,
-    modified: T0,
-    created_by_ref: ALICE_ORG,
-    pattern,
-    pattern_type: 'stix',
-    valid_from: T0,
-    ...extra,
-  };
+  return memberIndicator(`indicator--a11ce000-0000-4000-8000-0000000001${String(n).padStart(2, '0')}`, ALICE_ORG, pattern, T0, extra);
 }
 
 const clean = indicator(1, "[ipv4-addr:value = '203.0.113.77']", { name: 'C2 server seen by Alice Corp' });
@@ -67,14 +49,7 @@ afterAll(async () => {
 });
 
 async function post(member: TestMember, objects: unknown[]): Promise<any> {
-  const res = await t.request(`/isac/collections/${SHARE}/objects/`, {
-    method: 'POST',
-    member,
-    headers: { 'content-type': TAXII, accept: TAXII },
-    body: JSON.stringify({ objects }),
-  });
-  expect(res.status).toBe(202);
-  return res.json();
+  return postObjects(t, SHARE, member, objects);
 }
 
 /** Polls a status (bounded) until `done` holds. */

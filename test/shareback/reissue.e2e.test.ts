@@ -3,22 +3,15 @@
  * the same id, and the member's next version maps to the next version of the re-issued object.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COLLECTIONS, startTestNode, TAXII, type TestNode } from '../support/node.ts';
+import { COLLECTIONS, startTestNode, type TestNode } from '../support/node.ts';
+import { organization, postObjects, submissionsProcessed } from './inbox-fixtures.ts';
 
 const SHARE = '77777777-7777-4777-8777-777777777777';
 const ALICE_ORG = 'identity--a11ce000-0000-4000-8000-00000000a001';
 const T0 = '2026-11-05T12:00:00.000Z';
 const T1 = '2026-11-06T12:00:00.000Z';
 
-const aliceIdentity = {
-  type: 'identity',
-  spec_version: '2.1',
-  id: ALICE_ORG,
-  created: T0,
-  modified: T0,
-  name: 'Alice Corp',
-  identity_class: 'organization',
-};
+const aliceIdentity = organization(ALICE_ORG, 'Alice Corp', T0);
 const malware = (modified: string, description: string) => ({
   type: 'malware',
   spec_version: '2.1',
@@ -51,15 +44,8 @@ afterAll(async () => {
 });
 
 async function share(t: TestNode, objects: unknown[]): Promise<void> {
-  const res = await t.request(`/isac/collections/${SHARE}/objects/`, {
-    method: 'POST',
-    member: 'alice',
-    headers: { 'content-type': TAXII, accept: TAXII },
-    body: JSON.stringify({ objects }),
-  });
-  expect(res.status).toBe(202);
-  for (let i = 0; i < 300 && t.node.shareback.backlog().submissions > 0; i++) await new Promise((r) => setTimeout(r, 20));
-  expect(t.node.shareback.backlog().submissions).toBe(0);
+  await postObjects(t, SHARE, 'alice', objects);
+  await submissionsProcessed(t);
 }
 
 async function redistributed(t: TestNode): Promise<any[]> {
