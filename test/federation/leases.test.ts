@@ -10,12 +10,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { hashSecret } from '../../src/auth/index.ts';
 import { lastReconciliations } from '../../src/federation/anti-entropy.ts';
 import type { PeerView } from '../../src/federation/membership.ts';
 import { relay } from '../support/cli.ts';
 import { eventually } from '../support/eventually.ts';
 import { TestFederation } from '../support/federated-node.ts';
-import { COLLECTIONS, type TestNode } from '../support/node.ts';
+import { basicAuth, COLLECTIONS, type TestNode } from '../support/node.ts';
 import { indicators, startScriptedServer, type ScriptedServer } from '../upstream/scripted-server.ts';
 
 const FEDERATION = 'isac-lease';
@@ -39,6 +40,7 @@ const federation = new TestFederation({
     writeFileSync(passwordFile, 'secret', { mode: 0o600 });
     const caFile = join(dir, 'upstream-ca.pem');
     writeFileSync(caFile, upstream.caPem);
+    data.admins = [{ id: 'operator', name: 'Duty operator', credentials: { basic_secret_hash: hashSecret('operator-secret') } }];
     data.federation.leases = { ttl: `${TTL_MS}ms` };
     data.federation.heartbeat = { interval: '300ms' };
     data.upstreams = [
@@ -181,5 +183,14 @@ describe('upstream leases on a 3-server NATS cluster', () => {
     expect(['stale', 'down']).toContain(byId.get(first)?.state);
     expect(byId.get(first)?.versions[COLLECTIONS.shared]?.peer).toBe(60);
     expect(byId.get(first)?.versions[COLLECTIONS.shared]?.difference).toBe(-40);
+
+    // the admin console's status shows the same peers
+    const status = await node(me).request('/admin/status', { headers: { authorization: basicAuth('operator') } });
+    expect(status.status).toBe(200);
+    const federated = ((await status.json()) as { federation: { peers: PeerView[] } }).federation;
+    const shown = new Map(federated.peers.map((p) => [p.id, p]));
+    expect(shown.get(other)).toMatchObject({ state: 'up', reconciliation: { ok: true } });
+    expect(shown.get(other)?.versions[COLLECTIONS.shared]).toEqual({ peer: 100, local: 100, difference: 0 });
+    expect(['stale', 'down']).toContain(shown.get(first)?.state);
   }, 60_000);
 });
