@@ -443,7 +443,7 @@ export const federationSection: Section = {
         's',
         {
           target: { op: '<=', value: CONVERGE_TARGET_S },
-          note: `from B's start (startNode took ${convergence.nodeStartS} s) until B holds all ${convergence.heldByA} versions A holds (B: ${convergence.heldByB}); B's session with A: ${String(convergence.record?.rounds)} round(s), ${String(convergence.record?.bytes)} bytes of signed session messages, ${String(convergence.record?.received)} received`,
+          note: `from B's start (startNode took ${convergence.nodeStartS} s) until B holds all ${convergence.heldByA} versions A holds (B: ${convergence.heldByB}); B's session with A: ${String(convergence.record?.rounds)} round(s), ${String(convergence.record?.bytes)} bytes of signed session messages, ${String(convergence.record?.received)} versions received through the single ingest path, ${String(convergence.record?.durationMs)} ms in all (session, fetches, ingest)`,
         },
       ),
       figure(
@@ -485,6 +485,11 @@ export const federationSection: Section = {
     if (liveNoop) {
       notes.push(
         `between the real nodes over NATS after converging (${String((details.liveNoop as { versions: number }).versions)} versions each): a no-op took ${liveNoop.rounds} round trip(s), ${liveNoop.bytes} B, ${liveNoop.durationMs} ms`,
+      );
+    }
+    if (propagation.achievedPerS < (0.95 * (1000 * BATCH)) / TICK_MS) {
+      notes.push(
+        `A could not keep the pace of 1,000 objects/s: it ingested ${propagation.achievedPerS}/s (the last batch started ${propagation.lateMs} ms behind schedule); the latencies are at that rate`,
       );
     }
     if (recon.diff.responderFound !== DIFFERENCES || recon.diff.initiatorFound !== 0) {
