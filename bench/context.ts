@@ -52,6 +52,14 @@ export interface Settings {
     /** config `limits` for the node instead of the defaults, as JSON (BENCH_LOAD_LIMITS) */
     readonly limits: Record<string, unknown> | null;
   };
+  readonly federation: {
+    /** objects ingested at node A at 1,000 objects/s for the propagation latency (BENCH_FEDERATION_OBJECTS) */
+    readonly objects: number;
+    /** versions B lacks and gossip cannot bring, for the convergence time (BENCH_FEDERATION_DIVERGENCE) */
+    readonly divergence: number;
+    /** versions both reconciliation sets hold for the no-op and 1,000-difference figures (BENCH_FEDERATION_NOOP) */
+    readonly noop: number;
+  };
   readonly serve: {
     /** objects in the large collection (BENCH_SERVE) */
     readonly objects: number;
@@ -126,6 +134,11 @@ export function settingsFromEnv(): Settings {
       newcomerIntervalMs: intFromEnv('BENCH_LOAD_NEWCOMER_MS', 250),
       budgetS: intFromEnv('BENCH_LOAD_BUDGET_S', 600),
       limits: jsonFromEnv('BENCH_LOAD_LIMITS'),
+    },
+    federation: {
+      objects: intFromEnv('BENCH_FEDERATION_OBJECTS', 10_000, 100),
+      divergence: intFromEnv('BENCH_FEDERATION_DIVERGENCE', 100_000),
+      noop: intFromEnv('BENCH_FEDERATION_NOOP', 1_000_000, 2000),
     },
     serve: {
       objects: intFromEnv('BENCH_SERVE', 1_000_000),

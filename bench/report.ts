@@ -76,7 +76,9 @@ export interface BenchResults {
 
 function formatNumber(value: number, unit: string): string {
   if (!Number.isFinite(value)) return String(value);
-  const digits = unit === 'x' ? 2 : Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
+  // counts (round trips, requests, clients) print as whole numbers; times and ratios keep their digits
+  const counted = Number.isInteger(value) && unit !== 'x' && unit !== 'ms' && unit !== 's';
+  const digits = counted ? 0 : unit === 'x' ? 2 : Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { createContext, round, settingsFromEnv, type Section } from './context.ts';
 import { backfillSection, withIngestRatio } from './backfill.ts';
 import { fanoutSection } from './fanout.ts';
+import { federationSection } from './federation.ts';
 import { ingestSection } from './ingest.ts';
 import { loadSection } from './load.ts';
 import { scaleSection } from './scale.ts';
@@ -33,6 +34,7 @@ const SECTIONS: readonly Section[] = [
   fanoutSection,
   loadSection,
   sharebackSection,
+  federationSection,
 ];
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
