@@ -105,6 +105,14 @@ export function consumerName(nodeId: string): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Envelopes published and not yet acknowledged by the stream at once. Acknowledgement from a
+ * replicated stream takes tens of milliseconds; waiting for each before the next made every
+ * version wait for those of the envelope ahead of it. Receivers take sequence numbers in any
+ * order (ReplayWindow), and a tombstone overtaking its version is kept and refuses the version.
+ */
+const MAX_IN_FLIGHT = 4;
+
 export class Gossip {
   private readonly pending: Array<{ collection: string; dateAdded: number }> = [];
   private readonly pendingTombstones: GossipTombstone[] = [];
@@ -114,6 +122,7 @@ export class Gossip {
   private lastStreamSeq = 0;
   private onMissed: (() => void) | undefined;
   private flushing: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private unsubscribe: (() => void) | undefined;
   private messages: ConsumerMessages | undefined;
@@ -155,12 +164,13 @@ export class Gossip {
     await this.messages?.close();
     await this.consuming;
     const deadline = Date.now() + flushTimeoutMs;
-    while ((this.flushing || this.hasPending()) && Date.now() < deadline) {
+    while ((this.flushing || this.hasPending() || this.inFlight.size > 0) && Date.now() < deadline) {
       this.scheduleFlush();
-      await Promise.race([this.flushing, sleep(100)]);
+      await Promise.race([this.flushing, ...this.inFlight, sleep(100)]);
     }
     this.running = false;
     await this.flushing;
+    await Promise.allSettled([...this.inFlight]);
     if (this.hasPending()) {
       this.deps.log.warn(
         { versions: this.pending.length, tombstones: this.pendingTombstones.length },
@@ -308,13 +318,23 @@ export class Gossip {
       this.withheld['too-large']++;
       this.deps.log.warn({ id: v.id, version: v.version }, 'gossip: version too large for an envelope, not published');
     }
-    for (const batch of batches) await this.publish(batch, []);
+    for (const batch of batches) await this.launch(batch, []);
     const tombstones = this.pendingTombstones.splice(0, this.pendingTombstones.length);
     for (let at = 0; at < tombstones.length; at += this.maxItems) {
-      const batch = tombstones.slice(at, at + this.maxItems);
-      await this.publish([], batch);
-      this.tombstones.published += batch.length;
+      await this.launch([], tombstones.slice(at, at + this.maxItems));
     }
+  }
+
+  /** Starts publishing one envelope once fewer than MAX_IN_FLIGHT are unacknowledged. */
+  private async launch(batch: GossipVersion[], tombstones: GossipTombstone[]): Promise<void> {
+    while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
+    const publishing = this.publish(batch, tombstones)
+      .then(() => {
+        this.tombstones.published += tombstones.length;
+      })
+      .catch((error: unknown) => this.deps.log.error({ err: error }, 'gossip: publishing failed (anti-entropy will carry it)'))
+      .finally(() => this.inFlight.delete(publishing));
+    this.inFlight.add(publishing);
   }
 
   /** The version as gossip (and anti-entropy) sends it, or undefined (counted) when it stays here. */
