@@ -52,6 +52,16 @@ const heldIndicator = {
   valid_from: T0,
 };
 
+/** held like the first, then edited by the reviewer to drop the personal data */
+const editedIndicator = {
+  ...heldIndicator,
+  id: 'indicator--a11ce000-0000-4000-8000-00000000c102',
+  name: 'Credential harvesting kit',
+  description: `Kit found by Jennifer Walters (${EMAIL}) on a compromised host.`,
+  pattern: "[domain-name:value = 'secure-0ffice365.example']",
+};
+const EDITED_DESCRIPTION = 'Kit found by our analyst on a compromised host.';
+
 let hub: TestNode;
 let relay: TestNode;
 let browser: Browser;
@@ -81,7 +91,7 @@ beforeAll(async () => {
     },
   );
 
-  await postObjects(relay, SHARE, 'alice', [aliceIdentity, heldIndicator]);
+  await postObjects(relay, SHARE, 'alice', [aliceIdentity, heldIndicator, editedIndicator]);
 
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 860 } });
@@ -210,6 +220,32 @@ describe('the admin console', () => {
     const arrived = atHub().filter((o) => o.pattern === heldIndicator.pattern);
     expect(arrived.map((o) => o.description)).toContain(heldIndicator.description);
     await screenshot('outbox');
+  });
+
+  it('edits a held object to drop the personal data and approves the edit: the hub gets the edited object', async () => {
+    await page.click('#tabs button[data-tab=reviews]');
+    const row = `#reviews-table tr[data-object="${editedIndicator.id}"]`;
+    await untilShown('the second held share in the queue', '#reviews-refresh', async () => (await page.locator(row).count()) === 1);
+    await page.click(`${row} button`);
+    await page.waitForSelector('#review mark');
+    await page.click('#review-edit-open');
+    const submitted = JSON.parse(await page.inputValue('#review-edit')) as Record<string, unknown>;
+    expect(submitted.description).toContain(EMAIL);
+    await page.fill('#review-edit', JSON.stringify({ ...submitted, description: EDITED_DESCRIPTION }, null, 2));
+    await page.click('#review-approve-edited');
+    await page.waitForSelector('#message:has-text("Approved")');
+    // an edited object is the ISAC's wording, no longer the member's own version: it goes out re-issued
+    // (a new id derived from the original, ARCHITECTURE.md "Share-back"), so it is found by its pattern
+    const reissued = () => atHub().find((o) => o.pattern === editedIndicator.pattern);
+    await untilShown('the edited object at the hub', '#reviews-refresh', async () => reissued() !== undefined);
+    const arrived = reissued() as { id: string; description?: string };
+    expect(arrived.id).not.toBe(editedIndicator.id);
+    expect(arrived.description).toBe(EDITED_DESCRIPTION);
+    const sent = `#outbox-table tr[data-outbox="${arrived.id}"][data-state=sent]`;
+    await untilShown('the edited object sent', '#reviews-refresh', async () => (await page.locator(sent).count()) === 1);
+    expect(atHub().filter((o) => o.pattern === editedIndicator.pattern)).toHaveLength(1);
+    // the first approval sent its email as the member wrote it; this one carries none
+    expect(JSON.stringify(arrived)).not.toContain(EMAIL);
   });
 
   it('explains the policy for a member and an object', async () => {
