@@ -218,6 +218,57 @@ export class FederationItems {
     }
   }
 
+  // ---- check ---------------------------------------------------------------------------------
+
+  /**
+   * For `relay check`: the set holds exactly what the rule sends of the versions and tombstones
+   * held, and every bucket sums its items. Read-only.
+   */
+  *problems(versions: ObjectVersions, index: CollectionIndex): Generator<string> {
+    const recorded = this.resources.setting('recon-rule');
+    if (!this.inForce()) {
+      yield `the reconciliation set is "${String(recorded)}", not this configuration's: it is rebuilt when the store is opened next`;
+      return;
+    }
+    const expected = new Map<string, ReconItem>();
+    const rule = this.rule;
+    for (const collection of rule ? rule.collections : []) {
+      for (const id of versions.idsIn(collection)) {
+        for (const [versionKey, dateAdded] of versions.held(collection, id)) {
+          const tlp = index.get(collection, dateAdded)?.facts?.tlp;
+          const item: ReconItem = { kind: 'version', id, version: versionKey };
+          if (tlp && rule?.sendsVersion(tlp)) expected.set(JSON.stringify([collection, hashed(item).hash.toString('hex')]), item);
+        }
+      }
+      for (const t of this.tombstonesIn(collection)) {
+        const item: ReconItem = { kind: 'tombstone', id: t.id, version: t.versionKey };
+        if (rule?.sendsTombstone(t.tlp)) expected.set(JSON.stringify([collection, hashed(item).hash.toString('hex')]), item);
+      }
+    }
+    const sums = new Map<string, [number, bigint]>();
+    for (const { key, value } of this.items.getRange({})) {
+      const [collection, hex] = key;
+      const name = `${collection} ${value[0] === 'v' ? 'version' : 'tombstone'} ${value[1]} ${value[2]}`;
+      if (!expected.delete(JSON.stringify(key))) yield `reconciliation set: ${name} is in the set but not sent by the rule`;
+      for (const depth of DEPTHS) {
+        const bucket = JSON.stringify([collection, hex.slice(0, depth)]);
+        const [count, sum] = sums.get(bucket) ?? [0, 0n];
+        sums.set(bucket, [count + 1, addHashes(sum, hashValue(Buffer.from(hex, 'hex')))]);
+      }
+    }
+    for (const [key, item] of expected) {
+      yield `reconciliation set: ${(JSON.parse(key) as ItemKey)[0]} ${item.kind} ${item.id} ${item.version} is sent by the rule but not in the set`;
+    }
+    for (const { key, value } of this.buckets.getRange({})) {
+      const bucket = JSON.stringify(key);
+      const want = sums.get(bucket);
+      sums.delete(bucket);
+      if (!want || want[0] !== value[0] || want[1] !== BigInt(`0x${value[1]}`))
+        yield `reconciliation set: bucket ${key[0]} "${key[1]}" says ${value[0]} items, its items ${want?.[0] ?? 0}`;
+    }
+    for (const bucket of sums.keys()) yield `reconciliation set: bucket ${bucket} is missing`;
+  }
+
   // ---- at open -------------------------------------------------------------------------------
 
   /**

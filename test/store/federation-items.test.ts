@@ -103,6 +103,7 @@ describe('the reconciliation set in the store', () => {
     expectSameSet(store, C, [versionItem(o.green), versionItem(o.unmarked)]);
     expect(inSet(store, C, versionItem(o.red))).toBe(false);
     expect(store.latestOf(C, o.red.id as string)).toBeDefined();
+    expect(store.check().problems).toEqual([]);
   });
 
   it('holds RED with allow_red and AMBER+STRICT with allow_amber_strict; unknown markings still never', () => {
@@ -163,6 +164,7 @@ describe('the reconciliation set in the store', () => {
     expect(store.reconItems.isTombstoned(C, o.red.id as string, keyOf(o.red))).toBe(true);
     expect(ingestor.ingest(C, [o.red], FILE).rejected).toBe(1);
     expectSameSet(store, C, [versionItem(o.green)]);
+    expect(store.check().problems).toEqual([]);
   });
 
   it("a peer's tombstone removes the version it names, or is kept until the version arrives and then refuses it", () => {
@@ -203,6 +205,7 @@ describe('the reconciliation set in the store', () => {
     ingestor.ingest(C, [definition], FILE);
     expect(store.latestOf(C, waiting.id as string)?.attributes.tlp).toEqual({ kind: 'unmarked' });
     expect(inSet(store, C, versionItem(waiting))).toBe(true);
+    expect(store.check().problems).toEqual([]);
   });
 
   it('a store opened with other egress settings or other collections rebuilds its set; without federation it empties it', async () => {
@@ -236,6 +239,7 @@ describe('the reconciliation set in the store', () => {
     const again = openAt(path);
     expectSameSet(again, C, [versionItem(o.green), versionItem(o.unmarked)]);
     expectSameSet(again, D, [versionItem(o.green)]);
+    expect(again.check().problems).toEqual([]);
   });
 
   it('a process writing under another rule marks the set stale, and the next open rebuilds it', async () => {
@@ -281,6 +285,27 @@ describe('the reconciliation set in the store', () => {
     expect(reopened.reconItems.isTombstoned(C, gone.id as string, keyOf(gone))).toBe(true);
     expectSameSet(reopened, C, [...objects.filter((o) => o !== gone).map(versionItem), tombstoneItem(gone)]);
     expect(reopened.resources.setting('recon-items')).toBeUndefined();
+  });
+
+  it('relay check names items the rule does not send, items it sends that are missing, and buckets that do not sum their items', async () => {
+    const { store, path } = newStore();
+    const o = mixed(1);
+    new Ingestor(store).ingest(C, Object.values(o), FILE);
+    await store.close();
+    const raw = open({ path, maxDbs: 64, compression: false });
+    const items = raw.openDB('fed-items', {});
+    const red = versionItem(o.red);
+    items.putSync([C, itemHash(red).toString('hex')], ['v', red.id, red.version]);
+    items.removeSync([C, itemHash(versionItem(o.green)).toString('hex')]);
+    await raw.close();
+    const problems = openAt(path).check().problems;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        `reconciliation set: ${C} version ${red.id} ${red.version} is in the set but not sent by the rule`,
+        `reconciliation set: ${C} version ${o.green.id as string} ${keyOf(o.green)} is sent by the rule but not in the set`,
+        expect.stringMatching(/^reconciliation set: bucket /) as unknown,
+      ]),
+    );
   });
 
   it('a store without policy attributes cannot be opened with a reconciliation rule (it has no TLP to judge by)', async () => {
