@@ -1,4 +1,4 @@
-export { Store, snapshotOf, type CommitOptions, type StoreOptions } from './store.ts';
+export { Store, snapshotOf, type CommitOptions } from './store.ts';
 export type { ReconRule } from './federation-items.ts';
 export { attributesOf, NEWEST, type EntryRecord } from './collection-index.ts';
 export { merge, type Fanout, type LatestSnapshot, type Pending, type Work } from './queue.ts';
