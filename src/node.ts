@@ -15,12 +15,14 @@ import { reconcileConfiguration, Reindexer } from './derive/index.ts';
 import {
   AntiEntropy,
   connectFederation,
+  egressRule,
   federationOptions,
   Gossip,
   Leases,
   loadGossipCredentials,
   Membership,
   storedPeerViews,
+  type EgressPolicy,
 } from './federation/index.ts';
 import { parseDuration } from './config/upstreams.ts';
 import { acceptedSpecVersions, Ingestor } from './ingest/index.ts';
@@ -36,7 +38,7 @@ import {
 import { AuditRetention, RelayMetrics } from './ops/index.ts';
 import { nowMicros } from './stix/time.ts';
 import { Forwarder, forwardsUpstream, ShareBackProcessor, shareBackSettings, type ForwarderOptions } from './shareback/index.ts';
-import { Store } from './store/index.ts';
+import { Store, type ReconRule } from './store/index.ts';
 import { createTaxiiApp } from './taxii/server/app.ts';
 import { storeReadError } from './taxii/server/health.ts';
 import { answerClientError } from './taxii/server/transport.ts';
@@ -91,9 +93,28 @@ export function createLogger(config: RelayConfig): Logger {
   });
 }
 
-/** Opens the store under the data directory (creating it), for the CLI and the node alike. */
+/**
+ * Opens the store under the data directory (creating it), for the CLI and the node alike: with
+ * the reconciliation rule of the configuration, so that every process writing versions (the node,
+ * `relay import` ...) keeps the same item set.
+ */
 export function openStore(config: RelayConfig): Store {
-  return inDataDir(config, (dir) => Store.openInDataDir(dir));
+  return inDataDir(config, (dir) => Store.openInDataDir(dir, { reconcile: reconRuleOf(config) }));
+}
+
+/** What the store's item set holds: what this node may send to its peers (none without `federation`). */
+export function reconRuleOf(config: RelayConfig): ReconRule | undefined {
+  if (!config.federation) return undefined;
+  return egressRule(mirrorCollections(config), config.policy.default_tlp, egressPolicyOf(config.federation));
+}
+
+/** The mirror collections: the ones gossiped and reconciled (inboxes hold raw submissions; views store nothing). */
+function mirrorCollections(config: RelayConfig): string[] {
+  return config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id));
+}
+
+function egressPolicyOf(federation: NonNullable<RelayConfig['federation']>): EgressPolicy {
+  return { allowRed: federation.egress.allow_red, allowAmberStrict: federation.egress.allow_amber_strict };
 }
 
 export async function startNode(config: RelayConfig, log: Logger = createLogger(config), options: NodeOptions = {}): Promise<RelayNode> {
@@ -179,14 +200,13 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       federation: federation?.isClosed() ? ('disconnected' as const) : federationState,
     });
     // what the admin console's /admin/status shows of the running parts
-    const mirrorCollections = config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id));
     const overview = {
       upstreams: () => upstreams.status(),
       federation: () =>
         config.federation && {
           name: config.federation.name,
           connection: federation?.isClosed() ? ('disconnected' as const) : (federationState ?? ('connecting' as const)),
-          peers: storedPeerViews(store, [...new Set(config.federation.peers.map((p) => p.id))], mirrorCollections),
+          peers: storedPeerViews(store, [...new Set(config.federation.peers.map((p) => p.id))], mirrorCollections(config)),
           counters: {
             ...(gossip ? flatCounters(gossip.counters()) : {}),
             ...(antiEntropy ? flatCounters(antiEntropy.counters(), 'anti_entropy') : {}),
@@ -264,14 +284,14 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
       try {
         federation = await connectFederation(federationConfig);
         log.info({ servers: federationConfig.servers }, 'connected to the federation over NATS (mutual TLS)');
-        const mirrors = new Set(config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id)));
+        const mirrors = new Set(mirrorCollections(config));
         // after the store and the ingestor, before upstreams and share-back store anything
         gossip = new Gossip(
           {
             federation: config.federation.name,
             nodeId: config.node.id,
             ...gossipCredentials,
-            egress: { allowRed: config.federation.egress.allow_red, allowAmberStrict: config.federation.egress.allow_amber_strict },
+            egress: egressPolicyOf(config.federation),
             collections: mirrors,
             stream: {
               replicas: config.federation.stream.replicas,
@@ -298,7 +318,7 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
             federation: config.federation.name,
             nodeId: config.node.id,
             intervalMs: parseDuration(config.federation.heartbeat.interval),
-            collections: config.api_roots.flatMap((r) => r.collections.filter((c) => c.kind === 'mirror').map((c) => c.id)),
+            collections: mirrorCollections(config),
             peers: config.federation.peers.map((p) => p.id),
             identity: gossipCredentials.identity,
             trust: gossipCredentials.trust,

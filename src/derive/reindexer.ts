@@ -382,7 +382,7 @@ class ObjectWork {
         const { removed } = store.links.relink(collection, id, record.links ?? [], links);
         for (const [referenced] of removed) store.links.dropEmptySummary(collection, referenced);
       }
-      store.index.put(collection, dateAdded, next, record);
+      store.rewriteFacts(collection, dateAdded, next, record);
     }
     for (const end of endsBefore)
       if (!endsAfter.has(end) && store.links.remove(collection, [end, 'end-of'], id)) store.links.dropEmptySummary(collection, end);

@@ -6,8 +6,9 @@
  * `relay.<federation>.recon.<peer>`, in signed bounded messages (recon-wire.ts). Afterwards it
  * pushes the items the peer lacks and fetches those it lacks; what arrives goes through the
  * single ingest path with provenance `peer:<node>` (tombstones first, so a version and its
- * tombstone arriving together stay deleted). Versions cross only where gossip would send them
- * (`Gossip.sendable`: egress policy).
+ * tombstone arriving together stay deleted). The store's set holds only what the egress policy
+ * sends (federation/egress.ts `egressRule`), so what this node withholds is never a difference;
+ * versions still cross only through `Gossip.sendable`.
  *
  * Rounds (every peer, every collection, one round at a time) run at start (once gossip has read
  * its backlog, or after a minute), every
@@ -98,6 +99,9 @@ const MAX_RETRY_MS = 60_000;
 const FIRST_ROUND_LOOKS = 120;
 /** fetch replies of one session before it is abandoned */
 const MAX_FETCHES = 10_000;
+/** the store's item set is not this node's rule's: another process opened the store with other federation settings */
+const STALE_SET =
+  "this node's reconciliation set was changed by a process with other federation settings (relay commands must read the node's configuration): restart the node to rebuild it";
 
 interface ResponderState {
   readonly peer: string;
@@ -281,6 +285,7 @@ export class AntiEntropy {
     collection: string,
   ): Promise<{ rounds: number; bytes: number; sent: number; received: number }> {
     const { nc, store, identity } = { ...this.deps, identity: this.settings.identity };
+    if (!store.reconItems.inForce()) throw new Error(STALE_SET);
     const session = randomBytes(16).toString('base64url');
     let n = 0;
     let bytes = 0;
@@ -359,6 +364,7 @@ export class AntiEntropy {
   private handle(request: ReconPayload): Partial<ReconPayload> {
     this.expireSessions();
     if (!this.settings.collections.has(request.collection)) throw new ReconWireError('collection not federated here');
+    if (!this.deps.store.reconItems.inForce()) throw new ReconWireError(STALE_SET);
     let state = this.sessions.get(request.session);
     if (request.kind === 'step' && request.n === 1) {
       if (state || this.usedSessions.has(request.session)) {

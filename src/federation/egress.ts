@@ -17,11 +17,13 @@
  *   never sent, and no setting sends it: the node cannot know what the marking allows (fail
  *   closed, as for members). Mapping the marking to a TLP level makes it a known level.
  *
- * The reconciled set is the set a node may send: versions and tombstones that pass here. Every
- * node of a federation must therefore use the same egress settings; otherwise a version one node
- * sends and the other keeps to itself shows as a difference in every anti-entropy session.
+ * The reconciled set is the set a node may send: versions and tombstones that pass here, in the
+ * mirror collections (`egressRule`, which the store applies to its item set). Every node of a
+ * federation must therefore use the same egress settings; otherwise a version one node sends and
+ * the other keeps to itself shows as a difference in every anti-entropy session.
  */
 import type { ObjectTlp, TlpLevel } from '../stix/markings.ts';
+import type { ReconRule } from '../store/index.ts';
 
 export interface EgressPolicy {
   /** RED versions cross to peers */
@@ -65,4 +67,23 @@ export function egressOfTombstone(
 ): EgressDecision {
   if (deletedVersionTlp === undefined) return SEND;
   return egressOf(deletedVersionTlp, defaultTlp, policy);
+}
+
+/** Version of what `egressRule` decides by: a change to the rules above bumps it (the sets are rebuilt). */
+const EGRESS_RULE_VERSION = 1;
+
+/**
+ * The store's reconciliation rule (store/federation-items.ts): its item set holds the versions and
+ * tombstones of `collections` (the mirrors) that these settings send. The fingerprint names every
+ * input, so a store opened with other settings rebuilds its set.
+ */
+export function egressRule(collections: Iterable<string>, defaultTlp: TlpLevel, policy: EgressPolicy): ReconRule {
+  const mirrors = [...new Set(collections)].sort();
+  const settings: EgressPolicy = { allowRed: policy.allowRed, allowAmberStrict: policy.allowAmberStrict };
+  return {
+    fingerprint: JSON.stringify({ egress: EGRESS_RULE_VERSION, collections: mirrors, defaultTlp, ...settings }),
+    collections: new Set(mirrors),
+    sendsVersion: (tlp) => egressOf(tlp, defaultTlp, settings).send,
+    sendsTombstone: (deletedTlp) => egressOfTombstone(deletedTlp, defaultTlp, settings).send,
+  };
 }

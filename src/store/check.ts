@@ -2,7 +2,7 @@
  * Structural checks of a store: what every part must agree on whatever the policy (entries,
  * version lists, bodies, edges, counters, the clock, the sector index against each entry's
  * filing, links against each version's links and ends, summary records, marking notes, the
- * queue). Whether derived attributes are what the rules give is derive/'s check. Read-only.
+ * queue, the reconciliation set against its rule). Whether derived attributes are what the rules give is derive/'s check. Read-only.
  */
 import type { Store } from './store.ts';
 import { NEWEST, OLDEST } from './collection-index.ts';
@@ -113,6 +113,11 @@ export function checkStructure(store: Store): string[] {
     if (!record) report(`unsettled mark ${collection}@${dateAdded} has no index entry`);
     else if (!queue.get(collection, record.id)?.fresh)
       report(`${collection}@${dateAdded} (${record.id}) is unsettled but no fresh work is queued for it`);
+  }
+  // the reconciliation set: what the rule sends, no more, no less, and buckets that sum their items
+  for (const p of store.reconItems.problems(versions, index)) {
+    if (problems.length >= MAX_PROBLEMS) break;
+    report(p);
   }
   return problems;
 }

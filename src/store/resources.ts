@@ -32,8 +32,10 @@ export interface Settings {
   'gossip-replay': unknown;
   /** the latest heartbeat of each peer and when it arrived (federation/membership.ts), for `relay peers` */
   'federation-peers': Record<string, { heartbeat: unknown; receivedAt: string }>;
-  /** 1 once every held version is in the reconciliation set (store/federation-items.ts) */
+  /** the previous layout's mark of a built reconciliation set (tombstones only there); removed when they are moved (store/federation-items.ts) */
   'recon-items': 1;
+  /** the fingerprint of the rule the reconciliation set was built by, or 'none', 'building', 'stale' (store/federation-items.ts) */
+  'recon-rule': string;
   /** per peer node id: the last reconciliation with it (federation/anti-entropy.ts PeerReconciliation) */
   'recon-peers': Record<string, unknown>;
 }
@@ -60,6 +62,10 @@ export class NodeResources {
 
   putSetting<K extends SettingName>(name: K, value: Settings[K]): void {
     this.settings.putSync(name, value);
+  }
+
+  removeSetting(name: SettingName): void {
+    this.settings.removeSync(name);
   }
 
   /** A random per-node secret (for HMAC-bound paging tokens), created on first use. */

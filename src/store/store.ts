@@ -12,7 +12,7 @@
  *   resources  NodeResources     statuses, upstream state, quarantine, settings resources.ts
  *   shareback  ShareBackRecords  submissions, review queue, outbox, re-issues   shareback.ts
  *   audit      AuditTrail        received, delivered, decisions (by time)   audit.ts
- *   reconItems FederationItems   versions and tombstones by item hash, sums  federation-items.ts
+ *   reconItems FederationItems   what may be sent to peers, by item hash; tombstones  federation-items.ts
  *
  * A commit (`commit`) writes each new version's body, entry, version list, provenance and
  * links, and queues the derivation its arrival needs; the re-indexer (src/derive/) does that
@@ -33,7 +33,7 @@ import { LAYOUT, migrate } from './migrations.ts';
 import { DerivationQueue, type LatestSnapshot, type Work } from './queue.ts';
 import { NodeResources } from './resources.ts';
 import { AuditTrail } from './audit.ts';
-import { FederationItems } from './federation-items.ts';
+import { FederationItems, type ReconRule } from './federation-items.ts';
 import { ShareBackRecords } from './shareback.ts';
 import type { CheckReport, CollectionStats, IndexEntry, PreparedVersion, Provenance, VersionOutcome } from './types.ts';
 import { ObjectVersions } from './versions.ts';
@@ -46,6 +46,13 @@ export interface StoreOptions {
    * opens. The mode is fixed when a store is created.
    */
   readonly policyAttributes?: boolean;
+  /**
+   * What the node reconciles with its federation peers (federation/egress.ts `egressRule`): the
+   * item set keeps exactly the versions and tombstones this rule sends, in its collections.
+   * Absent: no set (a node without federation). Every process that opens a node's store must
+   * give the same rule (node.ts `openStore`); a store opened with another rebuilds its set.
+   */
+  readonly reconcile?: ReconRule;
 }
 
 export interface CommitOptions {
@@ -65,7 +72,7 @@ export class Store {
   readonly resources: NodeResources;
   readonly shareback: ShareBackRecords;
   readonly audit: AuditTrail;
-  /** what federated nodes reconcile: versions held and tombstones kept, per collection */
+  /** what federated nodes reconcile (what this node may send, per collection) and every tombstone kept */
   readonly reconItems: FederationItems;
   /** whether versions carry policy attributes (see StoreOptions) */
   readonly keepsPolicyAttributes: boolean;
@@ -89,15 +96,13 @@ export class Store {
       this.markings = new MarkingRegistry(this.root);
       this.shareback = new ShareBackRecords(this.root);
       this.audit = new AuditTrail(this.root);
-      this.reconItems = new FederationItems(this.root);
+      this.reconItems = new FederationItems(this.root, this.resources, options.reconcile);
       migration.finish({ versions: this.versions, index: this.index, links: this.links, queue: this.queue, markings: this.markings });
       this.keepsPolicyAttributes = this.settleAttributeMode(options.policyAttributes ?? true);
-      this.reconItems.buildIfAbsent(
-        this.versions,
-        (fn) => this.transaction(fn),
-        () => this.resources.setting('recon-items') === 1,
-        () => this.resources.putSetting('recon-items', 1),
-      );
+      if (options.reconcile && !this.keepsPolicyAttributes) {
+        throw new StoreError(`the store at ${path} keeps no policy attributes: it has no TLP to reconcile by (federation needs them)`);
+      }
+      this.reconItems.settle(this.versions, this.index, (fn) => this.transaction(fn));
     } catch (error) {
       void this.root.close();
       throw error;
@@ -109,9 +114,9 @@ export class Store {
   }
 
   /** Opens (creating it) the store of a node's data directory: `<dataDir>/store`. */
-  static openInDataDir(dataDir: string): Store {
+  static openInDataDir(dataDir: string, options?: StoreOptions): Store {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    return new Store(join(dataDir, 'store'));
+    return new Store(join(dataDir, 'store'), options);
   }
 
   async close(): Promise<void> {
@@ -217,7 +222,7 @@ export class Store {
           };
           this.index.put(collection, dateAdded, record);
           this.versions.setHeld(collection, v.id, [...held, [v.versionKey, dateAdded]]);
-          this.reconItems.add(collection, { kind: 'version', id: v.id, version: v.versionKey });
+          this.reconItems.versionStored(collection, v.id, v.versionKey, v.stored?.facts.tlp);
           placed.set(v.id, [...(placed.get(v.id) ?? []), dateAdded]);
           if (this.keepsPolicyAttributes) this.linkAndQueue(collection, dateAdded, record, isNewest, previous, placed);
           outcomes.push({ kind: 'stored', dateAdded });
@@ -310,8 +315,8 @@ export class Store {
           e.id,
           held.filter(([k]) => k !== e.versionKey),
         );
-        this.reconItems.remove(collection, { kind: 'version', id: e.id, version: e.versionKey });
-        if (options.tombstones) this.reconItems.add(collection, { kind: 'tombstone', id: e.id, version: e.versionKey });
+        this.reconItems.versionRemoved(collection, e.id, e.versionKey);
+        if (options.tombstones) this.reconItems.keepTombstone(collection, e.id, e.versionKey, record?.facts?.tlp);
         if (record) {
           this.index.remove(collection, e.dateAdded, record);
           this.versions.removeBody(record.body);
@@ -356,12 +361,22 @@ export class Store {
       let recorded = 0;
       const doomed: IndexEntry[] = [];
       for (const t of tombstones) {
-        if (this.reconItems.add(collection, { kind: 'tombstone', id: t.id, version: t.versionKey })) recorded++;
         const entry = this.versionsOf(collection, t.id).find((e) => e.versionKey === t.versionKey);
+        const held = entry && this.index.get(collection, entry.dateAdded);
+        if (this.reconItems.keepTombstone(collection, t.id, t.versionKey, held ? held.facts?.tlp : undefined)) recorded++;
         if (entry) doomed.push(entry);
       }
       return { removed: this.deleteVersions(collection, doomed), recorded };
     });
+  }
+
+  /**
+   * Writes a version's entry again with facts derived anew (the re-indexer's): the reconciliation
+   * set follows its TLP (a marking resolved, or mapped, may make it sendable or not).
+   */
+  rewriteFacts(collection: string, dateAdded: Micros, next: EntryRecord, before: EntryRecord): void {
+    this.index.put(collection, dateAdded, next, before);
+    this.reconItems.factsChanged(collection, next.id, next.versionKey, before.facts?.tlp, next.facts?.tlp);
   }
 
   /** The latest version's record of an object in a collection. */
