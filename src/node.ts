@@ -120,6 +120,10 @@ function egressPolicyOf(federation: NonNullable<RelayConfig['federation']>): Egr
 export async function startNode(config: RelayConfig, log: Logger = createLogger(config), options: NodeOptions = {}): Promise<RelayNode> {
   const store = openStore(config);
   try {
+    const rebuilt = store.reconItems.rebuiltAtOpen();
+    if (rebuilt && config.federation) {
+      log.info(rebuilt, 'the reconciliation set was rebuilt at open (egress settings, mirror collections or default_tlp changed)');
+    }
     const policy = nodePolicy(config);
     // what derivation reads or a member reads changed since the last start: queue the work
     const reconciled = reconcileConfiguration(store, policy, readersByMember(config));
@@ -187,6 +191,8 @@ export async function startNode(config: RelayConfig, log: Logger = createLogger(
           ...(gossip ? flatCounters(gossip.counters()) : {}),
           ...(antiEntropy ? flatCounters(antiEntropy.counters(), 'anti_entropy') : {}),
           ...(membership ? flatCounters(membership.counters(), 'heartbeats') : {}),
+          // 0 when a process wrote under another egress rule: anti-entropy refuses until a restart rebuilds the set
+          reconciliation_set_in_force: store.reconItems.inForce() ? 1 : 0,
         }),
         connected: () => federation !== undefined && !federation.isClosed(),
       },

@@ -79,6 +79,7 @@ const STALE = 'stale';
 type Transaction = <T>(fn: () => T) => T;
 
 export class FederationItems {
+  private rebuild: { readonly added: number; readonly ms: number } | undefined;
   private readonly items: Database<ItemValue, ItemKey>;
   private readonly buckets: Database<BucketValue, BucketKey>;
   private readonly tombstones: Database<TombstoneRecord, TombstoneKey>;
@@ -280,6 +281,7 @@ export class FederationItems {
   settle(versions: ObjectVersions, index: CollectionIndex, transaction: Transaction): number {
     this.keepTombstonesApart(transaction);
     if (this.inForce()) return 0;
+    const started = performance.now();
     transaction(() => {
       this.resources.putSetting('recon-rule', BUILDING);
       this.items.clearSync();
@@ -304,7 +306,13 @@ export class FederationItems {
     transaction(() => {
       if (this.resources.setting('recon-rule') === BUILDING) this.resources.putSetting('recon-rule', this.fingerprint);
     });
+    this.rebuild = { added, ms: Math.round(performance.now() - started) };
     return added;
+  }
+
+  /** The rebuild this open did (the rule differed from the recorded one), for the node to log; undefined when none. */
+  rebuiltAtOpen(): { readonly added: number; readonly ms: number } | undefined {
+    return this.rebuild;
   }
 
   /**

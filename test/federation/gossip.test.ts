@@ -126,6 +126,7 @@ describe('gossip on a 3-server NATS cluster', () => {
       expect(metrics).toContain('relay_federation_connected 1');
       expect(metrics).toContain('relay_federation_events{name="published_versions"} 2');
       expect(metrics).toContain('relay_federation_events{name="versions_stored"} 4');
+      expect(metrics).toContain('relay_federation_events{name="reconciliation_set_in_force"} 1');
       expect(metrics).toMatch(/relay_objects_ingested_total\{source="peer",collection="[^"]+"\} 4/);
     }
     // members: B's alice reads GREEN only, C's alice reads up to AMBER

@@ -221,6 +221,8 @@ describe('the reconciliation set in the store', () => {
 
     const red = openAt(path, rule({ allowRed: true }));
     expect(red.reconItems.inForce()).toBe(true);
+    // the node logs a rebuild at open: what it added
+    expect(red.reconItems.rebuiltAtOpen()?.added).toBe(5);
     // the RED version was deleted: its tombstone is sent now
     expectSameSet(red, C, [versionItem(o.green), versionItem(o.unmarked), tombstoneItem(o.red)]);
     expectSameSet(red, D, [versionItem(o.green), versionItem(o.red)]);
@@ -240,6 +242,10 @@ describe('the reconciliation set in the store', () => {
     expectSameSet(again, C, [versionItem(o.green), versionItem(o.unmarked)]);
     expectSameSet(again, D, [versionItem(o.green)]);
     expect(again.check().problems).toEqual([]);
+    await again.close();
+    // opened again under the same rule: nothing to rebuild
+    const same = openAt(path);
+    expect(same.reconItems.rebuiltAtOpen()).toBeUndefined();
   });
 
   it('a process writing under another rule marks the set stale, and the next open rebuilds it', async () => {
