@@ -88,7 +88,7 @@ export interface AntiEntropyCounters {
 }
 
 /** what one transfer message carries at most (the signed message stays under NATS' 1 MiB) */
-const CHUNK_ITEMS = 500;
+const CHUNK_ITEMS = 1000;
 const CHUNK_BYTES = 600_000;
 /** responder sessions kept at once, and how long an idle one is kept */
 const MAX_SESSIONS = 64;
@@ -322,10 +322,17 @@ export class AntiEntropy {
       sent += transfer.versions.length + transfer.tombstones.length;
     }
     let received = 0;
-    for (let fetches = 0; fetches < MAX_FETCHES; fetches++) {
-      const reply = await call('fetch', {});
+    // The next fetch is asked for before this chunk is stored: the peer reads and signs the next
+    // chunk while this node ingests (requests still go one at a time, in their numbered order).
+    let next: Promise<ReconPayload> | undefined = call('fetch', {});
+    for (let fetches = 1; next; fetches++) {
+      const reply: ReconPayload = await next;
+      next = reply.more && fetches < MAX_FETCHES ? call('fetch', {}) : undefined;
+      if (next) {
+        next.catch(() => {}); // awaited on the next turn; this keeps a failure during the ingest below from going unhandled
+        await new Promise((resolve) => setImmediate(resolve)); // lets the request leave before the ingest holds the thread
+      }
       received += this.take(peer, collection, reply);
-      if (!reply.more) break;
     }
     this.counts.sent += sent;
     this.counts.received += received;
