@@ -26,8 +26,9 @@ export async function runStart(config: RelayConfig): Promise<number> {
       `    or a bearer token from: relay token issue ${example.id} --config <this config>`,
     );
   }
-  process.stderr.write(`${lines.join('\n')}\n`);
-  await new Promise<void>((resolve) => {
+  // Listening for the signals before saying the node serves: a supervisor (or a test) that stops
+  // the node as soon as it reads that line must find the handlers in place, not the default exit.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       log.info({ signal }, 'stopping');
       resolve();
@@ -35,6 +36,8 @@ export async function runStart(config: RelayConfig): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  process.stderr.write(`${lines.join('\n')}\n`);
+  await stopped;
   await node.close();
   log.info('stopped: store closed, connections ended');
   return 0;

@@ -117,7 +117,7 @@ describe.concurrent('TLS files', () => {
     const run = await done;
     expect(run.stderr, `exit ${run.code ?? run.signal}; stdout: ${run.stdout.slice(-2000)}`).toContain('is serving TAXII 2.1');
     expect(serving).toBe(true);
-    expect(run.code).toBe(0);
+    expect(run.code, `ended by signal ${run.signal}`).toBe(0);
   });
 });
 
