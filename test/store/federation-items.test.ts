@@ -17,7 +17,7 @@ import { Ingestor } from '../../src/ingest/index.ts';
 import { TLP2 } from '../../src/stix/markings.ts';
 import { stixTimestampKey } from '../../src/stix/time.ts';
 import { Store, type ReconRule } from '../../src/store/index.ts';
-import { indicator, tempDir } from '../support/stix-fixtures.ts';
+import { indicator, statementMarking, tempDir } from '../support/stix-fixtures.ts';
 
 const C = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc';
 const D = 'dddddddd-dddd-4ddd-8ddd-dddddddddddd';
@@ -194,14 +194,7 @@ describe('the reconciliation set in the store', () => {
     const waiting = indicator(1, 0, marked(STATEMENT));
     ingestor.ingest(C, [waiting], FILE);
     expect(inSet(store, C, versionItem(waiting))).toBe(false);
-    const definition = {
-      type: 'marking-definition',
-      spec_version: '2.1',
-      id: STATEMENT,
-      created: '2017-06-01T00:00:00Z',
-      definition_type: 'statement',
-      definition: { statement: 'Copyright test corp' },
-    };
+    const definition = statementMarking(STATEMENT);
     ingestor.ingest(C, [definition], FILE);
     expect(store.latestOf(C, waiting.id as string)?.attributes.tlp).toEqual({ kind: 'unmarked' });
     expect(inSet(store, C, versionItem(waiting))).toBe(true);

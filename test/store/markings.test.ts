@@ -9,20 +9,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Ingestor } from '../../src/ingest/index.ts';
 import { Store } from '../../src/store/index.ts';
 import { identity, indicator, marked, relationship, UNKNOWN_MARKING } from '../support/policy-fixtures.ts';
-import { tempDir } from '../support/stix-fixtures.ts';
+import { statementMarking, tempDir } from '../support/stix-fixtures.ts';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';
 const FROM = { source: 'import' as const, detail: 'markings' };
 const STATEMENT = 'marking-definition--00000000-aaaa-4000-8000-000000000001';
-const definition = {
-  type: 'marking-definition',
-  spec_version: '2.1',
-  id: STATEMENT,
-  created: '2017-06-01T00:00:00Z',
-  definition_type: 'statement',
-  definition: { statement: 'Copyright test corp' },
-};
+const definition = statementMarking(STATEMENT);
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {

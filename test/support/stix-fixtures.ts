@@ -42,6 +42,18 @@ export function indicator(n: number, version = 0, extra: Record<string, unknown>
   };
 }
 
+/** A statement marking definition (a copyright line, not a TLP level): not known until it is ingested. */
+export function statementMarking(id: string, statement = 'Copyright test corp'): Record<string, unknown> {
+  return {
+    type: 'marking-definition',
+    spec_version: '2.1',
+    id,
+    created: '2017-06-01T00:00:00Z',
+    definition_type: 'statement',
+    definition: { statement },
+  };
+}
+
 /**
  * A PreparedVersion for the store, built the way the ingestor builds one: with its policy
  * attributes (default node policy) unless `withAttributes` is false (a store without them).
