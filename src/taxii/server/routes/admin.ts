@@ -11,7 +11,6 @@
  * A verdict is recorded (the admin's id as `by`) and the share-back processor nudged to apply it.
  */
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import {
   decideReview,
@@ -23,6 +22,7 @@ import {
   UnknownReviewError,
 } from '../../../shareback/desk.ts';
 import { OUTBOX_STATES, REVIEW_STATES } from '../../../shareback/views.ts';
+import { limitBody } from '../body-limit.ts';
 import type { ServerContext } from '../context.ts';
 import { badRequest, notFound, TaxiiError } from '../errors.ts';
 import { parseMediaType } from '../media.ts';
@@ -50,19 +50,10 @@ export function registerAdminRoutes(app: Hono, ctx: ServerContext): void {
     ),
   );
 
-  const limitBody = bodyLimit({
-    maxSize: ctx.config.taxii.max_content_length,
-    onError: () => {
-      throw new TaxiiError(413, 'Request body too large', {
-        description: `The body exceeds max_content_length (${ctx.config.taxii.max_content_length} octets).`,
-        errorCode: 'too-large',
-        headers: { Connection: 'close' },
-      });
-    },
-  });
+  const bodyWithinLimit = limitBody(ctx.config.taxii.max_content_length);
 
   for (const verdict of ['approve', 'reject'] as const) {
-    app.post(`${REVIEWS}/:id/${verdict}`, limitBody, async (c) => {
+    app.post(`${REVIEWS}/:id/${verdict}`, bodyWithinLimit, async (c) => {
       const id = c.req.param('id');
       const body = decisionBody(await readJson(c), verdict);
       const admin = c.get('admin');

@@ -4,12 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Member } from '../../../auth/index.ts';
 import type { CollectionConfig } from '../../../config/index.ts';
 import { nowMicros } from '../../../stix/time.ts';
 import type { IndexEntry, ScanResult } from '../../../store/index.ts';
 import { requireDelete, requireRead, requireWrite, type Directory } from '../access.ts';
+import { limitBody } from '../body-limit.ts';
 import type { ServerContext } from '../context.ts';
 import type { Permit } from '../admission.ts';
 import { deliveryRecord } from '../audit.ts';
@@ -199,17 +199,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
   });
 
   // ---- Add Objects [§5.5]
-  const limitBody = bodyLimit({
-    maxSize: ctx.config.taxii.max_content_length,
-    onError: () => {
-      throw new TaxiiError(413, 'Request body too large', {
-        description: `The body exceeds max_content_length (${ctx.config.taxii.max_content_length} octets).`,
-        errorCode: 'too-large',
-        // the rest of the body is not read: do not let the client reuse this connection
-        headers: { Connection: 'close' },
-      });
-    },
-  });
+  const bodyWithinLimit = limitBody(ctx.config.taxii.max_content_length);
 
   app.post(
     `${COLLECTION}/objects`,
@@ -224,7 +214,7 @@ export function registerObjectRoutes(app: Hono, ctx: ServerContext, directory: D
       }
       return next();
     },
-    limitBody,
+    bodyWithinLimit,
     async (c) => {
       const requestedAt = nowMicros();
       const t = target(c, requireWrite);
