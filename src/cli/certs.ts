@@ -1,6 +1,6 @@
 /** `relay certs init|issue|revoke|list`: the node's certificate authority. */
 import type { RelayConfig } from '../config/index.ts';
-import { CertificateAuthority, type CertificateKind } from '../pki/index.ts';
+import { CERTIFICATE_KINDS, CertificateAuthority, type CertificateKind } from '../pki/index.ts';
 import { CliError } from './errors.ts';
 
 export interface IssueOptions {
@@ -9,8 +9,6 @@ export interface IssueOptions {
   readonly passphraseEnv: string | undefined;
   readonly json: boolean;
 }
-
-const KINDS: readonly CertificateKind[] = ['server', 'member', 'node'];
 
 function authorityFiles(config: RelayConfig) {
   return { dir: config.pki.dir, caCert: config.pki.ca_cert, caKey: config.pki.ca_key };
@@ -24,14 +22,14 @@ export async function runCertsInit(config: RelayConfig): Promise<number> {
 }
 
 export async function runCertsIssue(config: RelayConfig, kind: string, name: string, options: IssueOptions): Promise<number> {
-  if (!KINDS.includes(kind as CertificateKind)) throw new CliError(`certificate kind must be ${KINDS.join('|')}, not "${kind}"`);
+  if (!isCertificateKind(kind)) throw new CliError(`certificate kind must be ${CERTIFICATE_KINDS.join('|')}, not "${kind}"`);
   let passphrase: string | undefined;
   if (options.passphraseEnv) {
     passphrase = process.env[options.passphraseEnv];
     if (!passphrase) throw new CliError(`environment variable ${options.passphraseEnv} is empty or unset`);
   }
   const ca = CertificateAuthority.open(authorityFiles(config));
-  const issued = await ca.issue(kind as CertificateKind, name, {
+  const issued = await ca.issue(kind, name, {
     ...(options.days ? { days: options.days } : {}),
     ...(options.san ? { altNames: options.san } : {}),
     ...(passphrase !== undefined ? { passphrase } : {}),
@@ -88,4 +86,8 @@ export async function runCertsList(config: RelayConfig, json: boolean): Promise<
     console.log(`${r.serial}  ${r.kind.padEnd(6)}  ${r.name}  until ${r.notAfter}  ${state}`);
   }
   return 0;
+}
+
+function isCertificateKind(kind: string): kind is CertificateKind {
+  return (CERTIFICATE_KINDS as readonly string[]).includes(kind);
 }

@@ -5,6 +5,7 @@
  * upstream client that `relay start` does (about a second).
  */
 import { loadConfig } from '../config/index.ts';
+import { CERTIFICATE_KINDS } from '../pki/kinds.ts';
 import {
   choice,
   duration,
@@ -188,11 +189,11 @@ export const COMMANDS: readonly Command[] = [
   }),
   command({
     name: 'certs issue',
-    summary: 'issue a server, member or node certificate signed by the node CA (PKCS#12 too for a member with --passphrase-env)',
-    positionals: [{ name: 'KIND', choices: ['server', 'member', 'node'] }, { name: 'NAME' }],
+    summary: 'issue a server, member, node or nats certificate signed by the node CA (PKCS#12 too for a member with --passphrase-env)',
+    positionals: [{ name: 'KIND', choices: CERTIFICATE_KINDS }, { name: 'NAME' }],
     options: {
       config,
-      days: positiveInteger('N', 'validity in days (default 397 for servers, 365 otherwise)'),
+      days: positiveInteger('N', 'validity in days (default 397 for server and nats, 365 otherwise)'),
       san: list('a,b', 'subject alternative names (DNS names or IP addresses)'),
       'passphrase-env': envName('VAR', 'environment variable holding the PKCS#12 passphrase (member certificates)'),
       json,

@@ -10,8 +10,15 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, w
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { createCa, issueLeaf, type KeyAndCert } from './forge.ts';
+import type { CertificateKind } from './kinds.ts';
 
-export type CertificateKind = 'server' | 'member' | 'node';
+/** The key usages and default names of each kind. */
+const PROFILES: Record<CertificateKind, { usage: 'server' | 'client' | 'both'; namedBySan: boolean; days: number }> = {
+  server: { usage: 'server', namedBySan: true, days: 397 },
+  nats: { usage: 'both', namedBySan: true, days: 397 },
+  node: { usage: 'both', namedBySan: false, days: 365 },
+  member: { usage: 'client', namedBySan: false, days: 365 },
+};
 
 export interface IssuedRecord {
   readonly serial: string;
@@ -120,11 +127,12 @@ export class CertificateAuthority {
     if (kind === 'member' && options.passphrase !== undefined && options.passphrase.length < 8) {
       throw new PkiError('a PKCS#12 passphrase needs at least 8 characters');
     }
-    const days = options.days ?? (kind === 'server' ? 397 : 365);
+    const profile = PROFILES[kind];
+    const days = options.days ?? profile.days;
     const leaf = await issueLeaf(this.ca, {
       commonName: name,
-      kind: kind === 'server' ? 'server' : kind === 'node' ? 'both' : 'client',
-      altNames: kind === 'server' ? (options.altNames ?? [name]) : (options.altNames ?? []),
+      kind: profile.usage,
+      altNames: options.altNames ?? (profile.namedBySan ? [name] : []),
       days,
       ...(options.notBefore ? { notBefore: options.notBefore } : {}),
     });

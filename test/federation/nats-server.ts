@@ -84,6 +84,33 @@ export async function startNatsServer(
       '}',
     );
   }
+  return runNatsServer(dir, lines, { readyTimeoutMs, clustered: extras.cluster !== undefined });
+}
+
+/**
+ * Starts nats-server on a configuration of the caller's (for example deploy/nats/nats.conf with
+ * its addresses turned to loopback), in a temp directory of its own that stop() removes. Its
+ * top-level `listen` and `http` lines must name loopback ports (-1: chosen by the server).
+ */
+export async function startNatsServerWithConfig(
+  config: string,
+  options: { env?: Record<string, string>; clustered?: boolean; readyTimeoutMs?: number } = {},
+): Promise<RunningNatsServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'relay-nats-'));
+  return runNatsServer(dir, config.split('\n'), {
+    readyTimeoutMs: options.readyTimeoutMs ?? 15_000,
+    clustered: options.clustered === true,
+    ...(options.env ? { env: options.env } : {}),
+  });
+}
+
+/** Writes `lines` as the config in `dir` (removed by stop) and runs the server until it is ready. */
+async function runNatsServer(
+  dir: string,
+  lines: readonly string[],
+  options: { readyTimeoutMs: number; clustered: boolean; env?: Record<string, string> },
+): Promise<RunningNatsServer> {
+  const { readyTimeoutMs } = options;
   const configPath = join(dir, 'nats.conf');
   writeFileSync(configPath, `${lines.join('\n')}\n`);
   let child: ChildProcess | undefined;
@@ -109,7 +136,10 @@ export async function startNatsServer(
 
   /** Spawns the server with the config file as it is; resolves with its ports once it is ready. */
   const launch = () => {
-    const started = spawn(NATS_SERVER, ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const started = spawn(NATS_SERVER, ['-c', configPath], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+    });
     child = started;
     const from = output.length;
     started.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -121,7 +151,7 @@ export async function startNatsServer(
         const m = /Listening for client connections on [^\s]*:(\d+)/.exec(fresh);
         const http = /Starting http monitor on [^\s]*:(\d+)/.exec(fresh);
         const route = /Listening for route connections on [^\s]*:(\d+)/.exec(fresh);
-        if (m && http && (route || !extras.cluster) && fresh.includes('Server is ready')) {
+        if (m && http && (route || !options.clustered) && fresh.includes('Server is ready')) {
           clearTimeout(timer);
           resolve([Number(m[1]), Number(http[1]), route ? Number(route[1]) : undefined]);
         }
@@ -169,7 +199,7 @@ export async function startNatsServer(
 }
 
 /** `n` distinct ports the OS reports free on loopback (held open together, then released). */
-async function freePorts(n: number): Promise<number[]> {
+export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from(
       { length: n },
@@ -212,22 +242,40 @@ export async function startNatsCluster(
         }),
       );
     }
-    const until = Date.now() + readyTimeoutMs;
-    for (;;) {
-      const ready = await Promise.all(
-        servers.map(async (s) => {
-          const jsz = (await (await fetch(`${s.monitorUrl}/jsz`)).json().catch(() => ({}))) as {
-            meta_cluster?: { leader?: string; cluster_size?: number };
-          };
-          return Boolean(jsz.meta_cluster?.leader) && (jsz.meta_cluster?.cluster_size ?? 0) >= size;
-        }),
-      );
-      if (ready.every(Boolean)) return servers;
-      if (Date.now() > until) throw new Error(`the NATS cluster did not elect a JetStream leader within ${readyTimeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await untilJetStreamCluster(servers, readyTimeoutMs);
+    return servers;
   } catch (error) {
     await Promise.allSettled(servers.map((s) => s.stop()));
     throw error;
+  }
+}
+
+/**
+ * Resolves once every server reports a JetStream meta leader and a meta cluster of all of them
+ * (the routes between them work); throws after `timeoutMs`, with the servers' route errors.
+ */
+export async function untilJetStreamCluster(servers: readonly RunningNatsServer[], timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await Promise.all(
+      servers.map(async (s) => {
+        const jsz = (await (await fetch(`${s.monitorUrl}/jsz`)).json().catch(() => ({}))) as {
+          meta_cluster?: { leader?: string; cluster_size?: number };
+        };
+        return Boolean(jsz.meta_cluster?.leader) && (jsz.meta_cluster?.cluster_size ?? 0) >= servers.length;
+      }),
+    );
+    if (ready.every(Boolean)) return;
+    if (Date.now() > until) {
+      const errors = servers.flatMap((s) =>
+        s
+          .log()
+          .split('\n')
+          .filter((l) => /\[ERR\]/.test(l))
+          .slice(-2),
+      );
+      throw new Error(`the NATS cluster did not elect a JetStream leader within ${timeoutMs} ms; last errors:\n${errors.join('\n')}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -57,6 +57,14 @@ describe('certificate authority', () => {
     expect(usage).toEqual(expect.arrayContaining(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']));
   });
 
+  it('gives a NATS server certificate both usages (its routes to the other servers are TLS clients) and its name as a SAN', async () => {
+    const issued = await ca.issue('nats', 'nats-1');
+    const cert = new X509Certificate(issued.certPem);
+    expect(cert.keyUsage ?? []).toEqual(expect.arrayContaining(['1.3.6.1.5.5.7.3.1', '1.3.6.1.5.5.7.3.2']));
+    expect(cert.subjectAltName).toBe('DNS:nats-1');
+    expect(issued.certPath).toMatch(/issued\/nats-nats-1\.crt$/);
+  });
+
   it('lists issued certificates and records revocations by serial', async () => {
     const issued = await ca.issue('member', 'to-revoke');
     const upper = issued.record.serial.toUpperCase();
