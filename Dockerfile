@@ -25,8 +25,10 @@ ENV NODE_ENV=production \
 
 # app/: dist/ (compiled JS), bin/relay (the CLI), package.json, production node_modules/
 COPY app/ /app/
-# an empty data directory owned by the unprivileged user (uid 10001)
-COPY --chown=10001:10001 data/ /var/lib/relay/
+# the data directory, owned by the unprivileged user (uid 10001): copied as an entry of /var/lib
+# (not as the destination of a COPY, whose ownership a build may leave to root), so a named
+# volume mounted there starts owned by that user
+COPY --chown=10001:10001 var-lib/ /var/lib/
 
 WORKDIR /var/lib/relay
 USER 10001:10001

@@ -32,7 +32,13 @@ fi
 # --- the build context: compiled JS, the CLI, production node_modules ----------------------
 STAGE=$(mktemp -d "${TMPDIR:-/tmp}/relay-image-XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
-mkdir -p "$STAGE/app/bin" "$STAGE/data"
+mkdir -p "$STAGE/app/bin" "$STAGE/var-lib/relay"
+# the data volume's mount point, owned by the node's user in the image: a new named volume takes
+# its owner from it (copy-up), so the node can write its store there without a chown by hand
+cat >"$STAGE/var-lib/relay/README" <<'TEXT'
+The relay node's data volume: its store (data/), keys, CA (data/pki) and development
+certificates (certs/). Back it up with `relay backup DIR` (docs/operations.md).
+TEXT
 say "compiling TypeScript into the build context"
 (cd "$REPO" && npx tsc -p tsconfig.build.json --outDir "$STAGE/app/dist")
 # the admin console's page, script and style are served from next to the compiled code
@@ -78,7 +84,7 @@ if [ -z "$base" ]; then
     mnt=$(buildah mount "$ctr")
     NODE_BIN=$(readlink -f "$(command -v node)")
     ENV_BIN=$(readlink -f "$(command -v env)")
-    mkdir -p "$mnt/usr/local/bin" "$mnt/usr/bin" "$mnt/etc" "$mnt/tmp" "$mnt/var/lib/relay"
+    mkdir -p "$mnt/usr/local/bin" "$mnt/usr/bin" "$mnt/etc" "$mnt/tmp"
     chmod 1777 "$mnt/tmp"
     cp "$NODE_BIN" "$mnt/usr/local/bin/node"
     cp "$ENV_BIN" "$mnt/usr/bin/env" # bin/relay's "#!/usr/bin/env node"

@@ -86,6 +86,11 @@ uid=$(run_in "$CTR" -- node -e 'process.stdout.write(String(process.getuid()))')
 [ "$uid" != 0 ] && pass "processes in the container run as uid $uid" || fail "processes run as root"
 run_in "$CTR" -- node -e 'require("fs").accessSync("/etc/relay/relay.yaml")' 2>/dev/null &&
   fail "the image contains /etc/relay/relay.yaml" || pass "the image contains no /etc/relay/relay.yaml"
+# a new named volume at /var/lib/relay takes the owner of the image's directory (copy-up): it
+# must be the node's user, or the node cannot write its store on a volume nobody chowned
+owner=$(run_in "$CTR" -- node -e 'const s=require("fs").statSync("/var/lib/relay");process.stdout.write(s.uid+":"+s.gid)')
+[ "$owner" = 10001:10001 ] && pass "/var/lib/relay in the image belongs to 10001:10001 (a new named volume there is the node's)" ||
+  fail "/var/lib/relay in the image belongs to $owner: a named volume mounted there is not writable by the node"
 
 # --- refuses to start without config ---------------------------------------------------------
 set +e
