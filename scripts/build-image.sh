@@ -84,7 +84,8 @@ if [ -z "$base" ]; then
     mnt=$(buildah mount "$ctr")
     NODE_BIN=$(readlink -f "$(command -v node)")
     ENV_BIN=$(readlink -f "$(command -v env)")
-    mkdir -p "$mnt/usr/local/bin" "$mnt/usr/bin" "$mnt/etc" "$mnt/tmp"
+    # /var/lib root's, as in the registry base: the Dockerfile adds relay/ in it, owned by the node
+    mkdir -p "$mnt/usr/local/bin" "$mnt/usr/bin" "$mnt/etc" "$mnt/tmp" "$mnt/var/lib"
     chmod 1777 "$mnt/tmp"
     cp "$NODE_BIN" "$mnt/usr/local/bin/node"
     cp "$ENV_BIN" "$mnt/usr/bin/env" # bin/relay's "#!/usr/bin/env node"

@@ -88,9 +88,10 @@ run_in "$CTR" -- node -e 'require("fs").accessSync("/etc/relay/relay.yaml")' 2>/
   fail "the image contains /etc/relay/relay.yaml" || pass "the image contains no /etc/relay/relay.yaml"
 # a new named volume at /var/lib/relay takes the owner of the image's directory (copy-up): it
 # must be the node's user, or the node cannot write its store on a volume nobody chowned
-owner=$(run_in "$CTR" -- node -e 'const s=require("fs").statSync("/var/lib/relay");process.stdout.write(s.uid+":"+s.gid)')
-[ "$owner" = 10001:10001 ] && pass "/var/lib/relay in the image belongs to 10001:10001 (a new named volume there is the node's)" ||
-  fail "/var/lib/relay in the image belongs to $owner: a named volume mounted there is not writable by the node"
+# (and nothing above it is the node's)
+owners=$(run_in "$CTR" -- node -e 'const fs=require("fs");process.stdout.write(["/var","/var/lib","/var/lib/relay"].map((p)=>fs.statSync(p).uid).join(" "))')
+[ "$owners" = "0 0 10001" ] && pass "/var/lib/relay in the image belongs to uid 10001, /var and /var/lib to root (a new named volume there is the node's)" ||
+  fail "owners of /var, /var/lib, /var/lib/relay in the image: $owners (want 0 0 10001)"
 
 # --- refuses to start without config ---------------------------------------------------------
 set +e
