@@ -27,6 +27,7 @@ import type { Micros } from '../stix/time.ts';
 import { checkStructure } from './check.ts';
 import { CollectionIndex, NEWEST, OLDEST, toEntry, type EntryRecord } from './collection-index.ts';
 import { StoreError } from './errors.ts';
+import { checkDataFile } from './file-check.ts';
 import { LinkIndex } from './links.ts';
 import { MarkingRegistry } from './markings.ts';
 import { LAYOUT, migrate } from './migrations.ts';
@@ -81,6 +82,7 @@ export class Store {
     readonly path: string,
     options: StoreOptions = {},
   ) {
+    checkDataFile(path);
     try {
       this.root = open({ path, maxDbs: 64, compression: false });
     } catch (cause) {
