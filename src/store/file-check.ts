@@ -27,9 +27,8 @@ export function checkDataFile(dir: string): void {
   let fd: number;
   try {
     fd = openSync(file, 'r');
-  } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return; // a new store
-    throw new StoreError(`cannot read ${file}: ${(cause as NodeJS.ErrnoException).code ?? (cause as Error).message}`, { cause });
+  } catch {
+    return; // a new store, or one LMDB cannot open either: its own error names the reason
   }
   const head = Buffer.alloc(HEADER_BYTES);
   let read: number;

@@ -134,7 +134,9 @@ describe('values are checked by the option table', () => {
     expect(usageError(['import', '--config', 'r', '--collection', 'c'])).toMatch(/name at least one FILE/);
     expect(usageError(['token', 'issue', '--config', 'r'])).toMatch(/^relay token issue: MEMBER is missing/);
     expect(usageError(['stats', '--config', 'r', 'extra'])).toMatch(/unexpected argument "extra"/);
-    expect(usageError(['certs', 'issue', 'printer', 'x', '--config', 'r'])).toMatch(/KIND must be server\|member\|node, got "printer"/);
+    expect(usageError(['certs', 'issue', 'printer', 'x', '--config', 'r'])).toMatch(
+      /KIND must be server\|member\|node\|nats, got "printer"/,
+    );
     const imp = run(['import', '--config', 'r', '--collection', 'shared', 'a.json', '--json', 'b.json', '--', '--c.json']);
     expect(imp.input.args).toEqual({ FILE: ['a.json', 'b.json', '--c.json'] });
     expect(imp.input.options).toEqual({ config: 'r', collection: 'shared', 'batch-size': undefined, json: true });
