@@ -65,6 +65,15 @@ describe('the store refuses a data.mdb that is not LMDB data', () => {
     expect(() => Store.openInDataDir(dataDir)).toThrow(`${file} is LMDB data version 999`);
   });
 
+  it('names LMDB 0.9 data (version 1, a 16-byte page header) for what it is', () => {
+    const v1 = Buffer.alloc(4096);
+    v1.writeUInt16LE(0x08, 10); // P_META
+    v1.writeUInt32LE(0xbeefc0de, 16);
+    v1.writeUInt32LE(1, 20);
+    const { dataDir, file } = dataDirWith(v1);
+    expect(() => Store.openInDataDir(dataDir)).toThrow(`${file} is LMDB data version 1 (LMDB 0.9, lmdb-js 2 and older)`);
+  });
+
   it('takes an empty data.mdb for a new store', async () => {
     const { dataDir } = dataDirWith(Buffer.alloc(0));
     const store = Store.openInDataDir(dataDir);
