@@ -46,6 +46,7 @@ import {
 } from './envelope.ts';
 import { batchVersions } from './gossip-batches.ts';
 import type { FederationIdentity, PeerTrust } from './identity.ts';
+import { retryJetStreamSetUp } from './jetstream-setup.ts';
 
 export interface GossipSettings {
   /** the federation's name: subject prefix and part of the stream name */
@@ -229,10 +230,8 @@ export class Gossip {
       max_age: nanos(stream.maxAgeHours * 3_600_000),
       duplicate_window: nanos(stream.duplicateWindowSeconds * 1000),
     };
-    // A cluster that has just started may still be electing its JetStream leader: retry, bounded.
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 30; attempt++) {
-      try {
+    await retryJetStreamSetUp(
+      async () => {
         const jsm = await this.deps.nc.jetstreamManager();
         try {
           await jsm.streams.info(name);
@@ -250,17 +249,8 @@ export class Gossip {
           ack_wait: nanos(60_000),
           max_ack_pending: 1000,
         });
-        return;
-      } catch (error) {
-        lastError = error;
-        await sleep(Math.min(200 * (attempt + 1), 1000));
-      }
-    }
-    throw new Error(
-      `federation: cannot create the gossip stream ${name} or this node's consumer: ${String((lastError as Error)?.message)}`,
-      {
-        cause: lastError,
       },
+      (reason, cause) => new Error(`federation: cannot create the gossip stream ${name} or this node's consumer: ${reason}`, { cause }),
     );
   }
 

@@ -18,6 +18,7 @@
  */
 import type { KV, NatsConnection } from 'nats';
 import type { Logger } from 'pino';
+import { retryJetStreamSetUp } from './jetstream-setup.ts';
 
 export const leaseBucketName = (federation: string) => `relay_${federation}_leases`;
 
@@ -178,22 +179,11 @@ export class Leases {
   /** Opens (creating when absent) the bucket; call before `lease()`s are used. */
   async open(): Promise<void> {
     const js = this.deps.nc.jetstream();
-    let lastError: unknown;
-    // a new cluster may still be electing its JetStream leader: retry, bounded
-    for (let attempt = 0; attempt < 30; attempt++) {
-      try {
-        this.kv = await js.views.kv(leaseBucketName(this.settings.federation), {
-          ttl: this.settings.ttlMs,
-          history: 1,
-          replicas: this.settings.replicas,
-        });
-        break;
-      } catch (error) {
-        lastError = error;
-        await new Promise((resolve) => setTimeout(resolve, 500));
-      }
-    }
-    if (!this.kv) throw new LeaseError(`cannot open the lease bucket ${leaseBucketName(this.settings.federation)}`, { cause: lastError });
+    const bucket = leaseBucketName(this.settings.federation);
+    this.kv = await retryJetStreamSetUp(
+      () => js.views.kv(bucket, { ttl: this.settings.ttlMs, history: 1, replicas: this.settings.replicas }),
+      (reason, cause) => new LeaseError(`cannot open the lease bucket ${bucket}: ${reason}`, { cause }),
+    );
     this.schedule(0);
   }
 
