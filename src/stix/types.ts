@@ -42,7 +42,7 @@ export const SDO_TYPES = new Set([
 
 export const SRO_TYPES = new Set(['relationship', 'sighting']);
 
-export const SCO_TYPES = new Set([
+export const SCO_TYPES: ReadonlySet<string> = new Set([
   'artifact',
   'autonomous-system',
   'directory',

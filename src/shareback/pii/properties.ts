@@ -7,6 +7,7 @@
  * observed-data `objects`. Never an IOC value: patterns, SCO `value`s, hashes, URLs and file
  * names are not read at all.
  */
+import { SCO_TYPES } from '../../stix/types.ts';
 import { indexPath, keyPath } from './paths.ts';
 
 /**
@@ -24,28 +25,6 @@ export interface ScannedProperty {
   readonly value: string;
   readonly reading: Reading;
 }
-
-/** STIX 2.1 cyber-observable types: their own properties are observables, not prose. */
-export const SCO_TYPES: ReadonlySet<string> = new Set([
-  'artifact',
-  'autonomous-system',
-  'directory',
-  'domain-name',
-  'email-addr',
-  'email-message',
-  'file',
-  'ipv4-addr',
-  'ipv6-addr',
-  'mac-addr',
-  'mutex',
-  'network-traffic',
-  'process',
-  'software',
-  'url',
-  'user-account',
-  'windows-registry-key',
-  'x509-certificate',
-]);
 
 /** Objects whose own `name` (and `aliases`) is the threat itself. */
 export const THREAT_TYPES: ReadonlySet<string> = new Set([
@@ -79,6 +58,7 @@ export function scannedProperties(object: Json, prefix = '', out: ScannedPropert
     if (typeof v === 'string') out.push({ path: at(key), value: v, reading });
   };
 
+  // a cyber-observable's own properties are observables, not prose: only its names are read
   if (SCO_TYPES.has(type)) {
     if (type === 'user-account' || type === 'email-addr') text('display_name', 'display-name');
     if (type === 'user-account') text('account_login', 'account-login');
