@@ -10,6 +10,23 @@ import { startTestNode, type TestNode } from './node.ts';
 
 type Adjust = (data: Record<string, any>) => void;
 
+/**
+ * An `upstreams` entry for a node subscribing to the test node `at` as its member alice (the
+ * secret in a file beside `at`, trusting `at`'s development CA); `extra` adds or overrides keys.
+ */
+export function upstreamAsAlice(at: TestNode, name: string, extra: Record<string, unknown>): Record<string, unknown> {
+  const secretFile = join(at.dir, `alice-at-${name}.secret`);
+  writeFileSync(secretFile, 'alice-secret\n', { mode: 0o600 });
+  return {
+    name,
+    url: at.node.discoveryUrl,
+    api_root: 'isac',
+    auth: { user: 'alice', password_file: secretFile },
+    tls: { ca_file: at.node.devCaPath },
+    ...extra,
+  };
+}
+
 /** A hub whose collection `inbox` (alias `submissions`) alice may write to. */
 export async function startHub(inbox: string, adjust: Adjust = () => {}): Promise<TestNode> {
   return startTestNode((data) => {
@@ -32,18 +49,7 @@ export interface ForwardingInbox {
 /** A relay forwarding what members share through `share` to the hub's `submissions`. */
 export async function startForwardingRelay(hub: TestNode, inbox: ForwardingInbox, adjust: Adjust = () => {}): Promise<TestNode> {
   return startTestNode((data) => {
-    const secretFile = join(hub.dir, 'relay-at-hub.secret');
-    writeFileSync(secretFile, 'alice-secret\n', { mode: 0o600 });
-    data.upstreams = [
-      {
-        name: 'hub',
-        url: hub.node.discoveryUrl,
-        api_root: 'isac',
-        auth: { user: 'alice', password_file: secretFile },
-        tls: { ca_file: hub.node.devCaPath },
-        collections: [...(inbox.polls ?? [])],
-      },
-    ];
+    data.upstreams = [upstreamAsAlice(hub, 'hub', { collections: [...(inbox.polls ?? [])] })];
     data.shareback = { identity: { name: 'Example ISAC' }, forwarder: { status_poll: '50ms' } };
     data.api_roots[0].collections.push({
       id: inbox.share,

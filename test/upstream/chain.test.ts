@@ -1,9 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectsOfDocument } from '../../src/ingest/index.ts';
 import type { IndexEntry, Store } from '../../src/store/index.ts';
 import { COLLECTIONS, startTestNode, type TestNode } from '../support/node.ts';
+import { upstreamAsAlice } from '../support/hub-pair.ts';
 import { indicators } from './scripted-server.ts';
 import { DATA, jsonFiles } from '../support/data.ts';
 
@@ -43,22 +44,15 @@ describe('chain: node B subscribes to node A over HTTPS', () => {
   beforeAll(async () => {
     a = await startTestNode();
     b = await startTestNode((data) => {
-      const secretFile = join(a.dir, 'alice.secret');
-      writeFileSync(secretFile, 'alice-secret\n', { mode: 0o600 });
       data.upstreams = [
-        {
-          name: 'node-a',
-          url: a.node.discoveryUrl,
-          api_root: 'isac',
-          auth: { user: 'alice', password_file: secretFile },
-          tls: { ca_file: a.node.devCaPath },
+        upstreamAsAlice(a, 'node-a', {
           defaults: { poll_interval: '1h', page_size: 200 },
           collections: [
             { remote: 'shared', local: 'shared' },
             // a second upstream collection feeding the same local collection
             { remote: 'Board only', local: 'shared' },
           ],
-        },
+        }),
       ];
     });
     const ingest = (collection: string, objects: unknown[], detail: string) =>
