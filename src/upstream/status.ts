@@ -7,7 +7,7 @@ import type { Store } from '../store/index.ts';
 import { formatTaxiiTimestamp } from '../stix/time.ts';
 import type { Cursor } from './cursor.ts';
 import { subscriptionSpecs } from './manager.ts';
-import { cursorKey, statusKey, type StatusRecord, type SubscriptionState } from './subscription.ts';
+import { cursorKey, statusKey, type StatusRecord, type SubscriptionState } from './records.ts';
 
 export interface SubscriptionStatus {
   readonly key: string;

@@ -7,20 +7,13 @@
 import type { Logger } from 'pino';
 import type { Ingestor } from '../ingest/index.ts';
 import type { Provenance, Store } from '../store/index.ts';
-import {
-  TaxiiHttpError,
-  TaxiiPlainHttpError,
-  TaxiiProtocolError,
-  TaxiiTlsError,
-  isAuthFailure,
-  isTransient,
-  type ObjectsPage,
-  type ObjectsQuery,
-} from '../taxii/client/index.ts';
-import { compareTimestamps, fromPosition, initialCursor, later, nextBoundary, versionKeyOf, type Cursor } from './cursor.ts';
-import { UpstreamConfigError } from './credentials.ts';
+import { TaxiiHttpError, TaxiiProtocolError, isTransient, type ObjectsPage, type ObjectsQuery } from '../taxii/client/index.ts';
+import { fromPosition, initialCursor, later, versionKeyOf, type Cursor } from './cursor.ts';
 import type { UpstreamConnection } from './connection.ts';
+import { failureState, isFatal, operatorMessage } from './failures.ts';
 import { pollGate, type CursorSlot, type PollGate, type PollLease } from './lease-gate.ts';
+import { afterPage, identityOf } from './paging.ts';
+import { cursorKey, statusKey, type PhaseTimes, type StatusRecord } from './records.ts';
 
 export type WaitReason = 'retry-after' | 'backoff' | 'poll-interval' | 'auth-retry';
 
@@ -56,36 +49,6 @@ export interface SubscriptionSpec {
   readonly backoff: { readonly initialMs: number; readonly maxMs: number; readonly authRetryMs: number; readonly attempts: number };
 }
 
-export type SubscriptionState =
-  'standby' | 'idle' | 'polling' | 'backing-off' | 'failing' | 'auth-failed' | 'tls-failed' | 'config-error' | 'disabled' | 'stopped';
-
-export interface StatusRecord {
-  readonly state: SubscriptionState;
-  readonly lastAttemptAt: number | null;
-  /** last time a cycle completed and the subscription was caught up */
-  readonly lastSuccessAt: number | null;
-  readonly lastError: { readonly at: number; readonly message: string } | null;
-  readonly lastCycle:
-    | ({
-        readonly objects: number;
-        readonly stored: number;
-        readonly quarantined: number;
-        readonly pages: number;
-        readonly ms: number;
-      } & Partial<PhaseTimes>)
-    | null;
-}
-
-/** Busy time per phase of a cycle, in ms (HTTP overlaps storing when pages are pipelined). */
-export interface PhaseTimes {
-  /** request sent until the whole body arrived */
-  readonly httpMs: number;
-  /** JSON parse and envelope checks */
-  readonly parseMs: number;
-  /** validation, serialization and the LMDB transaction (ingest) */
-  readonly storeMs: number;
-}
-
 /** A page and the query it answers (a retry may have asked another one). */
 interface FetchedPage {
   readonly page: ObjectsPage;
@@ -106,15 +69,10 @@ export interface CycleResult extends Partial<PhaseTimes> {
 export const MAX_PAGES_PER_CYCLE = 100_000;
 /** A Retry-After further out than this is capped (a day). */
 export const MAX_RETRY_AFTER_MS = 86_400_000;
-/** `more: true` with empty pages (legal: objects deleted meanwhile) is followed this many times. */
-export const MAX_EMPTY_PAGES = 50;
 /** Objects a cycle remembers having read, to notice a `next` that leads back to them. */
 export const SEEN_MEMORY = 100_000;
 const PROGRESS_EVERY_MS = 10_000;
 const QUARANTINE_CONTENT = 64 * 1024;
-
-export const cursorKey = (key: string) => `cursor:${key}`;
-export const statusKey = (key: string) => `status:${key}`;
 
 export class Subscription {
   private readonly pending: Array<(result: CycleResult) => void> = [];
@@ -226,14 +184,7 @@ export class Subscription {
   /** Records a failed cycle (status, log) and returns its result. */
   private failed(error: unknown): CycleResult {
     const message = operatorMessage(this.spec, error);
-    const state: SubscriptionState =
-      error instanceof UpstreamConfigError || error instanceof TaxiiPlainHttpError
-        ? 'config-error'
-        : error instanceof TaxiiTlsError
-          ? 'tls-failed'
-          : isAuthFailure(error)
-            ? 'auth-failed'
-            : 'failing';
+    const state = failureState(error);
     if (state === 'failing') this.log.warn({ subscription: this.spec.key, err: message }, 'upstream poll failed');
     else this.log.error({ subscription: this.spec.key, err: message }, 'upstream subscription stopped; will retry slowly');
     if (error instanceof TaxiiHttpError && error.status === 404) this.connection.invalidate();
@@ -334,37 +285,11 @@ export class Subscription {
       if (last === null && page.objects.length > 0) {
         last = await this.lastFromManifest(apiRootUrl, collectionId, cursor.last, page, signal);
       }
-      const position = later(cursor.last, last);
-      const continueWithNext = page.more && page.next !== undefined && !cursor.nextIgnored;
-      const advanced: Cursor = {
-        ...cursor,
-        ...(continueWithNext ? { next: page.next as string, addedAfter: query.addedAfter ?? null } : { next: null, addedAfter: position }),
-        last: position,
-        boundary: nextBoundary(cursor.boundary, page.objects),
-        pages: cursor.pages + 1,
-      };
-
-      // What follows this page, decided before storing it.
-      let stop: 'caught-up' | 'stuck' | undefined;
-      emptyRun = page.objects.length === 0 ? emptyRun + 1 : 0;
-      if (continueWithNext) {
-        if (emptyRun >= MAX_EMPTY_PAGES) {
-          stop = 'stuck';
-          stuck = `upstream sent ${emptyRun} empty pages in a row with more=true; continuing next cycle`;
-        }
-      } else if (!page.more && page.objects.length < spec.pageSize) {
-        // (`more: false` with a full page may be a server that under-reports `more`: ask once more.)
-        stop = 'caught-up';
-      } else if (compareTimestamps(position, query.addedAfter ?? null) <= 0) {
-        // No position to advance to: stop here instead of asking for the same page again.
-        stop = page.more ? 'stuck' : 'caught-up';
-        if (page.more) {
-          stuck =
-            last === null
-              ? 'upstream says more objects exist but sends no X-TAXII-Date-Added-Last (and its manifest did not tell); the rest is fetched next cycle'
-              : 'upstream says more objects exist but its position did not advance';
-        }
-      }
+      // The cursor after this page and what follows it, decided before storing it.
+      const step = afterPage({ cursor, page, query, last, emptyRun, pageSize: spec.pageSize });
+      const { advanced, stop } = step;
+      emptyRun = step.emptyRun;
+      if (step.stuck) stuck = step.stuck;
       if (!stop && i + 1 < MAX_PAGES_PER_CYCLE) {
         const following = queryFor(advanced);
         const ahead = this.fetchPage(apiRootUrl, collectionId, following, retryFor(advanced, following), signal);
@@ -594,31 +519,3 @@ const STANDBY: CycleResult = {
   pages: 0,
   error: 'another node of the federation holds the lease and polls',
 };
-
-/** What tells two objects apart when looking for repeats: "id|version", else the whole object. */
-function identityOf(object: unknown): string {
-  return versionKeyOf(object) ?? `raw:${JSON.stringify(object)}`;
-}
-
-function isFatal(error: unknown): boolean {
-  return (
-    isAuthFailure(error) || error instanceof TaxiiTlsError || error instanceof UpstreamConfigError || error instanceof TaxiiPlainHttpError
-  );
-}
-
-/** What an operator reads in `relay upstreams` and the log. Never includes credentials. */
-export function operatorMessage(spec: SubscriptionSpec, error: unknown): string {
-  const retry = `retrying every ${Math.round(spec.backoff.authRetryMs / 60_000) || spec.backoff.authRetryMs / 1000 + 's'}${spec.backoff.authRetryMs >= 60_000 ? 'm' : ''}`;
-  if (isAuthFailure(error)) {
-    const e = error as TaxiiHttpError;
-    return `upstream "${spec.upstream}" refused our credentials (HTTP ${e.status}${e.title ? ` ${e.title}` : ''}) for collection "${spec.remote}": check upstreams[${spec.upstream}].auth and the grants the hub gave us; subscription paused, ${retry}`;
-  }
-  if (error instanceof TaxiiTlsError) {
-    return `upstream "${spec.upstream}": TLS failed: ${error.reason}${error.code ? ` [${error.code}]` : ''}; check upstreams[${spec.upstream}].tls; subscription paused, ${retry}`;
-  }
-  if (error instanceof UpstreamConfigError) return `${error.message}; subscription paused, ${retry}`;
-  if (error instanceof TaxiiPlainHttpError) {
-    return `upstream "${spec.upstream}": ${error.message}; use https://, or set upstreams[${spec.upstream}].insecure_http: true if plain HTTP is really meant; subscription paused, ${retry}`;
-  }
-  return error instanceof Error ? error.message : String(error);
-}
