@@ -1,8 +1,8 @@
 /**
  * `relay backup DIR` while a `relay import` (another process) is writing: the copy is one
- * consistent snapshot, even with the importer frozen inside a write transaction. Restored into a
- * fresh data directory it passes `relay check`, holds exactly what the import had committed at
- * one of its batch boundaries (never half a batch) and a node started on it serves it.
+ * consistent snapshot. Restored into a fresh data directory it passes `relay check`, holds
+ * exactly what the import had committed at one of its batch boundaries (never half a batch) and
+ * a node started on it serves it.
  */
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +13,8 @@ import { COLLECTIONS, startTestNodeWith, testConfigData, type TestNode } from '.
 import { indicator, tempDir } from '../support/stix-fixtures.ts';
 
 const OBJECTS = 30_000;
-const BATCH = 500;
+/** small batches make the import long enough (600 commits) for the snapshot to fall mid-way */
+const BATCH = 50;
 
 const { dir, cleanup } = tempDir('relay-backup-');
 let bundlePath: string;
@@ -66,13 +67,11 @@ describe('relay backup', () => {
     try {
       await firstCommit(importing.child);
       expect(importing.child.exitCode, 'the import was still running when the backup started').toBeNull();
-      // The import is frozen (SIGSTOP, possibly inside a write transaction) while the backup
-      // runs, so the snapshot is taken mid-import whatever the two processes' speeds.
-      importing.child.kill('SIGSTOP');
+      // Not frozen with SIGSTOP: LMDB's copy takes the writer's lock for a moment to snapshot the
+      // meta pages, so a writer stopped inside its transaction would hold the backup forever.
+      const reportedBeforeBackup = Math.max(...committedCounts(importStderr));
       const backupDir = join(dir, 'backup');
       const backup = await relay(['backup', '--config', source, backupDir], { timeoutMs: 120_000 });
-      const reportedWhileFrozen = Math.max(...committedCounts(importStderr));
-      importing.child.kill('SIGCONT');
       expect(backup.stderr).toBe('');
       expect(backup.code).toBe(0);
       const imported = await importing.done;
@@ -94,21 +93,22 @@ describe('relay backup', () => {
       const store = Store.openInDataDir(restoredData);
       const versions = store.stats().objectVersions;
       await store.close();
-      // One snapshot at one of the import's batch boundaries: the last commit it reported
-      // before it was frozen, or the one it had committed but not yet reported.
+      // One snapshot at one of the import's batch boundaries (never half a batch), no earlier
+      // than the last commit reported before the backup began. Whether it fell before the
+      // import's last batch depends on the two processes' speeds (the import goes on after its
+      // last commit, re-indexing), so that is reported, not asserted.
       const boundaries = committedCounts(imported.stderr);
       expect(boundaries.at(-1)).toBe(OBJECTS);
       expect(boundaries).toContain(versions);
-      expect(versions).toBeGreaterThanOrEqual(reportedWhileFrozen);
-      expect(versions).toBeLessThanOrEqual(reportedWhileFrozen + BATCH);
-      console.log(`backup holds ${versions} of ${OBJECTS} versions (the frozen import had reported ${reportedWhileFrozen})`);
+      expect(versions).toBeGreaterThanOrEqual(reportedBeforeBackup);
+      console.log(`backup holds ${versions} of ${OBJECTS} versions (the import had reported ${reportedBeforeBackup} when it began)`);
 
       node = await startTestNodeWith((d) => testConfigData(restoredData, join(d, 'certs')));
       const page = await node.get(`/isac/collections/${COLLECTIONS.shared}/objects/?limit=10`);
       expect(page.status).toBe(200);
       expect(page.body.objects).toHaveLength(10);
     } finally {
-      if (importing.child.exitCode === null) importing.child.kill('SIGKILL'); // SIGKILL ends a stopped process too
+      if (importing.child.exitCode === null) importing.child.kill('SIGKILL');
       await importing.done;
       await node?.close();
     }
